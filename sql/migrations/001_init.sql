@@ -19,6 +19,7 @@ CREATE TABLE store.tickets (
     created_at             TIMESTAMP,          -- UTC
     solved_at              TIMESTAMP,          -- UTC (solved_at or closed_at)
     updated_at             TIMESTAMP,          -- UTC
+    activity_at            TIMESTAMP NOT NULL, -- when it counts: solved_at, else created_at, else updated_at, else ingest time
     first_response_minutes DOUBLE,
     csat                   INTEGER,            -- 1..5
     tags                   VARCHAR[],

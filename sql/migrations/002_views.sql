@@ -1,7 +1,8 @@
 -- The documented views (contract). Add columns at the end; never remove or rename one.
 CREATE OR REPLACE VIEW tickets AS
 SELECT source, ticket_id, account_id, status, priority, channel, created_at, solved_at, updated_at,
-       first_response_minutes, csat, tags, subject, display_text, content_hash, ingested_at, extra
+       first_response_minutes, csat, tags, subject, display_text, content_hash, ingested_at, extra,
+       CAST(date_trunc('week', activity_at) AS DATE) AS week
 FROM store.tickets;
 
 CREATE OR REPLACE VIEW accounts AS

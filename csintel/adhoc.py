@@ -1,0 +1,102 @@
+"""Tag or cluster any ticket file without a warehouse (`csintel tag`, `csintel themes`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+
+from csintel.classify.enricher import Enricher, RequestGroup
+from csintel.sources.files import FileSource
+from csintel.sources.records import RowError, ticket_record
+from csintel.themes.cluster import ClusterParams, cluster_embeddings
+from csintel.themes.identity import match_to_themes
+from csintel.themes.labels import label_clusters, merge_near_duplicates
+from csintel.themes.stage import centroids_of
+from csintel.warehouse import utcnow
+
+BATCH = 256
+
+
+@dataclass
+class FileTicket:
+    row_number: int
+    id: str | None
+    text: str | None      # None: quarantined
+    error: str | None = None
+
+
+def read_tickets(path: Path, max_text_chars: int) -> Iterator[FileTicket]:
+    """Every row of a ticket file, valid or not, in order (bad rows carry their reason)."""
+    now = utcnow()
+    for row in FileSource([path]).rows():
+        raw_id = (row.data or {}).get("id")
+        try:
+            if row.data is None or row.error:
+                raise RowError(row.error or "unreadable row")
+            record = ticket_record(row.data, "file", max_text_chars=max_text_chars, ingested_at=now)
+            yield FileTicket(row.row_number, record["ticket_id"], record["customer_text"])
+        except RowError as exc:
+            yield FileTicket(row.row_number, None if raw_id is None else str(raw_id), None, str(exc))
+
+
+def tag_file(path: Path, out: IO[str], enricher: Enricher, max_text_chars: int) -> tuple[int, int]:
+    """Write one JSON line per input row; returns (tagged, rejected)."""
+    tagged = rejected = 0
+    groups: list[RequestGroup] = []
+    batch: list[FileTicket] = []
+
+    def flush() -> None:
+        nonlocal tagged, groups
+        good = [t for t in batch if t.text is not None]
+        vectors = enricher.embedder.encode([t.text or "" for t in good])
+        tags, new = enricher.tag([t.id or "" for t in good], [t.text or "" for t in good], vectors, groups)
+        groups = [*groups, *new]
+        by_row = {t.row_number: tag for t, tag in zip(good, tags)}
+        for t in batch:
+            line = by_row[t.row_number].to_json() if t.row_number in by_row else {"id": t.id, "error": t.error}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        tagged += len(good)
+        batch.clear()
+
+    for ticket in read_tickets(path, max_text_chars):
+        rejected += ticket.text is None
+        batch.append(ticket)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return tagged, rejected
+
+
+def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterParams,
+               max_text_chars: int) -> dict[str, float]:
+    """Cluster a ticket file: one JSON line per input row {id, theme_id, theme_label, probability}."""
+    rows = list(read_tickets(path, max_text_chars))
+    good = [t for t in rows if t.text is not None]
+    texts = [t.text or "" for t in good]
+    vectors = (np.concatenate([enricher.embedder.encode(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)])
+               if texts else np.zeros((0, enricher.embedder.dim), dtype=np.float32))
+    tags, _ = enricher.tag([t.id or "" for t in good], texts, vectors) if texts else ([], [])
+    result = cluster_embeddings(vectors, params)
+    labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
+    centroids = centroids_of(vectors, labels)
+    names = label_clusters(texts, labels, vectors, categories=[t.category.label for t in tags],
+                           errors=[t.errors for t in tags])
+    theme_of = {m.cluster: m.theme_id for m in match_to_themes(centroids, [], np.zeros((0, vectors.shape[1])))}
+    assigned = {}
+    for t, c, p in zip(good, labels, result.probabilities):
+        c = int(c)
+        assigned[t.row_number] = {"theme_id": theme_of.get(c) if c >= 0 else None,
+                                  "theme_label": names[c].label if c >= 0 else None,
+                                  "probability": round(float(p), 4) if c >= 0 else None}
+    for t in rows:
+        line = {"id": t.id, **assigned.get(t.row_number, {"theme_id": None, "theme_label": None, "probability": None})}
+        if t.text is None:
+            line["error"] = t.error
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return {"tickets": len(good), "rejected": len(rows) - len(good), "themes": len(theme_of),
+            "unclustered_share": float((labels < 0).mean()) if len(labels) else 0.0}

@@ -1,0 +1,133 @@
+"""One Enricher runs every tagger over a batch of tickets.
+
+The taggers are independent modules (taxonomy, sentiment, competitors, requests, errors); this
+class builds them once from the settings and stamps their combined version on every result, so a
+change of model, taxonomy or competitor list is visible (and re-taggable) in the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import yaml
+
+from csintel.classify.competitors import CompetitorMatcher, CompetitorSpec, Mention, load_competitors
+from csintel.classify.errors import extract_errors
+from csintel.classify.requests import detect_request, group_requests
+from csintel.classify.sentiment import SentimentResult, score_sentiment
+from csintel.classify.taxonomy import Prediction, ZeroShotClassifier, load_taxonomy
+from csintel.config import Settings
+from csintel.embed import Embedder
+from csintel.text import redact_pii, short_quote
+
+RULES_VERSION = "rules-1"   # bump when a rule module's behaviour changes
+
+
+@dataclass
+class TicketTags:
+    """Every tag of one ticket: the `csintel tag` output line and the ticket_tags row."""
+
+    id: str
+    category: Prediction
+    root_cause: Prediction
+    sentiment: SentimentResult
+    competitors: list[Mention]
+    is_request: bool
+    request: str | None
+    errors: list[str]
+    group: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "category": {"label": self.category.label, "confidence": self.category.confidence},
+            "root_cause": {"label": self.root_cause.label, "confidence": self.root_cause.confidence},
+            "sentiment": {"label": self.sentiment.label, "score": round(self.sentiment.score, 3),
+                          "churn_language": self.sentiment.churn_language},
+            "competitors": [{"name": m.name, "context": m.context, "competitive": m.competitive,
+                             "sentence": m.sentence} for m in self.competitors],
+            "feature_request": {"is_request": self.is_request, "request": self.request, "group": self.group},
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class RequestGroup:
+    group_id: str
+    label: str
+    centroid: np.ndarray
+
+
+@dataclass
+class Enricher:
+    settings: Settings
+    embedder: Embedder
+    version: str = field(init=False)
+    versions: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        models = self.settings.models
+        taxonomy = load_taxonomy(self.settings.resolve(models.taxonomy))
+        specs, competitors_version = self._competitors()
+        self.matcher = CompetitorMatcher(specs)
+        self.classifier = ZeroShotClassifier(
+            taxonomy, self.embedder,
+            {"category": models.category_min_confidence, "root_cause": models.root_cause_min_confidence},
+        )
+        self.versions = {
+            "embedding": self.embedder.name,
+            "taxonomy": taxonomy.version,
+            "competitors": competitors_version,
+            "rules": RULES_VERSION,
+        }
+        digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
+        self.version = f"tags-{digest}"
+
+    def _competitors(self) -> tuple[list[CompetitorSpec], str]:
+        if self.settings.competitors:
+            specs = [CompetitorSpec(c.name, tuple(c.aliases), c.integration_partner, c.ambiguous)
+                     for c in self.settings.competitors]
+            blob = json.dumps([vars(c) for c in self.settings.competitors], sort_keys=True)
+            return specs, "inline-" + hashlib.sha1(blob.encode()).hexdigest()[:8]
+        path = self.settings.resolve(self.settings.models.competitors_file)
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        version = str(data.get("version") or "competitors-" + hashlib.sha1(Path(path).read_bytes()).hexdigest()[:8])
+        return load_competitors(Path(path)), version
+
+    def tag(self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray,
+            groups: Sequence[RequestGroup] = ()) -> tuple[list[TicketTags], list[RequestGroup]]:
+        """Tag a batch. `vectors` are the texts' embeddings; `groups` the known request groups.
+
+        Returns the tags and the request groups this batch created.
+        """
+        categories = self.classifier.predict("category", vectors)
+        causes = self.classifier.predict("root_cause", vectors)
+        out: list[TicketTags] = []
+        for i, text in enumerate(texts):
+            request = detect_request(text)
+            mentions = [Mention(m.name, m.context, m.competitive, short_quote(redact_pii(m.sentence), 240))
+                        for m in self.matcher.find(text)]
+            out.append(TicketTags(
+                id=ids[i], category=categories[i], root_cause=causes[i], sentiment=score_sentiment(text),
+                competitors=mentions, is_request=request.is_request,
+                request=request.phrase if request.is_request else None, errors=extract_errors(text),
+            ))
+        new_groups = self._group(out, groups)
+        return out, new_groups
+
+    def _group(self, tags: list[TicketTags], groups: Sequence[RequestGroup]) -> list[RequestGroup]:
+        asking = [t for t in tags if t.is_request and t.request]
+        if not asking:
+            return []
+        phrases = [t.request or "" for t in asking]
+        vectors = self.embedder.encode(phrases)
+        existing = [(g.group_id, g.label, g.centroid) for g in groups]
+        ids, created = group_requests(phrases, vectors, existing)
+        for t, gid in zip(asking, ids):
+            t.group = gid
+        return [RequestGroup(gid, label, np.asarray(c, dtype=np.float32)) for gid, label, c in created]

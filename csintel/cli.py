@@ -1,0 +1,215 @@
+"""The `csintel` command. Thin: parse arguments, call flows or library functions, print a summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from csintel.config import SAMPLE_DIR, STARTER_CONFIG, ConfigError, Settings, load_settings
+
+DEFAULT_CONFIG = "csintel.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _prefect_defaults()
+    try:
+        return int(args.handler(args) or 0)
+    except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"csintel: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="csintel", description="Support-ticket intelligence: tag, cluster, digest.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str,
+                week: bool = False) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("--config", help=f"config file (default: ./{DEFAULT_CONFIG} if present, else defaults)")
+        if week:
+            sp.add_argument("--week", help="ISO week (2026-W47) or a date in it; default: the last complete week")
+        sp.set_defaults(handler=handler)
+        return sp
+
+    init = command("init", cmd_init, "write a commented starter config and create an empty warehouse")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    run = command("run", cmd_run, "the whole weekly pipeline: ingest, enrich, cluster, risk, digests, delivery",
+                  week=True)
+    run.add_argument("--no-deliver", action="store_true", help="build digests but send nothing")
+    command("ingest", cmd_ingest, "load the configured ticket and account files")
+    command("enrich", cmd_enrich, "tag the tickets of the week's window that lack current tags", week=True)
+    command("cluster", cmd_cluster, "recluster themes, refresh trends and renewal risk for a week", week=True)
+    digest = command("digest", cmd_digest, "build and deliver the week's digests", week=True)
+    digest.add_argument("--no-deliver", action="store_true", help="build digests but send nothing")
+    backfill = command("backfill", cmd_backfill, "rerun every week in a date range (idempotent)")
+    backfill.add_argument("--since", required=True, help="first date (YYYY-MM-DD)")
+    backfill.add_argument("--until", required=True, help="last date (YYYY-MM-DD)")
+    backfill.add_argument("--deliver", action="store_true", help="also deliver each week's digests")
+    for name, handler, text in (("tag", cmd_tag, "tag a ticket file without a warehouse (JSON lines out)"),
+                                ("themes", cmd_themes, "cluster a ticket file without a warehouse (JSON lines out)")):
+        sp = command(name, handler, text)
+        sp.add_argument("--input", required=True, type=Path, help="CSV, JSONL or Parquet ticket file")
+        sp.add_argument("--output", required=True, help="JSON-lines file to write ('-' for stdout)")
+    return p
+
+
+def _prefect_defaults() -> None:
+    # Keep Prefect's state beside the project rather than in ~/.prefect, and quiet: the analytics
+    # heartbeat makes SQLite "database is locked" noise on small machines.
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".csintel" / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _settings(args: argparse.Namespace) -> tuple[Settings, str | None]:
+    path = args.config or os.environ.get("CSINTEL_CONFIG") or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    return load_settings(path), str(Path(path).resolve()) if path else None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from csintel.warehouse import connect
+
+    path = Path(args.config or DEFAULT_CONFIG)
+    if path.exists() and not args.force:
+        print(f"csintel: {path} exists; use --force to overwrite", file=sys.stderr)
+        return 1
+    path.write_text(STARTER_CONFIG.format(tickets=SAMPLE_DIR / "tickets.jsonl", accounts=SAMPLE_DIR / "accounts.csv"),
+                    encoding="utf-8")
+    settings = load_settings(path)
+    connect(settings.warehouse_path).close()
+    print(f"wrote {path} (starts on the bundled sample data) and created the warehouse {settings.warehouse_path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.weekly import weekly_flow
+
+    settings, config = _settings(args)
+    counts = weekly_flow(week=args.week, config=config, deliver=not args.no_deliver, progress=True)
+    _print_summary(counts, settings)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from flows.ingest import ingest_flow
+
+    _, config = _settings(args)
+    counts = ingest_flow(config=config)
+    _print_ingest(counts.get("ingest", {}))
+    return 0
+
+
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from flows.enrich import enrich_flow
+
+    _, config = _settings(args)
+    _print_json(enrich_flow(week=args.week, config=config, progress=True))
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from flows.cluster import cluster_flow
+
+    _, config = _settings(args)
+    _print_json(cluster_flow(week=args.week, config=config))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from flows.digest import digest_flow
+
+    settings, config = _settings(args)
+    _print_summary(digest_flow(week=args.week, config=config, deliver=not args.no_deliver), settings)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.backfill import backfill_flow
+
+    _, config = _settings(args)
+    _print_json(backfill_flow(since=args.since, until=args.until, config=config, deliver=args.deliver))
+    return 0
+
+
+def _open_output(name: str):
+    return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from csintel.adhoc import tag_file
+    from csintel.pipeline import make_enricher
+
+    settings, _ = _settings(args)
+    out = _open_output(args.output)
+    try:
+        tagged, rejected = tag_file(args.input, out, make_enricher(settings), settings.sources.max_text_chars)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"tagged {tagged} tickets, {rejected} rows rejected (their lines carry an \"error\")", file=sys.stderr)
+    return 0
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    from csintel.adhoc import theme_file
+    from csintel.pipeline import make_enricher
+    from csintel.themes.cluster import ClusterParams
+
+    settings, _ = _settings(args)
+    t = settings.themes
+    params = ClusterParams(min_cluster_size=t.min_cluster_size or None, reassign_threshold=t.reassign_threshold,
+                           seed=t.seed)
+    out = _open_output(args.output)
+    try:
+        stats = theme_file(args.input, out, make_enricher(settings), params, settings.sources.max_text_chars)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"{stats['tickets']} tickets in {stats['themes']} themes, {stats['unclustered_share']:.0%} unclustered, "
+          f"{stats['rejected']} rows rejected", file=sys.stderr)
+    return 0
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _print_ingest(ingest: dict[str, Any]) -> None:
+    for kind in ("accounts", "tickets"):
+        if kind in ingest:
+            r = ingest[kind]
+            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(r["reasons"].items()))
+            print(f"  {kind:<9} {r['loaded']:>6} loaded, {r['quarantined']} quarantined" + (f" ({reasons})" if reasons else ""))
+
+
+def _print_summary(counts: dict[str, Any], settings: Settings) -> None:
+    print(f"\ncsintel · week {counts.get('week', '')}")
+    if "ingest" in counts:
+        _print_ingest(counts["ingest"])
+    if "enrich" in counts:
+        e = counts["enrich"]
+        print(f"  tagged    {e['tagged']:>6} tickets ({e['already_current']} already current, {e['model_version']})")
+    if "themes" in counts:
+        t = counts["themes"]
+        print(f"  themes    {t['themes']:>6} over {t['tickets']} tickets ({t['born']} new ids, {t['kept']} kept, "
+              f"{t['outlier_share']:.0%} unclustered, {t['emerging']} emerging this week)")
+    if "risk" in counts:
+        r = counts["risk"]
+        print(f"  risk      {r['at_risk']:>6} of {r['renewing']} renewing accounts at risk ({r['high']} high)")
+    for d in counts.get("deliveries", []):
+        where = ", ".join(d["locations"]) or "-"
+        print(f"  {d['audience']:<9} {d['status']:>6} -> {d['channel']} via {d['transport']}: {where}"
+              + (f" ({d['error']})" if d.get("error") else ""))
+    print(f"  warehouse {settings.warehouse_path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""One typed settings object, read from `csintel.toml` (or YAML) plus environment variables.
+
+Every key has a default, so a file holds only what differs. Secrets come from the environment
+only (`SLACK_BOT_TOKEN`, `ZENDESK_API_TOKEN`, ...): a secret written in the file is an error,
+so it never ends up in version control or in a log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_MODELS = REPO_ROOT / "models"
+SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+
+# Keys that look like secrets: refused in the file, read from these variables instead.
+SECRET_KEYS = {
+    "token": "SLACK_BOT_TOKEN",
+    "slack_token": "SLACK_BOT_TOKEN",
+    "bot_token": "SLACK_BOT_TOKEN",
+    "api_token": "ZENDESK_API_TOKEN",
+    "api_key": "the helpdesk's *_API_KEY variable",
+    "password": "an environment variable",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with a message that names the key and the fix."""
+
+
+@dataclass
+class WarehouseConfig:
+    path: str = ".csintel/warehouse.duckdb"   # relative paths are relative to the config file
+
+
+@dataclass
+class SourcesConfig:
+    tickets: list[str] = field(default_factory=list)   # CSV / JSONL / Parquet files or globs
+    accounts: list[str] = field(default_factory=list)
+    max_text_chars: int = 50_000                       # longer tickets are quarantined, not truncated
+
+
+@dataclass
+class ModelsConfig:
+    embedding: str = ""          # "" = the packaged all-MiniLM-L6-v2; else a local path or a model name
+    device: str = "cpu"
+    batch_size: int = 32
+    taxonomy: str = str(SHIPPED_MODELS / "taxonomy.yaml")
+    competitors_file: str = str(SHIPPED_MODELS / "competitors.yaml")
+    model_dir: str = ".csintel/models"   # trained classifier heads
+    category_min_confidence: float = 0.30
+    root_cause_min_confidence: float = 0.30
+
+
+@dataclass
+class ThemesConfig:
+    window_weeks: int = 12
+    min_cluster_size: int = 0        # 0 = scale with the window
+    reassign_threshold: float = 0.55
+    match_threshold: float = 0.80    # centroid similarity that keeps a theme's id across runs
+    seed: int = 42
+
+
+@dataclass
+class RiskConfig:
+    renewal_window_days: int = 120
+    lookback_days: int = 90
+    high_score: float = 60.0
+    medium_score: float = 35.0
+
+
+@dataclass
+class DigestConfig:
+    max_lines: int = 8
+    min_theme_tickets: int = 5
+    ticket_url: str = ""             # e.g. "https://acme.zendesk.com/agent/tickets/{id}"
+    quote_chars: int = 180
+
+
+@dataclass
+class SlackConfig:
+    base_url: str = "https://slack.com/api/"   # GovSlack, a proxy, or a local fake
+    outbox: str = "outbox"                     # where digests go when no SLACK_BOT_TOKEN is set
+
+
+@dataclass
+class RoutingConfig:
+    product: str = "#product"
+    cs: str = "#cs"
+    sales: str = "#sales"
+    support_ops: str = "#support-ops"
+    disabled: list[str] = field(default_factory=list)   # audiences not to send
+    csm_direct: bool = False                            # also DM each at-risk account's CSM
+
+
+@dataclass
+class CompetitorEntry:
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    integration_partner: bool = False
+    ambiguous: bool = False
+
+
+@dataclass
+class Settings:
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    themes: ThemesConfig = field(default_factory=ThemesConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    # An inline competitor list replaces the file's (a config may hold only this).
+    competitors: list[CompetitorEntry] = field(default_factory=list)
+    base_dir: str = "."              # set by the loader: the config file's folder
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse.path)
+
+    @property
+    def slack_token(self) -> str | None:
+        return os.environ.get("SLACK_BOT_TOKEN") or None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read settings from a TOML or YAML file (or defaults when `path` is None).
+
+    Raises:
+        ConfigError: missing file, unreadable syntax, unknown key, wrong type or bad value.
+    """
+    if path is None:
+        return _validate(Settings(base_dir=str(Path.cwd())))
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} not found: create one with `csintel init` or pass --config")
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) if p.suffix in {".yaml", ".yml"} else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{p}: not valid {'YAML' if p.suffix in {'.yaml', '.yml'} else 'TOML'}: {exc}") from exc
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a table of sections, got {type(data).__name__}")
+    data.pop("base_dir", None)
+    settings = _build(Settings, data, prefix="", source=p.name)
+    settings.base_dir = str(p.resolve().parent)
+    return _validate(settings)
+
+
+def settings_from_dict(data: dict[str, Any], base_dir: str | Path = ".") -> Settings:
+    """Build settings from a plain dict (tests, notebooks); same checks as a file."""
+    settings = _build(Settings, dict(data), prefix="", source="settings")
+    settings.base_dir = str(base_dir)
+    return _validate(settings)
+
+
+def _build(cls: type, data: Any, prefix: str, source: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: [{prefix.rstrip('.')}] must be a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in fields:
+            if key.lower() in SECRET_KEYS:
+                raise ConfigError(
+                    f"{source}: '{full}' looks like a secret; secrets never go in the config file. "
+                    f"Set {SECRET_KEYS[key.lower()]} in the environment instead."
+                )
+            hint = difflib.get_close_matches(key, sorted(fields), n=1)
+            fix = f" Did you mean '{prefix}{hint[0]}'?" if hint else f" Known keys: {', '.join(sorted(fields))}."
+            raise ConfigError(f"{source}: unknown key '{full}'.{fix}")
+        kwargs[key] = _coerce(hints[key], value, full, source)
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, f"{key}.", source)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if isinstance(value, str) and item_tp is str:
+            value = [value]                      # a single path is fine where a list is expected
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: '{key}' must be a list, got {value!r}")
+        return [_coerce(item_tp, v, f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, int, float, bool) and (type(value) is not tp):
+        raise ConfigError(f"{source}: '{key}' must be {tp.__name__}, got {value!r}")
+    return value
+
+
+def _validate(s: Settings) -> Settings:
+    checks: list[tuple[bool, str]] = [
+        (s.models.batch_size >= 1, "models.batch_size must be at least 1"),
+        (0.0 <= s.models.category_min_confidence < 1.0, "models.category_min_confidence must be in [0, 1)"),
+        (0.0 <= s.models.root_cause_min_confidence < 1.0, "models.root_cause_min_confidence must be in [0, 1)"),
+        (s.themes.window_weeks >= 2, "themes.window_weeks must be at least 2 (trends need a baseline)"),
+        (s.themes.min_cluster_size == 0 or s.themes.min_cluster_size >= 2,
+         "themes.min_cluster_size must be 0 (automatic) or at least 2"),
+        (0.0 < s.themes.match_threshold <= 1.0, "themes.match_threshold must be in (0, 1]"),
+        (s.risk.renewal_window_days > 0, "risk.renewal_window_days must be positive"),
+        (s.risk.lookback_days > 0, "risk.lookback_days must be positive"),
+        (s.risk.medium_score < s.risk.high_score, "risk.medium_score must be below risk.high_score"),
+        (s.digest.max_lines >= 1, "digest.max_lines must be at least 1"),
+        (not s.digest.ticket_url or "{id}" in s.digest.ticket_url,
+         "digest.ticket_url must contain {id}, e.g. https://acme.zendesk.com/agent/tickets/{id}"),
+        (s.slack.base_url.startswith(("http://", "https://")) and s.slack.base_url.endswith("/"),
+         "slack.base_url must be an http(s) address ending in '/', e.g. https://slack.com/api/"),
+        (s.sources.max_text_chars > 0, "sources.max_text_chars must be positive"),
+    ]
+    for audience in s.routing.disabled:
+        checks.append((audience in AUDIENCES, f"routing.disabled: unknown audience '{audience}' "
+                                               f"(one of {', '.join(AUDIENCES)})"))
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    names = [c.name for c in s.competitors]
+    if len(names) != len(set(names)):
+        raise ConfigError("competitors: each name must appear once")
+    return s
+
+
+AUDIENCES = ("product", "cs", "sales", "support_ops")
+
+
+STARTER_CONFIG = """\
+# csintel configuration. Every key has a default: delete what you do not change.
+# Secrets are never written here: set SLACK_BOT_TOKEN (and helpdesk tokens) in the environment.
+
+[warehouse]
+path = ".csintel/warehouse.duckdb"      # one DuckDB file; relative to this file
+
+[sources]
+tickets = ["{tickets}"]                  # CSV, JSONL or Parquet; globs allowed
+accounts = ["{accounts}"]
+# max_text_chars = 50000                 # longer tickets are quarantined
+
+[models]
+# embedding = ""                         # "" = packaged all-MiniLM-L6-v2; or a local model folder
+# taxonomy = "models/taxonomy.yaml"      # categories and root causes with descriptions
+# competitors_file = "models/competitors.yaml"
+# model_dir = ".csintel/models"          # where `csintel train` saves classifier heads
+# category_min_confidence = 0.30         # below this a tag is "uncertain"
+
+[themes]
+# window_weeks = 12                      # tickets clustered together
+# min_cluster_size = 0                   # 0 = scale with the window
+
+[risk]
+# renewal_window_days = 120              # alert on accounts renewing this soon
+# lookback_days = 90                     # support history considered
+
+[digest]
+# max_lines = 8
+# ticket_url = "https://acme.zendesk.com/agent/tickets/{{id}}"
+
+[slack]
+# base_url = "https://slack.com/api/"    # GovSlack or a proxy: change here
+outbox = "outbox"                        # digests land here when SLACK_BOT_TOKEN is unset
+
+[routing]
+product = "#product"
+cs = "#cs"
+sales = "#sales"
+support_ops = "#support-ops"
+# disabled = ["support_ops"]
+# csm_direct = false
+
+# An inline competitor list replaces models/competitors.yaml:
+# [[competitors]]
+# name = "HubSpot"
+# aliases = ["Hubspot", "hubspot.com"]
+# integration_partner = true
+"""

@@ -1,0 +1,88 @@
+"""The Product digest: new and spiking themes first, top themes, errors, ranked feature requests."""
+
+from __future__ import annotations
+
+import duckdb
+
+from csintel.config import Settings
+from csintel.digests.common import change, money, quote, refs
+from csintel.digests.content import Digest, Line, Section
+from csintel.warehouse import fetch_df
+from csintel.weeks import Week
+
+BADGES = {"new": "NEW", "spiking": "SPIKING", "fading": "FADING"}
+
+
+def build_product_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings, tags_version: str) -> Digest:
+    cfg = settings.digest
+    bounds = {"start": week.start_ts, "end": week.end_ts}
+    overview = fetch_df(con, "week_overview", {**bounds, "model_version": tags_version}).iloc[0]
+    tickets = int(overview["tickets"] or 0)
+    themes = fetch_df(con, "theme_week", {"week": week.start})
+    examples = fetch_df(con, "theme_examples", {**bounds, "per_theme": 5})
+    by_theme = {tid: grp for tid, grp in examples.groupby("theme_id")}
+
+    def theme_line(row) -> Line:
+        ex = by_theme.get(row["theme_id"])
+        detail = (f"{int(row['tickets'])} tickets ({change(row['tickets'], row['last_week_tickets'])}; "
+                  f"usual {row['baseline']:.1f}/week) · {int(row['accounts'])} accounts · {money(row['arr_usd'])} ARR"
+                  f" · {row['negative_share']:.0%} negative")
+        return Line(
+            title=row["label"], detail=detail, badge=BADGES.get(row["trend"]),
+            quote=quote(ex.iloc[0]["display_text"], cfg.quote_chars) if ex is not None else None,
+            tickets=refs(ex["ticket_id"] if ex is not None else [], cfg.ticket_url),
+        )
+
+    notable = themes[themes["trend"].isin(["new", "spiking"]) & (themes["tickets"] >= cfg.min_theme_tickets)]
+    top = themes[~themes["theme_id"].isin(notable["theme_id"])].sort_values(
+        ["tickets", "theme_id"], ascending=[False, True])
+    sections = [
+        Section("Emerging: new and spiking themes",
+                tuple(theme_line(r) for _, r in notable.head(cfg.max_lines).iterrows()),
+                "No new or spiking themes this week."),
+        Section("Top themes", tuple(theme_line(r) for _, r in top.head(cfg.max_lines).iterrows()),
+                "No themed tickets this week."),
+        Section("Errors customers hit", _error_lines(con, bounds, tags_version, settings), "No error codes reported."),
+        Section("Feature requests (last 12 weeks, by accounts)", _request_lines(con, week, settings, tags_version),
+                "No feature requests."),
+    ]
+    neg = overview["negative_share"]
+    summary = (f"{tickets} tickets closed in {week.label} ({change(tickets, overview['last_week_tickets'] or 0)}), "
+               f"{int(overview['accounts'] or 0)} accounts, "
+               f"{(neg or 0):.0%} negative. {len(notable)} emerging theme(s).")
+    quiet = tickets == 0
+    if quiet:
+        summary = f"A quiet week: no tickets closed in {week.label}."
+    return Digest(audience="product", week=week.label, title=f"Product digest · {week.label}", summary=summary,
+                  sections=() if quiet else tuple(sections), quiet=quiet,
+                  stats={"tickets": tickets, "emerging_themes": len(notable)})
+
+
+def _error_lines(con, bounds, tags_version: str, settings: Settings) -> tuple[Line, ...]:
+    errors = fetch_df(con, "errors_week", {**bounds, "model_version": tags_version})
+    cfg = settings.digest
+    return tuple(
+        Line(title=r["error"],
+             detail=f"{int(r['tickets'])} tickets, {int(r['accounts'])} accounts "
+                    f"({change(r['tickets'], r['last_week_tickets'])})",
+             quote=quote(r["example"], cfg.quote_chars, prefer=r["error"]),
+             tickets=refs(r["ticket_ids"], cfg.ticket_url))
+        for _, r in errors.head(cfg.max_lines).iterrows()
+    )
+
+
+def _request_lines(con, week: Week, settings: Settings, tags_version: str) -> tuple[Line, ...]:
+    cfg = settings.digest
+    groups = fetch_df(con, "request_groups_window", {
+        "model_version": tags_version, "start": week.start_ts, "end": week.end_ts,
+        "window_start": week.shift(-(settings.themes.window_weeks - 1)).start_ts,
+    })
+    groups = groups[groups["tickets"] >= 2]   # one ask is an anecdote, not a ranking entry
+    return tuple(
+        Line(title=r["label"],
+             detail=f"{int(r['accounts'])} accounts · {money(r['arr_usd'])} ARR · {int(r['tickets'])} tickets "
+                    f"({int(r['tickets_this_week'])} this week)",
+             quote=quote(r["example"], cfg.quote_chars),
+             tickets=refs(r["ticket_ids"], cfg.ticket_url))
+        for _, r in groups.head(cfg.max_lines).iterrows()
+    )

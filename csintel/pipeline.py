@@ -1,0 +1,132 @@
+"""The weekly pipeline's stages as plain functions of (settings, warehouse, week).
+
+The Prefect flows in `flows/` call exactly these; a notebook or a test can too.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from csintel.classify.enricher import Enricher
+from csintel.config import Settings
+from csintel.digests.content import Digest
+from csintel.digests.cs import build_cs_digest
+from csintel.digests.product import build_product_digest
+from csintel.digests.sales import build_sales_digest
+from csintel.embed import load_embedder
+from csintel.enrich import enrich
+from csintel.ingest import ingest_accounts, ingest_tickets
+from csintel.risk import update_account_risk
+from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, SlackTransport, Transport, deliver
+from csintel.routing.rules import routes
+from csintel.sources.files import FileSource
+from csintel.themes.stage import update_themes
+from csintel.warehouse import connect, finish_run, start_run
+from csintel.weeks import Week
+
+
+_ENRICHERS: dict[str, Enricher] = {}
+
+
+def make_enricher(settings: Settings) -> Enricher:
+    """The Enricher for these settings, built once per process (prototypes and matchers cost seconds)."""
+    key = repr(settings)
+    if key not in _ENRICHERS:
+        embedder = load_embedder(settings.models.embedding, settings.models.device, settings.models.batch_size)
+        _ENRICHERS[key] = Enricher(settings, embedder)
+    return _ENRICHERS[key]
+
+
+def ingest_stage(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Load the configured account and ticket files (accounts first, so tickets can join by domain)."""
+    out: dict[str, Any] = {}
+    if settings.sources.accounts:
+        out["accounts"] = asdict(ingest_accounts(con, FileSource([settings.resolve(p) for p in settings.sources.accounts]),
+                                                 run_id))
+    if settings.sources.tickets:
+        out["tickets"] = asdict(ingest_tickets(con, FileSource([settings.resolve(p) for p in settings.sources.tickets]),
+                                               max_text_chars=settings.sources.max_text_chars, run_id=run_id))
+    return out
+
+
+def window(settings: Settings, week: Week) -> tuple[datetime, datetime]:
+    """The clustering window ending with `week`: what enrich must have tagged before clustering."""
+    return week.shift(-(settings.themes.window_weeks - 1)).start_ts, week.end_ts
+
+
+def enrich_stage(con: duckdb.DuckDBPyConnection, settings: Settings, since: datetime, until: datetime,
+                 progress: bool = False) -> dict[str, Any]:
+    return asdict(enrich(con, make_enricher(settings), since, until, progress=progress))
+
+
+def cluster_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> dict[str, Any]:
+    enricher = make_enricher(settings)
+    return asdict(update_themes(con, enricher.embedder, settings.themes, week, enricher.version))
+
+
+def risk_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> dict[str, Any]:
+    # Scored as of the end of the week, so a rerun of an old week gives that week's answer.
+    as_of = week.end + timedelta(days=1)
+    scored = update_account_risk(con, settings.risk, as_of, week.start, make_enricher(settings).version)
+    return {"renewing": len(scored), "at_risk": sum(a.band != "low" for a in scored),
+            "high": sum(a.band == "high" for a in scored)}
+
+
+def build_digests(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> list[Digest]:
+    version = make_enricher(settings).version
+    return [
+        build_product_digest(con, week, settings, version),
+        build_cs_digest(con, week, settings),
+        build_sales_digest(con, week, settings, version),
+    ]
+
+
+def transport_for(settings: Settings) -> Transport:
+    """Slack when SLACK_BOT_TOKEN is set, else the local outbox."""
+    if settings.slack_token:
+        return SlackTransport(settings.slack_token, base_url=settings.slack.base_url)
+    return OutboxTransport(outbox_dir(settings))
+
+
+def outbox_dir(settings: Settings) -> Path:
+    return settings.resolve(settings.slack.outbox)
+
+
+def deliver_stage(con: duckdb.DuckDBPyConnection, settings: Settings, digests: list[Digest],
+                  run_id: str | None = None, transport: Transport | None = None) -> list[DeliveryResult]:
+    transport = transport or transport_for(settings)
+    ledger = DuckDBLedger(con)
+    results = []
+    for digest in digests:
+        for channel, message in routes(settings, digest):
+            results.append(deliver(message, channel, transport, ledger, run_id=run_id, outbox=outbox_dir(settings)))
+    return results
+
+
+@contextmanager
+def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[RunRecord]:
+    """Record a run in the `runs` table: counts on success, the error on failure."""
+    record = RunRecord()
+    with connect(settings.warehouse_path) as con:
+        record.run_id = start_run(con, flow, week.start if week else None)
+    try:
+        yield record
+    except BaseException as exc:
+        with connect(settings.warehouse_path) as con:
+            finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with connect(settings.warehouse_path) as con:
+        finish_run(con, record.run_id, record.counts, versions=record.versions)
+
+
+@dataclass
+class RunRecord:
+    run_id: str = ""
+    counts: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)

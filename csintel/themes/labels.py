@@ -1,0 +1,272 @@
+"""Name themes: class-based TF-IDF keywords, a short label, and the most central tickets."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+from csintel.themes.cluster import canonical_labels, normalize_rows
+
+# Words every support ticket uses whatever its subject: greetings, sign-offs, the vocabulary of
+# asking for help. Left in, they top the keywords of every large theme.
+SUPPORT_BOILERPLATE = frozenset(
+    """
+    hi hello hey dear greetings morning afternoon thanks thank thx ty cheers regards best kind
+    sincerely appreciate appreciated please pls kindly team guys folks sorry hope asap urgent
+    urgently issue issues problem problems help helping ticket tickets support question
+    questions query request requests customer assist assistance advise advice reply response
+    able unable trying tried try getting got get just like need needs want wanted know let
+    seems still also would could cannot doesn don didn isn won ve ll im ive thing things
+    """.split()
+)
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | SUPPORT_BOILERPLATE)
+# Tokens of two or more word characters with at least one letter: bare numbers (order ids,
+# years, counts) say nothing about a theme, and error codes are reported separately.
+TOKEN_PATTERN = r"(?u)\b(?=\w*[^\W\d_])\w{2,}\b"
+MAX_LABEL_PHRASES = 3
+MAX_LABEL_WORDS = 5
+# A phrase after the first joins the label only if it scores at least this share of the best.
+MIN_RELATIVE_SCORE = 0.4
+# An error code shared by this share of a theme's tickets is part of its name.
+ERROR_SHARE = 0.3
+# Below this share of the theme's tickets containing the best phrase, keywords are too weak to
+# name the theme alone and the dominant category leads the label.
+WEAK_KEYWORD_SHARE = 0.2
+REPRESENTATIVES = 3
+UNLABELLED = "Unlabelled theme"
+
+
+@dataclass(frozen=True)
+class ThemeLabel:
+    """A theme's name, its top keywords and its most central tickets (row indices)."""
+
+    label: str
+    keywords: tuple[str, ...]
+    representative: tuple[int, ...]
+
+
+def label_clusters(
+    texts: Sequence[str],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    categories: Sequence[str | None] | None = None,
+    errors: Sequence[Sequence[str]] | None = None,
+    top_n: int = 8,
+) -> dict[int, ThemeLabel]:
+    """Label every cluster from its tickets.
+
+    Keywords are BERTopic's class-based TF-IDF over 1-2 grams (outliers count as one more class,
+    so words common everywhere score low); the label joins the best two or three non-redundant
+    keywords and appends the dominant error code when at least 30% of the theme shares it.
+
+    Args:
+        texts: ticket text per row.
+        labels: cluster per row, -1 = unclustered.
+        vectors: (N, dim) embeddings, used to pick the representative tickets.
+        categories: optional category per row; names a theme whose keywords are weak.
+        errors: optional error codes per row (e.g. "HTTP 504").
+        top_n: number of keywords to keep per theme.
+
+    Returns:
+        Cluster id -> ThemeLabel, for every cluster id >= 0 present in `labels`.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n = len(texts)
+    if len(labels) != n or len(vectors) != n:
+        raise ValueError("texts, labels and vectors must have one entry per row")
+    if (categories is not None and len(categories) != n) or (errors is not None and len(errors) != n):
+        raise ValueError("categories and errors must have one entry per row")
+    clusters = [int(c) for c in np.unique(labels[labels >= 0])]
+    if not clusters:
+        return {}
+    terms, scores = class_tfidf(texts, labels)
+    x = normalize_rows(vectors)
+    out: dict[int, ThemeLabel] = {}
+    for c in clusters:
+        rows = np.flatnonzero(labels == c)
+        ranked = _ranked_terms(terms, scores.get(c))
+        error = _dominant_error(errors, rows)
+        phrases = _label_phrases(ranked, _words(error.lower()) if error else frozenset())
+        weak = not phrases or _doc_share(phrases[0], texts, rows) < WEAK_KEYWORD_SHARE
+        category = _dominant_category(categories, rows) if weak else None
+        out[c] = ThemeLabel(
+            label=_compose(_cased(phrases, texts, rows), category, error),
+            keywords=tuple(term for term, _ in ranked[:top_n]),
+            representative=_central_rows(x, rows),
+        )
+    return out
+
+
+def class_tfidf(texts: Sequence[str], labels: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """BERTopic's c-TF-IDF: L1-normalised term counts per class times log(1 + A / f_term).
+
+    A is the average number of words per class and f_term the term's count over all classes.
+
+    Returns:
+        The vocabulary (1-2 grams) and, per class label (including -1), its score per term.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    vectorizer = CountVectorizer(
+        ngram_range=(1, 2), stop_words=STOP_WORDS, token_pattern=TOKEN_PATTERN, lowercase=True
+    )
+    try:
+        counts = vectorizer.fit_transform(texts)
+    except ValueError:  # nothing but stop words: no vocabulary at all
+        return np.array([], dtype=object), {}
+    classes, index = np.unique(labels, return_inverse=True)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(labels)), (index, np.arange(len(labels)))), shape=(len(classes), len(labels))
+    )
+    per_class = np.asarray((onehot @ counts).todense(), dtype=np.float64)
+    words_per_class = per_class.sum(axis=1, keepdims=True)
+    tf = per_class / np.where(words_per_class > 0, words_per_class, 1.0)
+    average_words = per_class.sum() / len(classes)
+    idf = np.log(1.0 + average_words / np.maximum(per_class.sum(axis=0), 1.0))
+    scores = tf * idf
+    return vectorizer.get_feature_names_out(), {int(c): scores[i] for i, c in enumerate(classes)}
+
+
+def merge_near_duplicates(
+    centroids: np.ndarray, labels: np.ndarray, threshold: float = 0.92
+) -> np.ndarray:
+    """Fuse clusters whose centroids are near-identical.
+
+    Clusters linked by a chain of pairs with cosine >= threshold become one (union-find), which
+    takes the lowest id of the group before everything is renumbered canonically (largest
+    first, ties by smallest member row).
+
+    Args:
+        centroids: (k, dim) centroids; row i = cluster i.
+        labels: cluster per row, -1 = unclustered.
+        threshold: cosine at or above which two clusters are the same theme.
+
+    Returns:
+        New labels per row; recompute centroids from them.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    k = len(centroids)
+    if labels.size and labels.max() >= k:
+        raise ValueError(f"labels reach {labels.max()} but only {k} centroids were given")
+    parent = list(range(k))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    if k:
+        c = normalize_rows(centroids)
+        sims = c @ c.T
+        for i, j in zip(*np.nonzero(np.triu(sims >= threshold, k=1))):
+            a, b = root(int(i)), root(int(j))
+            parent[max(a, b)] = min(a, b)
+    mapping = np.array([root(i) for i in range(k)] + [-1], dtype=np.int64)
+    return canonical_labels(mapping[labels])  # index -1 picks the trailing -1
+
+
+def _ranked_terms(terms: np.ndarray, scores: np.ndarray | None) -> list[tuple[str, float]]:
+    if scores is None:
+        return []
+    positive = np.flatnonzero(scores > 0)
+    # Ties go to the alphabetically first term so labels never depend on vocabulary order.
+    order = sorted(positive, key=lambda i: (-scores[i], terms[i]))
+    return [(str(terms[i]), float(scores[i])) for i in order]
+
+
+def _label_phrases(ranked: list[tuple[str, float]], avoid: frozenset[str]) -> list[str]:
+    chosen: list[str] = []
+    if not ranked:
+        return chosen
+    best = ranked[0][1]
+    for term, score in ranked:
+        if len(chosen) >= MAX_LABEL_PHRASES or (chosen and score < MIN_RELATIVE_SCORE * best):
+            break
+        words = frozenset(term.split())
+        if words <= avoid:  # already said by the error code
+            continue
+        # A phrase that contains chosen ones replaces them ("export" -> "csv export"); one that
+        # would repeat a word of another chosen phrase adds nothing.
+        subsumed = [p for p in chosen if frozenset(p.split()) <= words]
+        kept = [p for p in chosen if p not in subsumed]
+        if words & {w for p in kept for w in p.split()}:
+            continue
+        if sum(len(p.split()) for p in kept) + len(words) > MAX_LABEL_WORDS:
+            continue
+        at = chosen.index(subsumed[0]) if subsumed else len(chosen)
+        chosen = [p for p in chosen[:at] if p not in subsumed] + [term] + [
+            p for p in chosen[at:] if p not in subsumed
+        ]
+    return chosen
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text))
+
+
+def _doc_share(phrase: str, texts: Sequence[str], rows: np.ndarray) -> float:
+    # All the phrase's words in the ticket: bigrams skip stop words, so adjacency is not required.
+    words = frozenset(phrase.split())
+    return sum(words <= _words(texts[r].lower()) for r in rows) / len(rows)
+
+
+def _dominant_error(errors: Sequence[Sequence[str]] | None, rows: np.ndarray) -> str | None:
+    if errors is None:
+        return None
+    counts = Counter(code for r in rows for code in set(errors[r]) if code)
+    if not counts:
+        return None
+    code, count = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return code if count >= ERROR_SHARE * len(rows) else None
+
+
+def _dominant_category(categories: Sequence[str | None] | None, rows: np.ndarray) -> str | None:
+    if categories is None:
+        return None
+    counts = Counter(categories[r] for r in rows if categories[r])
+    if not counts:
+        return None
+    name = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    text = re.sub(r"[_\-]+", " ", str(name)).strip()
+    return text[:1].upper() + text[1:]
+
+
+def _cased(phrases: list[str], texts: Sequence[str], rows: np.ndarray) -> list[str]:
+    """Write each word as the theme's tickets mostly write it ("csv" -> "CSV")."""
+    wanted = {w for p in phrases for w in p.split()}
+    forms: dict[str, Counter[str]] = {w: Counter() for w in wanted}
+    for r in rows:
+        for token in re.findall(r"\w+", texts[r]):
+            if token.lower() in forms:
+                forms[token.lower()][token] += 1
+
+    def spell(word: str) -> str:
+        if not forms[word]:
+            return word
+        # Ties prefer the plain lower-case form, then the alphabetically first.
+        return min(forms[word].items(), key=lambda kv: (-kv[1], kv[0] != word, kv[0]))[0]
+
+    return [" ".join(spell(w) for w in p.split()) for p in phrases]
+
+
+def _compose(phrases: list[str], category: str | None, error: str | None) -> str:
+    text = ", ".join(phrases)
+    if category:
+        text = f"{category}: {text}" if text else category
+    if text and text[0].islower() and text.split()[0].islower():
+        text = text[0].upper() + text[1:]
+    if error:
+        text = f"{text} ({error})" if text else error
+    return text or UNLABELLED
+
+
+def _central_rows(x: np.ndarray, rows: np.ndarray) -> tuple[int, ...]:
+    centroid = normalize_rows(x[rows].mean(axis=0, keepdims=True))[0]
+    sims = x[rows] @ centroid
+    order = np.lexsort((rows, -sims))  # most central first, ties by row index
+    return tuple(int(r) for r in rows[order[:REPRESENTATIVES]])

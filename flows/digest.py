@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from csintel.pipeline import tracked_run
+from flows import tasks
+from flows.params import resolve
+
+
+@flow(name="csintel-digest")
+def digest_flow(week: str | None = None, config: str | None = None, deliver: bool = True) -> dict[str, Any]:
+    """Build the week's digests from the warehouse and deliver them (a rerun posts nothing twice)."""
+    settings, wk = resolve(config, week)
+    with tracked_run(settings, "digest", wk) as run:
+        digests = tasks.digests(settings, wk)
+        run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in digests}
+        if deliver:
+            results = tasks.deliver(settings, digests, run.run_id)
+            run.counts["deliveries"] = [vars(r) for r in results]
+    return run.counts

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from csintel.config import load_settings
+from csintel.pipeline import tracked_run
+from flows import tasks
+
+
+@flow(name="csintel-ingest")
+def ingest_flow(config: str | None = None) -> dict[str, Any]:
+    """Load the configured ticket and account files into the warehouse."""
+    settings = load_settings(config)
+    with tracked_run(settings, "ingest", None) as run:
+        run.counts["ingest"] = tasks.ingest(settings, run.run_id)
+    return run.counts

@@ -1,0 +1,10 @@
+"""Flow parameters to settings and weeks (flows take plain strings so deployments can set them)."""
+
+from __future__ import annotations
+
+from csintel.config import Settings, load_settings
+from csintel.weeks import Week, last_complete_week, parse_week
+
+
+def resolve(config: str | None, week: str | None) -> tuple[Settings, Week]:
+    return load_settings(config), parse_week(week) if week else last_complete_week()

@@ -1,0 +1,56 @@
+"""Prefect tasks: each opens the warehouse, calls one stage function from csintel, and returns counts.
+
+Caching is off on purpose: every stage is idempotent and cheap to rerun when nothing changed, and
+the warehouse (not Prefect's result store) is the record of what was done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NONE
+
+from csintel import pipeline
+from csintel.config import Settings
+from csintel.digests.content import Digest
+from csintel.routing.deliver import DeliveryResult
+from csintel.warehouse import connect
+from csintel.weeks import Week
+
+
+@task(name="ingest", cache_policy=NONE)
+def ingest(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.ingest_stage(con, settings, run_id)
+
+
+@task(name="enrich", cache_policy=NONE)
+def enrich(settings: Settings, since: datetime, until: datetime, progress: bool = False) -> dict[str, Any]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.enrich_stage(con, settings, since, until, progress=progress)
+
+
+@task(name="cluster", cache_policy=NONE)
+def cluster(settings: Settings, week: Week) -> dict[str, Any]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.cluster_stage(con, settings, week)
+
+
+@task(name="risk", cache_policy=NONE)
+def risk(settings: Settings, week: Week) -> dict[str, Any]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.risk_stage(con, settings, week)
+
+
+@task(name="digests", cache_policy=NONE)
+def digests(settings: Settings, week: Week) -> list[Digest]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.build_digests(con, settings, week)
+
+
+@task(name="deliver", cache_policy=NONE)
+def deliver(settings: Settings, digests: list[Digest], run_id: str | None = None) -> list[DeliveryResult]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.deliver_stage(con, settings, digests, run_id)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from csintel.pipeline import tracked_run, window
+from flows import tasks
+from flows.params import resolve
+
+
+@flow(name="csintel-weekly")
+def weekly_flow(week: str | None = None, config: str | None = None, deliver: bool = True,
+                ingest: bool = True, progress: bool = False) -> dict[str, Any]:
+    """The whole weekly pipeline: ingest, enrich, cluster, trends, risk, digests, delivery."""
+    settings, wk = resolve(config, week)
+    with tracked_run(settings, "weekly", wk) as run:
+        if ingest:
+            run.counts["ingest"] = tasks.ingest(settings, run.run_id)
+        run.counts["enrich"] = tasks.enrich(settings, *window(settings, wk), progress=progress)
+        run.counts["themes"] = tasks.cluster(settings, wk)
+        run.counts["risk"] = tasks.risk(settings, wk)
+        digests = tasks.digests(settings, wk)
+        run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in digests}
+        if deliver:
+            results = tasks.deliver(settings, digests, run.run_id)
+            run.counts["deliveries"] = [vars(r) for r in results]
+        run.counts["week"] = wk.label
+    return run.counts

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Create .venv and install csintel with its test tools. Safe to rerun: it reinstalls only when
+# pyproject.toml changed. torch goes first, pinned to the local CPU build: an unpinned torch
+# (pulled in by sentence-transformers) would download gigabytes of CUDA packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+stamp=.venv/.csintel-installed
+want=$(sha256sum pyproject.toml | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "import csintel" 2>/dev/null; then
+  exit 0
+fi
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+echo "csintel setup: installing into .venv (about a minute on a fresh machine)" >&2
+quiet .venv/bin/python -m pip install -q -U pip
+quiet .venv/bin/python -m pip install -q "torch==2.13.0"
+quiet .venv/bin/python -m pip install -q -e ".[test]"
+echo "$want" > "$stamp"

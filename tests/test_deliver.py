@@ -1,0 +1,253 @@
+"""Delivery against a local fake Slack with the real slack_sdk client, and to the outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from csintel.digests.content import Digest, Line, Section, TicketRef
+from csintel.routing.deliver import (
+    DeliveryError,
+    DuckDBLedger,
+    OutboxTransport,
+    SlackTransport,
+    deliver,
+    delivery_key,
+    iso_week_monday,
+)
+from csintel.routing.render import to_slack_messages
+from tests.fakes.slack_server import FakeSlack, running_fake_slack
+
+MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "001_init.sql"
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with running_fake_slack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(":memory:")
+    connection.execute(MIGRATION.read_text())
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def ledger(con: duckdb.DuckDBPyConnection) -> DuckDBLedger:
+    return DuckDBLedger(con)
+
+
+def small_digest(summary: str = "Two themes grew.") -> Digest:
+    line = Line("Login loop on SSO", detail="12 tickets, 5 accounts", badge="NEW",
+                tickets=(TicketRef("101", "https://help.example.com/t/101"),))
+    return Digest("product", "2026-W47", "Product digest", summary, (Section("Themes", (line,)),))
+
+
+def big_digest() -> Digest:
+    lines = tuple(Line(f"theme-{i:03d}", detail="x" * 600, quote="q" * 200) for i in range(60))
+    return Digest("product", "2026-W47", "Product digest", "Busy week.", (Section("Themes", lines),))
+
+
+def rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "SELECT week, audience, channel, transport, location, status, error, run_id "
+        "FROM store.deliveries ORDER BY delivered_at").fetchall()
+
+
+def test_posts_a_digest_and_records_it(slack: FakeSlack, ledger: DuckDBLedger,
+                                       con: duckdb.DuckDBPyConnection) -> None:
+    digest = small_digest()
+    result = deliver(digest, "#product", SlackTransport(slack.token, base_url=slack.base_url),
+                     ledger, run_id="run-1")
+    assert result.status == "sent" and result.error is None
+    assert result.locations == (slack.messages[0]["ts"],)
+    [posted] = slack.messages
+    expected = to_slack_messages(digest)[0]
+    assert posted["channel"] == "CPRODUCT"
+    assert posted["text"] == expected["text"] and posted["blocks"] == expected["blocks"]
+    assert posted["payload"]["unfurl_links"] is False and posted["payload"]["unfurl_media"] is False
+    assert "link_names" not in posted["payload"]
+    assert posted["metadata"]["event_payload"]["week"] == "2026-W47"
+    assert rows(con) == [(date(2026, 11, 16), "product", "#product", "slack", posted["ts"],
+                          "sent", None, "run-1")]
+
+
+def test_later_parts_go_into_the_first_parts_thread(slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    digest = big_digest()
+    parts = len(to_slack_messages(digest))
+    assert parts > 1
+    result = deliver(digest, "product", SlackTransport(slack.token, base_url=slack.base_url), ledger)
+    assert result.status == "sent"
+    assert len(slack.messages) == parts
+    first_ts = slack.messages[0]["ts"]
+    assert slack.messages[0]["thread_ts"] is None
+    assert all(m["thread_ts"] == first_ts for m in slack.messages[1:])
+    assert result.locations == tuple(m["ts"] for m in slack.messages)
+
+
+@pytest.mark.parametrize("answer", [429, 500, 503])
+def test_rate_limits_and_server_errors_are_retried(slack: FakeSlack, ledger: DuckDBLedger,
+                                                   answer: int) -> None:
+    slack.script(answer)
+    result = deliver(small_digest(), "product",
+                     SlackTransport(slack.token, base_url=slack.base_url), ledger)
+    assert result.status == "sent"
+    assert len(slack.messages) == 1
+    assert slack.calls == ["chat.postMessage", "chat.postMessage"]
+
+
+def test_retries_are_bounded(slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    slack.script(500, 500, 500)
+    result = deliver(small_digest(), "product",
+                     SlackTransport(slack.token, base_url=slack.base_url, max_retries=1), ledger)
+    assert result.status == "failed" and result.error is not None
+    assert result.error.startswith("internal_error")
+    assert len(slack.calls) == 2 and slack.messages == []
+
+
+def test_invalid_token_fails_without_raising_and_names_the_variable(
+        slack: FakeSlack, ledger: DuckDBLedger, con: duckdb.DuckDBPyConnection) -> None:
+    result = deliver(small_digest(), "product",
+                     SlackTransport("xoxb-wrong", base_url=slack.base_url), ledger)
+    assert result.status == "failed" and result.locations == ()
+    assert result.error == "invalid_auth: check SLACK_BOT_TOKEN"
+    assert [(r[5], r[6]) for r in rows(con)] == [("failed", result.error)]
+    # A failed row is not a delivery: the next run, with the right token, posts.
+    retry = deliver(small_digest(), "product",
+                    SlackTransport(slack.token, base_url=slack.base_url), ledger)
+    assert retry.status == "sent" and len(slack.messages) == 1
+    assert [r[5] for r in rows(con)] == ["sent"]
+
+
+def test_unknown_channel_fails_but_other_audiences_still_go_out(
+        slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    cs = Digest("cs", "2026-W47", "CS digest", "Two accounts at risk.")
+    results = [deliver(small_digest(), "#no-such-channel", transport, ledger),
+               deliver(cs, "#cs", transport, ledger)]
+    assert [r.status for r in results] == ["failed", "sent"]
+    assert results[0].error == "channel_not_found: check the channel name in [routing]"
+    assert [m["channel"] for m in slack.messages] == ["CCS"]
+
+
+def test_transport_raises_delivery_error_with_slacks_code(slack: FakeSlack) -> None:
+    slack.script("msg_blocks_too_long")
+    with pytest.raises(DeliveryError, match="^msg_blocks_too_long"):
+        SlackTransport(slack.token, base_url=slack.base_url).post(
+            "product", {"text": "t", "blocks": []})
+
+
+def test_rerun_posts_nothing_twice(slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    first = deliver(big_digest(), "product", transport, ledger)
+    again = deliver(big_digest(), "product", transport, ledger)
+    assert again.status == "skipped" and again.locations == first.locations
+    assert len(slack.messages) == len(first.locations)
+    # New content for the same week is a new message.
+    changed = deliver(small_digest("Corrected summary."), "product", transport, ledger)
+    assert changed.status == "sent" and len(slack.messages) == len(first.locations) + 1
+
+
+def test_a_rejected_part_is_posted_alone_into_the_same_thread_on_rerun(
+        slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    parts = len(to_slack_messages(big_digest()))
+    slack.script(None, "fatal_error")             # the first part goes, the second is refused
+    broken = deliver(big_digest(), "product", transport, ledger)
+    assert broken.status == "failed" and broken.error == "fatal_error"
+    assert len(slack.messages) == 1 and broken.locations == (slack.messages[0]["ts"],)
+    rerun = deliver(big_digest(), "product", transport, ledger)
+    assert rerun.status == "sent" and len(slack.messages) == parts
+    first_ts = slack.messages[0]["ts"]
+    assert all(m["thread_ts"] == first_ts for m in slack.messages[1:])
+    assert rerun.locations == tuple(m["ts"] for m in slack.messages)
+
+
+class CrashAfterFirstPost:
+    """A transport whose process dies (any exception) right after its first post."""
+
+    name = "slack"
+
+    def __init__(self, inner: SlackTransport) -> None:
+        self.inner, self.posts = inner, 0
+
+    def post(self, channel: str, message: dict, *, thread_ts: str | None = None) -> str:
+        self.posts += 1
+        if self.posts == 2:
+            raise KeyboardInterrupt
+        return self.inner.post(channel, message, thread_ts=thread_ts)
+
+
+def test_a_crash_between_parts_leaves_only_the_missing_parts_to_post(
+        slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    with pytest.raises(KeyboardInterrupt):
+        deliver(big_digest(), "product", CrashAfterFirstPost(transport), ledger)
+    assert len(slack.messages) == 1
+    result = deliver(big_digest(), "product", transport, ledger)
+    assert result.status == "sent"
+    assert len(slack.messages) == len(to_slack_messages(big_digest()))
+    assert {m["thread_ts"] for m in slack.messages[1:]} == {slack.messages[0]["ts"]}
+
+
+def test_outbox_writes_files_and_is_idempotent(tmp_path: Path, ledger: DuckDBLedger) -> None:
+    transport = OutboxTransport(tmp_path)
+    digest = big_digest()
+    parts = len(to_slack_messages(digest))
+    result = deliver(digest, "#product", transport, ledger, outbox=tmp_path)
+    week = tmp_path / "2026-W47"
+    expected = ["product--product.blocks.json"]
+    expected += [f"product--product--part-{n}.blocks.json" for n in range(2, parts + 1)]
+    assert result.status == "sent" and result.transport == "outbox"
+    assert sorted(p.name for p in week.iterdir()) == sorted(expected + ["product.html", "product.md"])
+    assert result.locations == tuple(str(week / name) for name in expected)
+    first = json.loads((week / expected[0]).read_text())
+    assert first["blocks"] == to_slack_messages(digest)[0]["blocks"]
+    assert (week / "product.md").read_text().startswith("# Product digest")
+    assert (week / "product.html").read_text().startswith("<!doctype html>")
+    before = {p.name: p.read_text() for p in week.iterdir()}
+    again = deliver(digest, "#product", transport, ledger, outbox=tmp_path)
+    assert again.status == "skipped" and again.locations == result.locations
+    assert {p.name: p.read_text() for p in week.iterdir()} == before
+
+
+def test_an_outbox_run_does_not_stop_a_later_slack_post(
+        tmp_path: Path, slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    deliver(small_digest(), "product", OutboxTransport(tmp_path), ledger)
+    result = deliver(small_digest(), "product",
+                     SlackTransport(slack.token, base_url=slack.base_url), ledger)
+    assert result.status == "sent" and len(slack.messages) == 1
+
+
+def test_outbox_file_names_cannot_escape_the_folder(tmp_path: Path) -> None:
+    message = {"text": "t", "blocks": [], "metadata": {"event_type": "csintel_digest",
+               "event_payload": {"week": "../..", "audience": "../x", "part": 0}}}
+    path = Path(OutboxTransport(tmp_path / "out").post("../../etc/passwd", message))
+    assert path.resolve().is_relative_to((tmp_path / "out").resolve())
+    with pytest.raises(DeliveryError):
+        OutboxTransport(tmp_path).post("product", {"text": "t", "blocks": []})
+
+
+def test_delivery_key_separates_every_field() -> None:
+    base = delivery_key("2026-W47", "product", "product", "abc", 0)
+    assert base == delivery_key("2026-W47", "product", "product", "abc")
+    others = {delivery_key("2026-W48", "product", "product", "abc", 0),
+              delivery_key("2026-W47", "cs", "product", "abc", 0),
+              delivery_key("2026-W47", "product", "cs", "abc", 0),
+              delivery_key("2026-W47", "product", "product", "abd", 0),
+              delivery_key("2026-W47", "product", "product", "abc", 1)}
+    assert base not in others and len(others) == 5
+
+
+def test_iso_week_monday() -> None:
+    assert iso_week_monday("2026-W01") == date(2025, 12, 29)
+    with pytest.raises(ValueError):
+        iso_week_monday("last week")
