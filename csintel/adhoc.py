@@ -12,10 +12,9 @@ import numpy as np
 from csintel.classify.enricher import Enricher, RequestGroup
 from csintel.sources.files import FileSource
 from csintel.sources.records import RowError, ticket_record
-from csintel.themes.cluster import ClusterParams, cluster_embeddings
+from csintel.themes.cluster import ClusterParams, cluster_centroids, cluster_embeddings
 from csintel.themes.identity import match_to_themes
 from csintel.themes.labels import label_clusters, merge_near_duplicates
-from csintel.themes.stage import centroids_of
 from csintel.warehouse import utcnow
 
 BATCH = 256
@@ -83,7 +82,7 @@ def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterPara
     tags, _ = enricher.tag([t.id or "" for t in good], texts, vectors) if texts else ([], [])
     result = cluster_embeddings(vectors, params)
     labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
-    centroids = centroids_of(vectors, labels)
+    centroids = cluster_centroids(vectors, labels)
     names = label_clusters(texts, labels, vectors, categories=[t.category.label for t in tags],
                            errors=[t.errors for t in tags])
     theme_of = {m.cluster: m.theme_id for m in match_to_themes(centroids, [], np.zeros((0, vectors.shape[1])))}

@@ -64,6 +64,7 @@ def _prefect_defaults() -> None:
     # Keep Prefect's state beside the project rather than in ~/.prefect, and quiet: the analytics
     # heartbeat makes SQLite "database is locked" noise on small machines.
     os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".csintel" / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -34,7 +34,11 @@ class SentenceTransformerEmbedder:
         # Never reach a hub at run time: the model must already be on disk.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()   # its per-load weight bar is noise in a pipeline's log
 
         path = model or packaged_model_path()
         try:

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from csintel.config import RiskConfig
@@ -101,9 +102,9 @@ def _signals(t: pd.DataFrame, as_of: date) -> list[Reason]:
         reasons.append(Reason("churn_language", f"churn language in {churn.sum()} ticket(s)",
                               WEIGHTS["churn_language"] * min(1.0, 0.6 + 0.2 * churn.sum()), _ids(ids[churn])))
 
-    threat = t["threat_competitors"].map(lambda v: v is not None and len(v) > 0)
+    threat = t["threat_competitors"].map(lambda v: len(_items(v)) > 0)
     if threat.any():
-        names = sorted({c for v in t.loc[threat, "threat_competitors"] for c in v})
+        names = sorted({c for v in t.loc[threat, "threat_competitors"] for c in _items(v)})
         reasons.append(Reason("competitor_threat", f"switching to or evaluating {', '.join(names)}",
                               WEIGHTS["competitor_threat"] * min(1.0, 0.6 + 0.2 * threat.sum()), _ids(ids[threat])))
 
@@ -143,17 +144,22 @@ def _signals(t: pd.DataFrame, as_of: date) -> list[Reason]:
 
 def _repeated_issue(t: pd.DataFrame) -> tuple[str, int, pd.Series] | None:
     """The error code (else theme) the account raised most often, when raised at least 3 times."""
-    errors = Counter(e for v in t["errors"] if v is not None for e in set(v))
+    errors = Counter(e for v in t["errors"] for e in set(_items(v)))
     if errors:
         code, count = errors.most_common(1)[0]
         if count >= 3:
-            return code, count, t["errors"].map(lambda v: v is not None and code in v)
+            return code, count, t["errors"].map(lambda v: code in _items(v))
     themes = Counter(x for x in t["theme_id"] if isinstance(x, str))
     if themes:
         theme, count = themes.most_common(1)[0]
         if count >= 3:
             return f"theme {theme}", count, t["theme_id"] == theme
     return None
+
+
+def _items(value: Any) -> list:
+    """A list cell from DuckDB: a list, an array, or a missing value (NA/None)."""
+    return list(value) if isinstance(value, (list, tuple, np.ndarray)) else []
 
 
 def _ids(series: pd.Series, limit: int = 8) -> list[str]:

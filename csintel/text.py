@@ -75,7 +75,7 @@ HSPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)")
 IPV6_CANDIDATE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
-VERSION_BEFORE = re.compile(r"(?:\bv|version|ver\.?|release|build)\s*$", re.IGNORECASE)
+VERSION_BEFORE = re.compile(r"\b(?:v|version|ver\.?|release|build)\s*$", re.IGNORECASE)
 CARD_CANDIDATE = re.compile(r"(?<![\w.,-])[2-6](?:[ -]?\d){12,18}(?!\d|[.,-]\d)")   # PANs start 2-6
 PHONE = re.compile(
     r"(?<![\w+/.$-])(?:"

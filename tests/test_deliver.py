@@ -48,12 +48,14 @@ def ledger(con: duckdb.DuckDBPyConnection) -> DuckDBLedger:
 def small_digest(summary: str = "Two themes grew.") -> Digest:
     line = Line("Login loop on SSO", detail="12 tickets, 5 accounts", badge="NEW",
                 tickets=(TicketRef("101", "https://help.example.com/t/101"),))
-    return Digest("product", "2026-W47", "Product digest", summary, (Section("Themes", (line,)),))
+    return Digest("product", "2026-W47", "Product digest", summary,
+                  (Section("Themes", (line,)),))
 
 
 def big_digest() -> Digest:
     lines = tuple(Line(f"theme-{i:03d}", detail="x" * 600, quote="q" * 200) for i in range(60))
-    return Digest("product", "2026-W47", "Product digest", "Busy week.", (Section("Themes", lines),))
+    return Digest("product", "2026-W47", "Product digest", "Busy week.",
+                  (Section("Themes", lines),))
 
 
 def rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -80,11 +82,13 @@ def test_posts_a_digest_and_records_it(slack: FakeSlack, ledger: DuckDBLedger,
                           "sent", None, "run-1")]
 
 
-def test_later_parts_go_into_the_first_parts_thread(slack: FakeSlack, ledger: DuckDBLedger) -> None:
+def test_later_parts_go_into_the_first_parts_thread(slack: FakeSlack,
+                                                    ledger: DuckDBLedger) -> None:
     digest = big_digest()
     parts = len(to_slack_messages(digest))
     assert parts > 1
-    result = deliver(digest, "product", SlackTransport(slack.token, base_url=slack.base_url), ledger)
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    result = deliver(digest, "product", transport, ledger)
     assert result.status == "sent"
     assert len(slack.messages) == parts
     first_ts = slack.messages[0]["ts"]
@@ -207,7 +211,8 @@ def test_outbox_writes_files_and_is_idempotent(tmp_path: Path, ledger: DuckDBLed
     expected = ["product--product.blocks.json"]
     expected += [f"product--product--part-{n}.blocks.json" for n in range(2, parts + 1)]
     assert result.status == "sent" and result.transport == "outbox"
-    assert sorted(p.name for p in week.iterdir()) == sorted(expected + ["product.html", "product.md"])
+    written = sorted(p.name for p in week.iterdir())
+    assert written == sorted(expected + ["product.html", "product.md"])
     assert result.locations == tuple(str(week / name) for name in expected)
     first = json.loads((week / expected[0]).read_text())
     assert first["blocks"] == to_slack_messages(digest)[0]["blocks"]

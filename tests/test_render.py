@@ -171,7 +171,8 @@ def test_empty_section_shows_its_empty_text() -> None:
 
 
 def test_quiet_digest_renders_one_line() -> None:
-    digest = Digest("product", "2026-W47", "Product digest", "A quiet week: 3 tickets, no new themes.",
+    digest = Digest("product", "2026-W47", "Product digest",
+                    "A quiet week: 3 tickets, no new themes.",
                     (Section("Themes", (Line("ignored"),)),), quiet=True)
     messages = to_slack_messages(digest)
     assert len(messages) == 1 and len(messages[0]["blocks"]) == 1
@@ -212,7 +213,8 @@ def test_html_is_a_whole_page_with_all_text_escaped() -> None:
                 badge="<b>NEW</b>", tickets=(TicketRef("1", 'https://help.example.com/"onclick=x'),
                                              TicketRef("2", "javascript:alert(1)")))
     page = to_html(Digest("product", "2026-W47", "T <i>", "S", (Section("<h1>", (line,)),)))
-    assert page.startswith("<!doctype html>") and "<style>" in page and page.rstrip().endswith("</html>")
+    assert page.startswith("<!doctype html>") and "<style>" in page
+    assert page.rstrip().endswith("</html>")
     assert "<script>" not in page and "<img" not in page and "<i>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "a &amp; b" in page
     assert 'href="https://help.example.com/&quot;onclick=x"' in page

@@ -53,7 +53,7 @@ SLACK_ERROR_HINTS = {
 
 SQL_GET = """
 SELECT location FROM store.deliveries
-WHERE delivery_key = ?
+WHERE delivery_key = ? AND status = 'sent' AND location IS NOT NULL
 """
 SQL_RECORD = """
 INSERT INTO store.deliveries (delivery_key, week, audience, channel, content_hash, transport,

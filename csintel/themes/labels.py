@@ -29,15 +29,18 @@ STOP_WORDS = sorted(ENGLISH_STOP_WORDS | SUPPORT_BOILERPLATE)
 # Tokens of two or more word characters with at least one letter: bare numbers (order ids,
 # years, counts) say nothing about a theme, and error codes are reported separately.
 TOKEN_PATTERN = r"(?u)\b(?=\w*[^\W\d_])\w{2,}\b"
+MAX_CANDIDATES = 30  # best-scoring terms considered for the label
 MAX_LABEL_PHRASES = 3
 MAX_LABEL_WORDS = 5
 # A phrase after the first joins the label only if it scores at least this share of the best.
 MIN_RELATIVE_SCORE = 0.4
 # An error code shared by this share of a theme's tickets is part of its name.
 ERROR_SHARE = 0.3
-# Below this share of the theme's tickets containing the best phrase, keywords are too weak to
-# name the theme alone and the dominant category leads the label.
-WEAK_KEYWORD_SHARE = 0.2
+# A phrase names the theme only if this share of its tickets (and at least two) contain it: a
+# phrase from a single ticket is that ticket's, not the theme's. With no such phrase the
+# keywords are weak and the dominant category names the theme.
+MIN_PHRASE_SHARE = 0.2
+MIN_PHRASE_TICKETS = 2
 REPRESENTATIVES = 3
 UNLABELLED = "Unlabelled theme"
 
@@ -80,21 +83,24 @@ def label_clusters(
     n = len(texts)
     if len(labels) != n or len(vectors) != n:
         raise ValueError("texts, labels and vectors must have one entry per row")
-    if (categories is not None and len(categories) != n) or (errors is not None and len(errors) != n):
+    if any(extra is not None and len(extra) != n for extra in (categories, errors)):
         raise ValueError("categories and errors must have one entry per row")
     clusters = [int(c) for c in np.unique(labels[labels >= 0])]
     if not clusters:
         return {}
-    terms, scores = class_tfidf(texts, labels)
+    terms, classes, scores = class_tfidf(texts, labels)
+    class_row = {int(c): i for i, c in enumerate(classes)}
     x = normalize_rows(vectors)
     out: dict[int, ThemeLabel] = {}
     for c in clusters:
         rows = np.flatnonzero(labels == c)
-        ranked = _ranked_terms(terms, scores.get(c))
+        ranked = _ranked_terms(terms, scores[class_row[c]])
         error = _dominant_error(errors, rows)
-        phrases = _label_phrases(ranked, _words(error.lower()) if error else frozenset())
-        weak = not phrases or _doc_share(phrases[0], texts, rows) < WEAK_KEYWORD_SHARE
-        category = _dominant_category(categories, rows) if weak else None
+        avoid = _words(error.lower()) if error else frozenset()
+        phrases = _label_phrases(_common_terms(ranked, texts, rows), avoid)
+        category = None if phrases else _dominant_category(categories, rows)
+        if not phrases and not category:
+            phrases = _label_phrases(ranked, avoid)[:1]
         out[c] = ThemeLabel(
             label=_compose(_cased(phrases, texts, rows), category, error),
             keywords=tuple(term for term, _ in ranked[:top_n]),
@@ -103,33 +109,37 @@ def label_clusters(
     return out
 
 
-def class_tfidf(texts: Sequence[str], labels: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+def class_tfidf(
+    texts: Sequence[str], labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix]:
     """BERTopic's c-TF-IDF: L1-normalised term counts per class times log(1 + A / f_term).
 
     A is the average number of words per class and f_term the term's count over all classes.
 
     Returns:
-        The vocabulary (1-2 grams) and, per class label (including -1), its score per term.
+        The vocabulary (1-2 grams), the class labels (sorted, including -1) and a sparse
+        (classes, terms) matrix of scores.
     """
     labels = np.asarray(labels, dtype=np.int64)
+    classes, index = np.unique(labels, return_inverse=True)
     vectorizer = CountVectorizer(
         ngram_range=(1, 2), stop_words=STOP_WORDS, token_pattern=TOKEN_PATTERN, lowercase=True
     )
     try:
         counts = vectorizer.fit_transform(texts)
     except ValueError:  # nothing but stop words: no vocabulary at all
-        return np.array([], dtype=object), {}
-    classes, index = np.unique(labels, return_inverse=True)
+        return np.array([], dtype=object), classes, sparse.csr_matrix((len(classes), 0))
     onehot = sparse.csr_matrix(
         (np.ones(len(labels)), (index, np.arange(len(labels)))), shape=(len(classes), len(labels))
     )
-    per_class = np.asarray((onehot @ counts).todense(), dtype=np.float64)
-    words_per_class = per_class.sum(axis=1, keepdims=True)
-    tf = per_class / np.where(words_per_class > 0, words_per_class, 1.0)
-    average_words = per_class.sum() / len(classes)
-    idf = np.log(1.0 + average_words / np.maximum(per_class.sum(axis=0), 1.0))
-    scores = tf * idf
-    return vectorizer.get_feature_names_out(), {int(c): scores[i] for i, c in enumerate(classes)}
+    # Sparse throughout: a 1-2 gram vocabulary of a large window runs to millions of terms.
+    per_class = sparse.csr_matrix(onehot @ counts, dtype=np.float64)
+    words_per_class = np.asarray(per_class.sum(axis=1)).ravel()
+    tf = sparse.diags(1.0 / np.maximum(words_per_class, 1.0)) @ per_class
+    average_words = words_per_class.sum() / len(classes)
+    term_counts = np.asarray(per_class.sum(axis=0)).ravel()
+    idf = np.log(1.0 + average_words / np.maximum(term_counts, 1.0))
+    return vectorizer.get_feature_names_out(), classes, sparse.csr_matrix(tf.multiply(idf))
 
 
 def merge_near_duplicates(
@@ -170,13 +180,10 @@ def merge_near_duplicates(
     return canonical_labels(mapping[labels])  # index -1 picks the trailing -1
 
 
-def _ranked_terms(terms: np.ndarray, scores: np.ndarray | None) -> list[tuple[str, float]]:
-    if scores is None:
-        return []
-    positive = np.flatnonzero(scores > 0)
+def _ranked_terms(terms: np.ndarray, scores: sparse.csr_matrix) -> list[tuple[str, float]]:
+    positive = [(str(terms[i]), float(v)) for i, v in zip(scores.indices, scores.data) if v > 0]
     # Ties go to the alphabetically first term so labels never depend on vocabulary order.
-    order = sorted(positive, key=lambda i: (-scores[i], terms[i]))
-    return [(str(terms[i]), float(scores[i])) for i in order]
+    return sorted(positive, key=lambda kv: (-kv[1], kv[0]))
 
 
 def _label_phrases(ranked: list[tuple[str, float]], avoid: frozenset[str]) -> list[str]:
@@ -191,8 +198,8 @@ def _label_phrases(ranked: list[tuple[str, float]], avoid: frozenset[str]) -> li
         if words <= avoid:  # already said by the error code
             continue
         # A phrase that contains chosen ones replaces them ("export" -> "csv export"); one that
-        # would repeat a word of another chosen phrase adds nothing.
-        subsumed = [p for p in chosen if frozenset(p.split()) <= words]
+        # would repeat a word of another chosen phrase ("export csv") adds nothing.
+        subsumed = [p for p in chosen if frozenset(p.split()) < words]
         kept = [p for p in chosen if p not in subsumed]
         if words & {w for p in kept for w in p.split()}:
             continue
@@ -209,10 +216,17 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", text))
 
 
-def _doc_share(phrase: str, texts: Sequence[str], rows: np.ndarray) -> float:
-    # All the phrase's words in the ticket: bigrams skip stop words, so adjacency is not required.
-    words = frozenset(phrase.split())
-    return sum(words <= _words(texts[r].lower()) for r in rows) / len(rows)
+def _common_terms(
+    ranked: list[tuple[str, float]], texts: Sequence[str], rows: np.ndarray
+) -> list[tuple[str, float]]:
+    need = max(min(MIN_PHRASE_TICKETS, len(rows)), MIN_PHRASE_SHARE * len(rows))
+    docs = [_words(texts[r].lower()) for r in rows]
+    # All the phrase's words in a ticket count: bigrams skip stop words, so not always adjacent.
+    return [
+        (term, score)
+        for term, score in ranked[:MAX_CANDIDATES]
+        if sum(frozenset(term.split()) <= d for d in docs) >= need
+    ]
 
 
 def _dominant_error(errors: Sequence[Sequence[str]] | None, rows: np.ndarray) -> str | None:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from csintel.config import ThemesConfig
 from csintel.embed import Embedder, embed_cached
-from csintel.themes.cluster import ClusterParams, cluster_embeddings
+from csintel.themes.cluster import ClusterParams, cluster_centroids, cluster_embeddings
 from csintel.themes.identity import match_to_themes
 from csintel.themes.labels import label_clusters, merge_near_duplicates
 from csintel.themes.trends import weekly_trends
@@ -31,16 +31,6 @@ class ThemeReport:
     emerging: int = 0
 
 
-def centroids_of(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Normalised mean vector of each cluster 0..k-1."""
-    k = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
-    out = np.zeros((k, vectors.shape[1]), dtype=np.float32)
-    for c in range(k):
-        m = vectors[labels == c].mean(axis=0)
-        out[c] = m / (np.linalg.norm(m) or 1.0)
-    return out
-
-
 def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: ThemesConfig, week: Week,
                   tags_version: str) -> ThemeReport:
     """Recluster the window ending with `week`, keep theme ids across runs, and refresh trends."""
@@ -53,7 +43,7 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     result = cluster_embeddings(vectors, ClusterParams(
         min_cluster_size=cfg.min_cluster_size or None, reassign_threshold=cfg.reassign_threshold, seed=cfg.seed))
     labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
-    centroids = centroids_of(vectors, labels)
+    centroids = cluster_centroids(vectors, labels)
     names = label_clusters(tickets["customer_text"].tolist(), labels, vectors,
                            categories=tickets["category"].tolist(),
                            errors=[list(e) if e is not None else [] for e in tickets["errors"]])
@@ -71,7 +61,7 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     for c, theme_id in sorted(theme_of.items()):
         members = labels == c
         name = names[c]
-        first = tickets.loc[members, "week"].min()
+        first = pd.Timestamp(tickets.loc[members, "week"].min()).date()
         if theme_id in first_weeks:
             first = min(first, first_weeks[theme_id])
         theme_rows.append({
@@ -97,7 +87,7 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     this_week = weekly[weekly["week"] == week.start] if not weekly.empty else weekly
     return ThemeReport(
         tickets=len(tickets), themes=len(theme_rows),
-        born=sum(m.status == "born" for m in matches), kept=sum(m.status == "kept" for m in matches),
+        born=sum(m.status == "born" for m in matches), kept=sum(m.status in ("kept", "merged") for m in matches),
         outlier_share=float((labels < 0).mean()),
         emerging=int(this_week["trend"].isin(["new", "spiking"]).sum()) if not this_week.empty else 0,
     )

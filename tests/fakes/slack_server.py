@@ -91,7 +91,8 @@ def _handler(state: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 return self._reply({"ok": False, "error": scripted})
             channel = str(body.get("channel", ""))
             known_ids = set(state.channels.values())
-            channel_id = channel if channel in known_ids else state.channels.get(channel.lstrip("#"))
+            channel_id = (channel if channel in known_ids
+                          else state.channels.get(channel.lstrip("#")))
             if channel_id is None:
                 return self._reply({"ok": False, "error": "channel_not_found"})
             error = _block_error(body)

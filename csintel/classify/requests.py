@@ -1,0 +1,282 @@
+"""Feature requests: detect the ask, extract what is asked for, group similar asks.
+
+A request is found by its cue ("please add", "it would be great if", "any plans to support",
+"I wish", "why is there no" ...); bug reports, how-to questions and service asks ("please add
+a user", "please close the ticket") are not requests. Grouping works on the phrases'
+embeddings, so "dark mode" and "a dark theme" land in one group across weeks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from csintel.text import split_sentences
+
+# --- data: cues -------------------------------------------------------------------------------
+
+ASK_VERB = (r"(?:add|build|implement|introduce|include|support|offer|enable|bring\s+back|give\s+(?:us|me)"
+            r"|provide\s+(?=(?:an?\s+|the\s+|some\s+)?(?:way|option|ability|setting|feature|support)\b)"
+            r"|consider\s+adding|make\s+it\s+possible\s+to|allow\s+(?:us|me|users|admins|people)\s+to"
+            r"|let\s+(?:us|me|users|admins)(?!\s+know)|create\s+(?:an?\s+)?(?:option|way|setting)\s+to)")
+GOOD = (r"(?:great|nice|helpful|awesome|amazing|useful|good|ideal|fantastic|lovely|cool|handy|wonderful"
+        r"|beneficial|valuable|brilliant|perfect|a\s+(?:huge|big|great|nice)\s+(?:help|improvement|win|plus))")
+OBJ = r"\s*(?P<obj>.*)"
+CUES: list[tuple[str, str]] = [
+    ("feature request", rf"\b(?:feature|enhancement|product)\s+(?:request|suggestion|idea)s?\b\s*(?:[:\-–—]|for\b|to\b)?{OBJ}"),
+    ("suggestion", rf"\b(?:suggestion|idea|wish\s*list)\s*:{OBJ}"),
+    ("please add", rf"\b(?:please|pls|plz|kindly)\s+(?:(?:could|can)\s+you\s+)?{ASK_VERB}\b{OBJ}"),
+    ("could you add", rf"\b(?:could|can|would|will)\s+(?:you|your\s+team|you\s+guys|y'all)\s+(?:please\s+)?(?:ever\s+)?{ASK_VERB}\b{OBJ}"),
+    ("would be great", rf"\b(?:would|'d|will)\s+(?:also\s+)?(?:really\s+)?be\s+(?:so\s+|really\s+|very\s+|super\s+|extremely\s+|incredibly\s+|much\s+more\s+)?{GOOD}\s+(?:if|to|for\s+(?:us|me|users|everyone)\s+to){OBJ}"),
+    ("would love", r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?(?:love|like)\s+(?:to\s+see|it\s+if|to\s+have|to\s+be\s+able\s+to"
+                   rf"|to\s+get|(?:for\s+)?you\s+to\s+(?:add|build|support|offer)|for\s+(?:there|it)\s+to\s+be|(?=(?:a|an|some)\s|the\s+(?:option|ability)\b)){OBJ}"),
+    ("any plans", r"\b(?:any|are\s+there\s+(?:any\s+)?|do\s+you\s+have\s+(?:any\s+)?|is\s+there\s+a|what\s+are\s+(?:the|your)|no)\s*plans?\s+(?:to|for|on)\s+"
+                  rf"(?:(?:support|add|build|introduc|offer|releas|implement|bring|provid|mak|includ)\w*\s+)?{OBJ}"),
+    ("do you plan", r"\b(?:(?:do|are)\s+you\s+(?:guys\s+)?plan(?:ning)?\s+(?:to|on)|will\s+you|when\s+will\s+you|are\s+you\s+going\s+to|do\s+you\s+intend\s+to)\s+(?:ever\s+)?"
+                    rf"(?:add|support|build|offer|release|introduce|implement|provide|bring\s+back)(?:ing)?\b{OBJ}"),
+    ("roadmap", rf"\b(?:is\s+there\s+a\s+roadmap\s+for|(?:any|what's|what\s+is\s+the)\s+(?:roadmap|timeline|eta)\s+(?:for|on)){OBJ}"),
+    ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|your)\s+(?:roadmap|backlog|pipeline)\b"),
+    ("we need the ability", r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents)|users|customers)\s+(?:really\s+|really\s+really\s+|badly\s+|also\s+|urgently\s+|desperately\s+|would\s+)?"
+                            r"(?:need|want|require|miss|are\s+missing|would\s+like)\s+(?:the\s+ability|a\s+way|an?\s+(?:easy\s+|simple\s+|quick\s+|better\s+)?(?:way|option)"
+                            rf"|the\s+option|a\s+feature|a\s+setting|some\s+way|to\s+be\s+able)\s+(?:to|for|that)\b{OBJ}"),
+    ("i wish", rf"\b(?:i|we)\s+(?:really\s+|just\s+|do\s+)?wish\b{OBJ}"),
+    ("can't believe there's no", r"\b(?:i\s+)?can(?:'t|not|\s+not)\s+believe\s+(?:that\s+)?(?:there(?:'s|\s+is)\s+(?:still\s+)?(?:no|not\s+(?:a|an|any))"
+                                 rf"|you\s+(?:still\s+)?(?:don't|do\s+not)\s+(?:have|support|offer)|it\s+(?:still\s+)?(?:doesn't|does\s+not)\s+(?:have|support)){OBJ}"),
+    ("why is there no", r"(?:\b(?:why|how\s+come)\s+(?:is\s+there|isn't\s+there|there's|there\s+is)\s+(?:still\s+)?(?:no|not\s+(?:a|an|any))\b"
+                        r"|\bwhy\s+(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|won't)\s+(?:you|you\s+guys|the\s+(?:app|product|platform|tool)|it)\s+"
+                        rf"(?:still\s+)?(?:support|have|offer|allow|let\s+(?:us|me|users))){OBJ}"),
+    ("it's a shame", r"\b(?:it's|it\s+is|what|it\s+was)\s+(?:a\s+)?(?:real\s+)?(?:shame|pity|bummer)\s+(?:that\s+)?(?:you|there|it|the\s+(?:app|product|platform|tool))\s*"
+                     rf"(?:still\s+)?(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|isn't|is\s+no|'s\s+no|won't)\s*(?:support|have|offer|allow|let\s+(?:us|me|users))?{OBJ}"),
+    ("there's no way to", r"\b(?:there(?:'s|\s+is)\s+(?:still\s+)?no\s+(?:way|option|setting|feature|ability)|(?:lack|lacking|missing)\s+(?:of\s+)?(?:a|an|the|any)?\s*"
+                          rf"(?:way|option|ability|feature|support))\s+(?:to|for)\b{OBJ}"),
+    ("i suggest", rf"\b(?:i|we)\s+(?:would\s+)?(?:strongly\s+)?(?:suggest|propose|recommend)\s+(?:that\s+)?(?:you\s+)?(?:add(?:ing)?|build(?:ing)?|introduc\w+|support\w*|offer\w*|implement\w*|provid\w+)\b{OBJ}"),
+    ("consider adding", rf"\b(?:consider|think\s+about)\s+(?:adding|building|supporting|offering|implementing|introducing|bringing\s+back){OBJ}"),
+    ("possible for you to add", rf"\b(?:is\s+it|would\s+it\s+be)\s+possible\s+for\s+(?:you|your\s+team)\s+to\s+{ASK_VERB}\b{OBJ}"),
+]
+CUE_PATTERNS = [(name, re.compile(p, re.IGNORECASE)) for name, p in CUES]
+# How-to questions: not requests, but their object names the request when a cue follows
+# ("Is there a way to merge deals? If not, it would be great to have").
+HOWTO_OBJECT = re.compile(
+    r"\b(?:is\s+there\s+(?:a|any)\s+way\s+to|is\s+it\s+possible\s+to|can\s+(?:i|we)|how\s+(?:do|can)\s+(?:i|we))\s+(?P<obj>.*)", re.IGNORECASE
+)
+# Asks that are service, not product: "please add a user", "could you look into this".
+SERVICE_OBJECT = re.compile(
+    r"^(?:(?:my|our|a|an|the|\d+|two|three|four|five|few|some|more|another|this|these|new|extra|additional|missing|deleted|lost)\s+)*"
+    r"(?:colleagues?|users?|seats?|licen[cs]es?|members?|admins?|credits?|invoices?|contacts?|emails?|persons?|people|him|her|them|me|us"
+    r"|employees?|agents?|teammates?|accounts?|refund|discount|receipts?|ticket|call|meeting|updates?|status|eta|information|info|details"
+    r"|feedback|answer|response|reply|access|copy|link|estimate|quote|documentation|docs|screenshots?|instructions|steps|guidance"
+    r"|help|assistance|clarification|confirmation|callback|demo|training|walkthrough|session)\b"
+    r"|@|\[email\]|^(?:you\s+could\s+|you\s+can\s+|someone\s+could\s+)?(?:fix|look|resolve|investigate|check|help|get\s+back|respond|call|reply|let\s+(?:me|us)\s+know"
+    r"|update\s+(?:me|us)|confirm|advise|close|cancel|refund|escalate|send\s+(?:me|us)|log\s+in|login|sign\s+in|access|reach|contact)\b",
+    re.IGNORECASE,
+)
+BUG_OBJECT = re.compile(
+    r"\b(?:worked|works|would\s+work|was\s+working|were\s+working|didn't\s+(?:crash|fail|break)|stopped\s+(?:crashing|failing)|got\s+fixed|was\s+fixed|were\s+fixed|fixed|bug)\b",
+    re.IGNORECASE,
+)
+WEAK_OBJECT = re.compile(r"^(?:it|this|that|one|them|this\s+feature|that\s+feature|such\s+a\s+feature|something\s+like\s+(?:this|that)|have|see|too)?$")
+
+# --- data: phrase clean-up --------------------------------------------------------------------
+
+CUT = re.compile(
+    r"[.?!;:\n()\[\]\"]|,\s|\s[-–—]\s|\s+(?:so\s+(?:that|we|i|our|it|they|you|users)|because|since|as\s+(?:it|we|this|that|our|i)|which|that\s+would|to\s+help"
+    r"|in\s+order\s+to|instead\s+of|similar\s+to|just\s+like|like\s+(?:in|on|the|what|how|you|other)|for\s+(?:example|instance|our|my|us|the\s+team|all|everyone|each)"
+    r"|would\s+(?:help|be|make|save|really|allow|let|mean)|will\s+(?:help|save|make)|e\.g|thanks|thank\s+you|please|asap|if\s+possible|if\s+you\s+can|when\s+(?:you|we|i)|and\s+(?:it|that|this)\s+would|thx|at\s+some\s+point|any\s+time\s+soon)\b",
+    re.IGNORECASE,
+)
+LEADING_FILLER = re.compile(
+    r"^(?:"
+    r"(?:please|kindly|also|just|really|maybe|perhaps|somehow|eventually|finally|to\s+us|for\s+us|us\s+with|at\s+least|even|still|already)\s+"
+    r"|(?:you|you\s+guys|your\s+team|we|i|they|users|admins|people|one|someone|our\s+(?:team|users|reps|agents))\s+(?:could|can|would|might|will|were\s+able\s+to|was\s+able\s+to|are\s+able\s+to|had)\s+"
+    r"|(?:you|you\s+guys|your\s+team|the\s+(?:app|product|platform|tool|system|crm)|it)\s+(?:added|add|had|has|have|offered|offer|supported|support|provided|provide|built|build|introduced|implemented|included|allowed|allow|gave|give|got)\s+"
+    r"|(?:there\s+(?:was|were|is|are|would\s+be|could\s+be|will\s+be)|there's)\s+"
+    r"|support\s+for\s+|(?:native|proper|better|built-in)\s+support\s+for\s+"
+    r"|(?:add|adding|build|building|introduce|introducing|implement|implementing|include|including|support|supporting|provide|providing|offer|offering"
+    r"|create|creating|get|getting|have|having|see|seeing|bring\s+back|bringing\s+back|enable|enabling|allow|allowing)\s+"
+    r"|(?:the|an?|some|any)\s+(?:\w+\s+)?(?:ability|way|option|possibility|setting|functionality|capability|means|feature)\s+(?:to|for|that\s+(?:lets|allows)\s+(?:us|me|users)\s+to)\s+"
+    r"|(?:ability|option|possibility|way)\s+(?:to|for)\s+"
+    r"|(?:to\s+)?(?:be\s+able\s+to|being\s+able\s+to)\s+"
+    r"|(?:us|me|users|admins|people|them)\s+(?:to\s+)?(?=\w)"
+    r"|to\s+(?=\w)|if\s+|(?:the|an?|some|any)\s+"
+    r")",
+    re.IGNORECASE,
+)
+TRAILING_FILLER = re.compile(
+    r"\s+(?:please|pls|thanks|thank\s+you|asap|soon|too|also|as\s+well|in\s+the\s+(?:app|product|platform|future|near\s+future|tool)|at\s+some\s+point"
+    r"|one\s+day|someday|feature|option|functionality|capability|support|soon\s+please|yet|again|already|anymore|in\s+\d{4}|"
+    r"of|to|and|or|for|with|on|the|a|an|at|by|that|is|are)$",
+    re.IGNORECASE,
+)
+PHRASE_CHARS = re.compile(r"[^\w\s/&+#.'-]")
+MAX_PHRASE_WORDS = 8
+MAX_OBJECT_CHARS = 300   # eight words never need more; bounds the work on pathological input
+SLUG_STOPWORDS = frozenset({
+    "a", "an", "the", "of", "for", "to", "in", "on", "with", "by", "at", "from", "and", "or", "our", "my", "your",
+    "us", "me", "we", "i", "is", "be", "it", "that", "this",
+})
+SLUG_MAX = 60
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """Whether a text asks for a feature, what it asks for, and the cue that said so."""
+
+    is_request: bool
+    phrase: str | None     # short normalised phrase, e.g. "dark mode", "bulk edit of deals"
+    cue: str | None        # the cue that matched
+
+
+NO_REQUEST = RequestResult(False, None, None)
+
+
+def detect_request(text: str) -> RequestResult:
+    """Detect a feature request in `text` and extract what is asked for."""
+    if not text:
+        return NO_REQUEST
+    sentences = split_sentences(text.replace("’", "'"))
+    for index, sentence in enumerate(sentences):
+        for name, pattern in CUE_PATTERNS:
+            match = pattern.search(sentence)
+            if not match:
+                continue
+            raw = (match.groupdict().get("obj") or "").strip()
+            if not raw and name == "feature request" and index + 1 < len(sentences):
+                raw = sentences[index + 1]   # "Feature request" as a heading, the ask on the next line
+            if SERVICE_OBJECT.search(raw.lstrip()) or BUG_OBJECT.search(raw):
+                continue
+            phrase = normalise_phrase(raw)
+            if WEAK_OBJECT.match(phrase or ""):
+                phrase = _howto_object(sentences)
+            return RequestResult(True, phrase or None, name)
+    return NO_REQUEST
+
+
+def _howto_object(sentences: Sequence[str]) -> str | None:
+    for sentence in sentences:
+        match = HOWTO_OBJECT.search(sentence)
+        if match:
+            phrase = normalise_phrase(match.group("obj"))
+            if phrase and not WEAK_OBJECT.match(phrase):
+                return phrase
+    return None
+
+
+def normalise_phrase(raw: str) -> str:
+    """Trim an ask to its object: no filler, lowercase, at most eight words."""
+    text = unicodedata.normalize("NFKC", (raw or "")[:MAX_OBJECT_CHARS]).replace("’", "'")
+    cut = CUT.search(text)
+    if cut:
+        text = text[: cut.start()]
+    text = " ".join(PHRASE_CHARS.sub(" ", text).split()).lower()
+    previous = None
+    while text and text != previous:
+        previous = text
+        text = LEADING_FILLER.sub("", text, count=1).strip()
+    words = text.split()[:MAX_PHRASE_WORDS]
+    text = " ".join(words)
+    previous = None
+    while text and text != previous:
+        previous = text
+        text = TRAILING_FILLER.sub("", text).strip()
+    return text.strip(" .'-/&+")
+
+
+def slugify(phrase: str) -> str:
+    """A URL-safe id from a phrase: "bulk edit of deals" -> "bulk-edit-deals"."""
+    ascii_text = unicodedata.normalize("NFKD", phrase or "").encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", ascii_text)
+    kept = [w for w in words if w not in SLUG_STOPWORDS] or words
+    slug = ""
+    for word in kept:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > SLUG_MAX:
+            break
+        slug = candidate
+    return slug or (kept[0][:SLUG_MAX] if kept else "request")
+
+
+def group_requests(phrases: Sequence[str], vectors: np.ndarray,
+                   existing: Sequence[tuple[str, str, np.ndarray]] = (), threshold: float = 0.72,
+                   ) -> tuple[list[str], list[tuple[str, str, np.ndarray]]]:
+    """Assign each phrase to a request group.
+
+    A phrase joins the most similar existing group when their cosine is >= `threshold`; the
+    rest are clustered among themselves (average linkage, cut at cosine distance
+    1 - threshold, over the phrases in sorted order so input order does not matter). A new
+    group's id is the slug of its most central phrase, made unique; its centroid is the
+    normalised mean of its members.
+
+    Returns:
+        (group id per phrase, new groups as (group_id, label, centroid)).
+
+    Raises:
+        ValueError: `vectors` does not have one row per phrase.
+    """
+    n = len(phrases)
+    given = np.asarray(vectors)
+    if n == 0:
+        return [], []
+    if given.ndim != 2 or given.shape[0] != n:
+        raise ValueError(f"group_requests: {n} phrases but vectors has shape {given.shape}")
+    dtype = given.dtype if np.issubdtype(given.dtype, np.floating) else np.float64
+    unit = _normalise_rows(given.astype(np.float64))
+    ids: list[str | None] = [None] * n
+    taken = {gid for gid, _, _ in existing}
+    # Centroids of another dimension come from an earlier embedding model: they cannot match.
+    usable = [(gid, np.asarray(c, dtype=np.float64).ravel()) for gid, _, c in existing]
+    usable = [(gid, c) for gid, c in usable if c.shape[0] == unit.shape[1]]
+    if usable:
+        centroids = _normalise_rows(np.vstack([c for _, c in usable]))
+        sims = unit @ centroids.T
+        best = sims.argmax(axis=1)
+        for i in range(n):
+            if sims[i, best[i]] >= threshold:
+                ids[i] = usable[best[i]][0]
+    rest = sorted((i for i in range(n) if ids[i] is None), key=lambda i: (phrases[i], i))
+    created: list[tuple[str, str, np.ndarray]] = []
+    for members in _clusters(unit, rest, threshold):
+        sims = unit[members] @ unit[members].T
+        centrality = sims.sum(axis=1)
+        order = sorted(range(len(members)), key=lambda k: (-round(float(centrality[k]), 6), len(phrases[members[k]]), phrases[members[k]]))
+        label = phrases[members[order[0]]]
+        gid = _unique(slugify(label), taken)
+        taken.add(gid)
+        centroid = _normalise_rows(unit[members].mean(axis=0, keepdims=True))[0].astype(dtype)
+        for i in members:
+            ids[i] = gid
+        created.append((gid, label, centroid))
+    return [gid or "" for gid in ids], created
+
+
+def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def _clusters(unit: np.ndarray, indices: list[int], threshold: float) -> list[list[int]]:
+    """Groups of `indices`, ordered by their first member in `indices`."""
+    if not indices:
+        return []
+    if len(indices) == 1:
+        return [indices]
+    distances = np.clip(1.0 - unit[indices] @ unit[indices].T, 0.0, 2.0)
+    condensed = distances[np.triu_indices(len(indices), k=1)]
+    labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold, criterion="distance")
+    groups: dict[int, list[int]] = {}
+    for position, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(indices[position])
+    return list(groups.values())
+
+
+def _unique(slug: str, taken: set[str]) -> str:
+    if slug not in taken:
+        return slug
+    n = 2
+    while f"{slug}-{n}" in taken:
+        n += 1
+    return f"{slug}-{n}"

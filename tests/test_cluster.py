@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from csintel.themes import cluster
+from csintel.themes.cluster import (
+    ClusterParams,
+    assign_to_centroids,
+    canonical_labels,
+    cluster_centroids,
+    cluster_embeddings,
+    default_min_cluster_size,
+    normalize_rows,
+)
+
+DIM = 384
+
+
+def blobs(sizes, noise, spread=1.0, seed=0):
+    """Gaussian blobs on the unit sphere (members at cosine ~0.7 to their centre) plus noise
+    points in random directions; returns vectors, true labels (-1 = noise) and the centres."""
+    rng = np.random.default_rng(seed)
+    centres = normalize_rows(rng.standard_normal((len(sizes), DIM)))
+    parts = [c + spread * rng.standard_normal((s, DIM)) / DIM**0.5 for c, s in zip(centres, sizes)]
+    parts.append(rng.standard_normal((noise, DIM)))
+    truth = np.concatenate([np.full(s, i) for i, s in enumerate(sizes)] + [np.full(noise, -1)])
+    return normalize_rows(np.vstack(parts)), truth, centres
+
+
+@pytest.fixture(scope="module")
+def clustered():
+    vectors, truth, centres = blobs([100, 80, 60, 40], noise=20)
+    first = cluster_embeddings(vectors)
+    second = cluster_embeddings(vectors)
+    return vectors, truth, centres, first, second
+
+
+def test_recovers_blobs(clustered):
+    _, truth, _, result, _ = clustered
+    members = truth >= 0
+    assert adjusted_rand_score(truth[members], result.labels[members]) > 0.95
+    assert result.centroids.shape == (4, DIM)
+
+
+def test_noise_stays_unclustered_and_reassignment_never_adds_outliers(clustered):
+    _, truth, _, result, _ = clustered
+    assert (result.labels[truth < 0] == -1).all()
+    assert result.outlier_share <= result.outlier_share_before
+    assert result.outlier_share == pytest.approx(np.mean(result.labels < 0))
+
+
+def test_deterministic(clustered):
+    *_, first, second = clustered
+    np.testing.assert_array_equal(first.labels, second.labels)
+    np.testing.assert_array_equal(first.probabilities, second.probabilities)
+    np.testing.assert_array_equal(first.centroids, second.centroids)
+
+
+def test_numbering_is_canonical_and_centroids_match_clusters(clustered):
+    _, truth, centres, result, _ = clustered
+    sizes = np.bincount(result.labels[result.labels >= 0])
+    assert list(sizes) == sorted(sizes, reverse=True)  # cluster 0 is the largest
+    np.testing.assert_allclose(np.linalg.norm(result.centroids, axis=1), 1.0, atol=1e-5)
+    for c in range(len(sizes)):
+        true_blob = np.bincount(truth[result.labels == c]).argmax()
+        assert result.centroids[c] @ centres[true_blob] > 0.9
+
+
+def test_probabilities_are_bounded(clustered):
+    *_, result, _ = clustered
+    assert ((result.probabilities >= 0) & (result.probabilities <= 1)).all()
+    assert (result.probabilities[result.labels < 0] == 0).all()
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_tiny_inputs_do_not_crash(n):
+    vectors, _, _ = blobs([10], noise=0)
+    result = cluster_embeddings(vectors[:n])
+    assert result.labels.shape == (n,)
+    assert (result.labels == -1).all()
+    assert result.centroids.shape == (0, DIM)
+    assert result.outlier_share == (1.0 if n else 0.0)
+
+
+def test_small_input_clusters_without_umap(monkeypatch):
+    def no_umap(*args, **kwargs):
+        raise AssertionError("UMAP must not run on a tiny input")
+
+    monkeypatch.setattr(cluster, "_reduce", no_umap)
+    vectors, truth, _ = blobs([12, 10], noise=0, seed=3)  # 22 rows < 3 * min_cluster_size (8)
+    result = cluster_embeddings(vectors)
+    np.testing.assert_array_equal(result.labels, truth)
+
+
+def test_strays_are_ejected_and_close_outliers_reassigned(monkeypatch):
+    rng = np.random.default_rng(7)
+    vectors, _, centres = blobs([15, 15], noise=0, spread=0.5, seed=5)
+    near = normalize_rows(centres[1] + 1.0 * rng.standard_normal((1, DIM)) / np.sqrt(DIM))
+    far = normalize_rows(rng.standard_normal((1, DIM)))
+    vectors = np.vstack([vectors, near, far])
+    # HDBSCAN stand-in: it calls the near point noise and glues the random one to cluster 0.
+    fake = np.array([0] * 15 + [1] * 15 + [-1, 0])
+    strengths = np.where(fake >= 0, 0.9, 0.0)
+    monkeypatch.setattr(cluster, "_hdbscan", lambda *args: (fake.copy(), strengths))
+    result = cluster_embeddings(vectors, ClusterParams(min_cluster_size=15))
+    assert result.outlier_share_before == pytest.approx(2 / 32)  # HDBSCAN noise + the stray
+    assert result.labels[30] == result.labels[15] and result.labels[31] == -1
+    hdbscan_centroid = normalize_rows(vectors[15:30].mean(axis=0, keepdims=True))[0]
+    assert result.probabilities[30] == pytest.approx(float(near[0] @ hdbscan_centroid), abs=1e-5)
+    assert result.probabilities[31] == 0.0
+    assert result.outlier_share == pytest.approx(1 / 32)
+
+
+def test_rejects_bad_vectors():
+    with pytest.raises(ValueError):
+        cluster_embeddings(np.zeros(5))
+    with pytest.raises(ValueError):
+        cluster_embeddings(np.full((3, 4), np.nan))
+
+
+def test_canonical_labels_orders_by_size_then_first_row():
+    np.testing.assert_array_equal(
+        canonical_labels(np.array([5, 2, 2, -1, 7, 5, 7, 2])), [1, 0, 0, -1, 2, 1, 2, 0]
+    )
+    np.testing.assert_array_equal(canonical_labels(np.array([-1, -1])), [-1, -1])
+
+
+def test_cluster_centroids_are_normalised_means():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 0.0]])
+    centroids = cluster_centroids(vectors, np.array([0, 0, 1, -1]))
+    np.testing.assert_allclose(centroids, [[2**-0.5, 2**-0.5], [1.0, 0.0]], atol=1e-6)
+
+
+def test_assign_to_centroids_uses_threshold_and_breaks_ties_low():
+    centroids = np.array([[1.0, 0.0], [0.0, 1.0]])
+    rows = np.array([[1.0, 0.1], [1.0, 1.0], [-1.0, 0.0]])
+    labels, sims = assign_to_centroids(rows, centroids, threshold=0.6)
+    np.testing.assert_array_equal(labels, [0, 0, -1])
+    assert sims[1] == pytest.approx(2**-0.5, abs=1e-6)
+    labels, _ = assign_to_centroids(rows, np.zeros((0, 2)), threshold=0.6)
+    np.testing.assert_array_equal(labels, [-1, -1, -1])
+
+
+def test_min_cluster_size_scales_with_window():
+    assert default_min_cluster_size(300) == 8
+    assert default_min_cluster_size(10_000) == 60
+    assert default_min_cluster_size(1_000_000) == 200

@@ -1,0 +1,157 @@
+from pathlib import Path
+
+import pytest
+import spacy
+
+from csintel.classify.competitors import CompetitorMatcher, CompetitorSpec, Mention, load_competitors
+
+SPECS = [
+    CompetitorSpec("HubSpot", ("Hubspot", "HubSpot CRM", "hubspot.com", "Hub Spot"), integration_partner=True),
+    CompetitorSpec("Salesforce", ("SFDC", "salesforce.com"), integration_partner=True),
+    CompetitorSpec("Pipedrive", ("pipedrive.com",)),
+    CompetitorSpec("Close", ("Close CRM", "close.com", "Close.io"), ambiguous=True),
+    CompetitorSpec("Copper", ("Copper CRM", "copper.com"), ambiguous=True),
+    CompetitorSpec("Front", ("Front app", "frontapp.com"), ambiguous=True),
+    CompetitorSpec("monday.com", ("Monday CRM", "monday sales CRM"), ambiguous=True),
+    CompetitorSpec("Notion", ("notion.so",), ambiguous=True),
+    CompetitorSpec("Attio", ("attio.com",)),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> CompetitorMatcher:
+    return CompetitorMatcher(SPECS)
+
+
+def names(matcher: CompetitorMatcher, text: str) -> list[tuple[str, str, bool]]:
+    return [(m.name, m.context, m.competitive) for m in matcher.find(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "Please close this ticket.",
+    "We have close to 200 users now.",
+    "Ask the front desk for the badge.",
+    "The button is in the front of the page.",
+    "See you on Monday.",
+    "The copper wiring in our office is old.",
+    "I had no notion that this was possible.",
+    "The Close Date field shows the wrong value.",
+    "Can't Close Ticket In Outlook",
+    "front has a button for that",
+])
+def test_ordinary_words_are_not_mentions(matcher, text):
+    assert matcher.find(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("We're switching to Close next month.", "Close"),
+    ("we're switching to close next month.", "Close"),
+    ("Close.io is cheaper.", "Close"),
+    ("We looked at Close CRM.", "Close"),
+    ("We are moving to monday.com soon.", "monday.com"),
+    ("We are evaluating Copper.", "Copper"),
+    ("Close has a better pipeline view.", "Close"),
+    ("Our old CRM Copper did this.", "Copper"),
+])
+def test_ambiguous_names_with_evidence_are_mentions(matcher, text, name):
+    assert [m.name for m in matcher.find(text)] == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "PIPEDRIVE is better", "pipedrive is better", "Pipedrive's pricing page", "Pipedrive’s UI is better",
+    "see pipedrive.com/pricing", "check https://www.pipedrive.com/en today", "Pipedirve is better", "Pipedrvie is better",
+])
+def test_casing_possessives_domains_and_typos(matcher, text):
+    assert [m.name for m in matcher.find(text)] == ["Pipedrive"]
+
+
+def test_typos_only_for_long_unambiguous_names(matcher):
+    assert names(matcher, "Hubspott sync fails") == [("HubSpot", "integration", False)]
+    assert matcher.find("Attia is nice") == []          # "Attio" is too short for fuzzy matching
+    assert matcher.find("Clase is cheaper") == []       # ambiguous names never match fuzzily
+
+
+@pytest.mark.parametrize("text, context", [
+    ("We're moving to Pipedrive next quarter.", "switching"),
+    ("We might replace you with Attio.", "switching"),
+    ("Management wants to go with Pipedrive instead.", "switching"),
+    ("We're trialing Pipedrive this month.", "evaluating"),
+    ("We had a demo of Attio yesterday.", "evaluating"),
+    ("We're looking at Pipedrive.", "evaluating"),
+    ("Pipedrive is half the price.", "pricing"),
+    ("Attio offers a discount for startups.", "pricing"),
+    ("We used Pipedrive before.", "past_user"),
+    ("When we were on Pipedrive, reports were easier.", "past_user"),
+    ("We switched to you from Pipedrive last year.", "past_user"),
+    ("Pipedrive lets you bulk edit deals.", "comparison"),
+    ("Attio does this better.", "comparison"),
+    ("Unlike you, Attio has a timeline.", "comparison"),
+    ("Someone mentioned Pipedrive at the meetup.", "other"),
+])
+def test_context_for_competitors(matcher, text, context):
+    found = matcher.find(text)
+    assert len(found) == 1 and found[0].context == context and found[0].competitive, found
+
+
+@pytest.mark.parametrize("text, context, competitive", [
+    ("The HubSpot sync fails with SYNC-409.", "integration", False),
+    ("Field mapping to Salesforce is wrong.", "integration", False),
+    ("Import from HubSpot keeps failing.", "integration", False),
+    ("Our team uses Salesforce daily.", "integration", False),
+    ("We're moving to HubSpot next quarter.", "switching", True),
+    ("We're evaluating HubSpot.", "evaluating", True),
+    ("HubSpot is half the price.", "pricing", True),
+    ("HubSpot does this better than you.", "comparison", True),
+    ("The HubSpot integration has a field that is better left unmapped.", "integration", False),
+])
+def test_integration_partners_are_competitive_only_with_a_cue(matcher, text, context, competitive):
+    assert names(matcher, text)[0][1:] == (context, competitive)
+
+
+def test_one_mention_per_competitor_and_sentence_with_the_sentence(matcher):
+    text = "Pipedrive is cheaper and Pipedrive is faster. We used HubSpot before.\nAlso Pipedrive"
+    found = matcher.find(text)
+    assert [(m.name, m.sentence) for m in found] == [
+        ("Pipedrive", "Pipedrive is cheaper and Pipedrive is faster."),
+        ("HubSpot", "We used HubSpot before."),
+        ("Pipedrive", "Also Pipedrive"),
+    ]
+    assert all(isinstance(m, Mention) for m in found)
+
+
+def test_multi_word_aliases_and_custom_nlp():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    m = CompetitorMatcher(SPECS, nlp=nlp)
+    assert names(m, "We are moving to Hub Spot.") == [("HubSpot", "switching", True)]
+    bare = CompetitorMatcher(SPECS, nlp=spacy.blank("en"))   # no sentencizer: one sentence per text
+    assert [x.name for x in bare.find("Moving to Pipedrive. Also Attio is cheaper")] == ["Pipedrive", "Attio"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀" * 20, "日本語のテキスト。", "x" * 100_000, "\n\n\n"])
+def test_odd_inputs(matcher, text):
+    assert matcher.find(text) == []
+
+
+def test_load_shipped_list():
+    specs = load_competitors(Path(__file__).resolve().parents[1] / "models" / "competitors.yaml")
+    by_name = {s.name: s for s in specs}
+    assert by_name["HubSpot"].integration_partner and by_name["Close"].ambiguous
+    assert "Close.io" in by_name["Close"].aliases
+
+
+@pytest.mark.parametrize("body, message", [
+    ("competitors:\n  - name: Acme\n    aliases: Acme Inc\n", "competitor #1 ('Acme'): 'aliases' must be a list"),
+    ("competitors:\n  - name: Acme\n  - aliases: [x]\n", "competitor #2: 'name' must be a non-empty string"),
+    ("competitors:\n  - name: Acme\n    ambigous: true\n", "unknown key(s) ambigous"),
+    ("competitors:\n  - name: Acme\n    integration_partner: maybe\n", "'integration_partner' must be true or false"),
+    ("competitors:\n  - name: Acme\n  - name: acme\n", "competitor #2 ('acme'): duplicate"),
+    ("competitors:\n  - just a string\n", "competitor #1: expected a mapping"),
+    ("- name: Acme\n", "expected a mapping with a 'competitors' list"),
+    ("competitors: [unclosed\n", "not valid YAML"),
+])
+def test_load_competitors_rejects_bad_entries(tmp_path, body, message):
+    path = tmp_path / "competitors.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_competitors(path)

@@ -1,0 +1,61 @@
+import pytest
+
+from csintel.classify.errors import IGNORE_PREFIXES, extract_errors
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The API returns HTTP 500 on save", ["HTTP 500"]),
+    ("500 Internal Server Error when exporting", ["HTTP 500"]),
+    ("getting error 502 again", ["HTTP 502"]),
+    ("504 gateway timeout on the dashboard", ["HTTP 504"]),
+    ("status code 429 from your API", ["HTTP 429"]),
+    ("HTTP/1.1 503 Service Unavailable", ["HTTP 503"]),
+    ("we got a 500 from the API", ["HTTP 500"]),
+    ("a 404 error on the invoice page", ["HTTP 404"]),
+    ("Error: 403 Forbidden", ["HTTP 403"]),
+    ("Sync fails with SYNC-409", ["SYNC-409"]),
+    ("CAL-503 on the calendar", ["CAL-503"]),
+    ("login fails: ERR_AUTH_EXPIRED", ["ERR_AUTH_EXPIRED"]),
+    ("Chrome says net::ERR_CONNECTION_REFUSED", ["ERR_CONNECTION_REFUSED"]),
+    ("RATE_LIMIT_EXCEEDED after 10 calls", ["RATE_LIMIT_EXCEEDED"]),
+    ("the app shows E1234", ["E1234"]),
+    ("asyncio.TimeoutError in the worker", ["TimeoutError"]),
+    ("java.lang.NullPointerException at line 3", ["NullPointerException"]),
+    ("socket hang up ECONNRESET then ETIMEDOUT", ["ECONNRESET", "ETIMEDOUT"]),
+])
+def test_extracts_errors(text, expected):
+    assert extract_errors(text) == expected
+
+
+def test_unique_in_order_of_appearance():
+    text = "SYNC-409 then HTTP 500, then 500 Internal Server Error, SYNC-409 again and TimeoutError"
+    assert extract_errors(text) == ["SYNC-409", "HTTP 500", "TimeoutError"]
+
+
+@pytest.mark.parametrize("text", [
+    "we have 500 contacts",
+    "planned for 2026",
+    "it costs $500 or €502 a month",
+    "ticket TW-10234, account ACC-88 and invoice INV-2024-001",
+    "since 2026-01-15 and 01/15/2026",
+    "call 415-555-0132",
+    "upgrade from 2.13.0 to v2.14.1",
+    "ISO-8601 dates in UTF-16 files, COVID-19 delays",
+    "HTTP 200 OK",
+    "we imported 404 deals and got 500 contacts back",
+    "error 500500",
+    "the Error page and a Timeout",
+    "NEW_YEAR PROMO",
+    "",
+])
+def test_not_errors(text):
+    assert extract_errors(text) == []
+
+
+def test_ignore_prefixes_constant():
+    assert {"TW", "ACC", "INV"} <= set(IGNORE_PREFIXES)
+
+
+@pytest.mark.parametrize("text", ["😀 HTTP 500 😀", "エラー HTTP 500 が発生", "HTTP 500 " + "x" * 100_000])
+def test_odd_inputs(text):
+    assert extract_errors(text) == ["HTTP 500"]

@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+
+from csintel.classify.requests import RequestResult, detect_request, group_requests, slugify
+
+
+@pytest.mark.parametrize("text, phrase, cue", [
+    ("Please add dark mode.", "dark mode", "please add"),
+    ("Could you add a bulk edit option for deals?", "bulk edit option for deals", "could you add"),
+    ("Feature request: scheduled report exports", "scheduled report exports", "feature request"),
+    ("Hi, feature request\nbulk delete for activities would help a lot", "bulk delete for activities", "feature request"),
+    ("It would be great if we could schedule report exports.", "schedule report exports", "would be great"),
+    ("It would be nice to have a Gantt view.", "gantt view", "would be great"),
+    ("It'd be really helpful if there was an audit log.", "audit log", "would be great"),
+    ("We would love to see a dark mode!", "dark mode", "would love"),
+    ("I'd love it if you added two-factor authentication.", "two-factor authentication", "would love"),
+    ("Any plans to support SSO?", "sso", "any plans"),
+    ("Are there any plans to add a mobile app?", "mobile app", "any plans"),
+    ("Is there a roadmap for custom objects?", "custom objects", "roadmap"),
+    ("Is multi-currency on the roadmap?", "multi-currency", "on the roadmap"),
+    ("We need the ability to bulk edit deals.", "bulk edit deals", "we need the ability"),
+    ("We need a way to merge duplicate contacts so that our data stays clean.", "merge duplicate contacts", "we need the ability"),
+    ("I wish there was a dark mode.", "dark mode", "i wish"),
+    ("I wish I could export reports to PDF.", "export reports to pdf", "i wish"),
+    ("I can't believe there's no undo button in 2026", "undo button", "can't believe there's no"),
+    ("Why is there no recurring invoices feature?", "recurring invoices", "why is there no"),
+    ("It's a shame you don't support Outlook calendars.", "outlook calendars", "it's a shame"),
+    ("I suggest adding a kanban view for tasks.", "kanban view for tasks", "i suggest"),
+    ("Do you plan to support SAML?", "saml", "do you plan"),
+    ("When will you release the mobile app?", "mobile app", "do you plan"),
+    ("Please allow us to export more than 10k rows.", "export more than 10k rows", "please add"),
+])
+def test_detects_request_and_phrase(text, phrase, cue):
+    assert detect_request(text) == RequestResult(True, phrase, cue)
+
+
+def test_how_to_then_would_be_great_takes_the_how_to_object():
+    result = detect_request("Is there a way to bulk edit deals? If not, it would be great to have that.")
+    assert result.is_request and result.phrase == "bulk edit deals"
+
+
+@pytest.mark.parametrize("text", [
+    "The export button doesn't work.",
+    "Sync fails with SYNC-409.",
+    "How do I export contacts?",
+    "Is there a way to add a user?",
+    "Is it possible to add a custom field to deals?",
+    "Please close the ticket.",
+    "Please advise.",
+    "Please fix the export.",
+    "Please add my colleague maria@example.com as an admin.",
+    "Could you add 5 seats to our account?",
+    "Can you add a user for me?",
+    "It would be great if you could look into this bug asap.",
+    "It would be great if the export worked again.",
+    "I wish it worked.",
+    "I love the new reports!",
+    "There's no way to log in.",
+    "Could you please provide an update?",
+    "Please let us know how to proceed.",
+    "Please provide the SOC 2 report.",
+    "Do you support SSO?",
+    "I would like to cancel my subscription.",
+    "", "   ", "😀😀", "日本語のテキスト",
+])
+def test_not_requests(text):
+    assert detect_request(text) == RequestResult(False, None, None)
+
+
+def test_phrase_is_short_and_lowercase():
+    result = detect_request("Please add the ability to export every single report, dashboard, chart and table "
+                            "to Excel and Google Sheets automatically every Monday morning")
+    assert result.is_request and result.phrase == "export every single report"
+    long_one = detect_request("Please add " + "very " * 30 + "long things")
+    assert long_one.phrase is not None and len(long_one.phrase.split()) <= 8 and long_one.phrase == long_one.phrase.lower()
+
+
+def test_long_text_never_raises():
+    assert detect_request("please add " * 20_000).is_request
+
+
+@pytest.mark.parametrize("phrase, slug", [
+    ("bulk edit of deals", "bulk-edit-deals"),
+    ("Dark Mode", "dark-mode"),
+    ("Export to CSV/XLSX!", "export-csv-xlsx"),
+    ("café menu", "cafe-menu"),
+    ("", "request"),
+    ("日本語", "request"),
+    ("the", "the"),
+])
+def test_slugify(phrase, slug):
+    assert slugify(phrase) == slug
+
+
+def _vectors(*rows: list[float]) -> np.ndarray:
+    return np.array(rows, dtype=np.float32)
+
+
+def test_group_requests_joins_existing_and_forms_new_groups():
+    existing = [("dark-mode", "dark mode", np.array([1.0, 0.0, 0.0]))]
+    phrases = ["dark theme", "bulk edit deals", "edit deals in bulk", "sso"]
+    vectors = _vectors([0.9, 0.1, 0.0], [0.0, 1.0, 0.1], [0.0, 0.95, 0.2], [0.0, 0.0, 5.0])
+    ids, created = group_requests(phrases, vectors, existing)
+    assert ids[0] == "dark-mode"
+    assert ids[1] == ids[2] != ids[3]
+    assert {gid for gid, _, _ in created} == {ids[1], ids[3]}
+    assert ids[3] == "sso"
+    for gid, label, centroid in created:
+        assert np.isclose(np.linalg.norm(centroid), 1.0) and centroid.dtype == np.float32
+        assert label in phrases and slugify(label) in gid
+
+
+def test_group_requests_representative_phrase_and_unique_ids():
+    existing = [("dark-mode", "dark mode", np.array([1.0, 0.0]))]
+    phrases = ["dark mode", "dark mode", "dark mode please now"]
+    vectors = _vectors([0.0, 1.0], [0.0, 1.0], [0.1, 1.0])  # far from the existing "dark-mode" group
+    ids, created = group_requests(phrases, vectors, existing)
+    assert ids == ["dark-mode-2"] * 3
+    assert [(g, label) for g, label, _ in created] == [("dark-mode-2", "dark mode")]
+
+
+def test_group_requests_is_deterministic_and_order_independent():
+    phrases = ["a b", "c d", "e f", "a b c"]
+    vectors = _vectors([1, 0, 0], [0, 1, 0], [0, 0, 1], [0.9, 0.1, 0])
+    ids, _ = group_requests(phrases, vectors)
+    rev_ids, _ = group_requests(phrases[::-1], vectors[::-1])
+    assert ids == rev_ids[::-1]
+    assert ids[0] == ids[3] and len(set(ids)) == 3
+    again_ids, again_created = group_requests(phrases, vectors)
+    _, created = group_requests(phrases, vectors)
+    assert again_ids == ids
+    assert [(g, label) for g, label, _ in again_created] == [(g, label) for g, label, _ in created]
+    assert all(np.array_equal(a[2], b[2]) for a, b in zip(again_created, created))
+
+
+def test_group_requests_threshold_and_edge_cases():
+    vectors = _vectors([1, 0], [0.6, 0.8])               # cosine 0.6
+    assert len(set(group_requests(["x", "y"], vectors, threshold=0.72)[0])) == 2
+    assert len(set(group_requests(["x", "y"], vectors, threshold=0.5)[0])) == 1
+    assert group_requests([], np.zeros((0, 3))) == ([], [])
+    ids, created = group_requests(["zero"], _vectors([0, 0]))   # a zero vector still gets a group
+    assert ids == ["zero"] and len(created) == 1
+    stale = [("old", "old", np.ones(5))]                        # another model's dimension: ignored
+    assert group_requests(["x"], _vectors([1, 0]), stale)[0] == ["x"]
+    with pytest.raises(ValueError, match="2 phrases"):
+        group_requests(["x", "y"], _vectors([1, 0]))

@@ -1,0 +1,128 @@
+import pytest
+
+from csintel.classify.sentiment import SentimentResult, score_sentiment
+
+NEGATIVE = [
+    "This is still not fixed. Third time I'm reporting this!!!",   # frustration
+    "This is unacceptable, our team can't work.",
+    "Honestly this is ridiculous.",
+    "WHY IS THIS STILL BROKEN",                                      # shouting
+    "URGENT: production is down and it's blocking our team",         # urgency
+    "Please fix asap, this is blocking our sales team.",
+    "The export fails.",                                             # mild problem reports
+    "The dashboard doesn't load.",
+    "Reminder emails never arrive.",
+    "The report no longer shows totals.",
+    "The sync is broken again and nobody has responded.\n\nThanks,\nMaria",  # a sign-off is no praise
+    "Thanks for your help. Unfortunately the sync still fails with an error.",
+    "I'm not happy with the new editor.",
+    "The new UI is great but the export is completely broken.",
+]
+NEUTRAL = [
+    "How do I add a user?",
+    "Is there a way to export contacts? Thanks!",
+    "Hi!! How do I change my password?",
+    "This is not urgent, just a question about invoices.",
+    "It would be great if you added dark mode.",
+    "Please cancel the invoice I created by mistake.",
+    "We are not planning to cancel, just need a copy of the invoice.",
+    "",
+]
+POSITIVE = [
+    "Thanks, that fixed it!",
+    "Love the new reports, great work!",
+    "It was slow at first but now it works perfectly.",
+    "Thank you so much!",
+    "Super quick response, really appreciate it.",
+]
+CHURN = [
+    "We are going to cancel our subscription.",
+    "We won't be renewing next month.",
+    "Honestly we're looking at alternatives.",
+    "We're switching to HubSpot next quarter.",
+    "Please terminate our contract at the end of the term.",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_negative(text):
+    result = score_sentiment(text)
+    assert result.label == "negative" and result.score < 0, result
+    assert not result.churn_language
+
+
+@pytest.mark.parametrize("text", NEUTRAL)
+def test_neutral(text):
+    result = score_sentiment(text)
+    assert result.label == "neutral", result
+    assert not result.churn_language
+
+
+@pytest.mark.parametrize("text", POSITIVE)
+def test_positive(text):
+    result = score_sentiment(text)
+    assert result.label == "positive" and result.score > 0, result
+
+
+@pytest.mark.parametrize("text", CHURN)
+def test_churn_is_flagged_and_strongly_negative(text):
+    result = score_sentiment(text)
+    assert result.churn_language and result.label == "negative" and result.score <= -0.6, result
+
+
+def test_frustration_outweighs_a_plain_problem_report():
+    plain = score_sentiment("The export fails.")
+    frustrated = score_sentiment("The export fails AGAIN. Third time this week, this is unacceptable!!!")
+    assert -0.6 < plain.score < 0
+    assert frustrated.score < plain.score - 0.3
+
+
+def test_thanks_sign_off_does_not_turn_a_complaint_positive():
+    complaint = "The calendar sync keeps failing."
+    assert score_sentiment(complaint + "\nThanks!").score == score_sentiment(complaint).score
+    assert score_sentiment(complaint + " Thanks in advance.").label == "negative"
+
+
+def test_cues_explain_the_score():
+    result = score_sentiment("This is still not fixed. Third time I'm reporting this!!!")
+    assert "third time" in result.cues and "!!!" in result.cues
+    assert score_sentiment("Thanks, that fixed it!").cues[0] == "that fixed it"
+    assert score_sentiment("How do I add a user?").cues == ()
+
+
+def test_negated_cues():
+    assert score_sentiment("It doesn't crash anymore.").label != "negative"
+    assert score_sentiment("Not great, the import is missing half the rows.").label == "negative"
+    assert score_sentiment("The issue is not resolved.").label == "negative"
+
+
+def test_result_is_frozen_and_score_in_range():
+    result = score_sentiment("!!!!! " * 500 + "terrible awful useless " * 500)
+    assert isinstance(result, SentimentResult) and -1.0 <= result.score <= 1.0
+    with pytest.raises(AttributeError):
+        result.label = "positive"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "日本語のテキストです。", "Привет!", " \n ", "x" * 100_000, "\x00"])
+def test_odd_inputs_never_raise(text):
+    result = score_sentiment(text)
+    assert result.label in ("negative", "neutral", "positive")
+
+
+def test_deterministic():
+    text = "Still broken!!! We might cancel our subscription. Thanks"
+    assert score_sentiment(text) == score_sentiment(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I switched to Firefox and now it loads.",
+    "We are switching to the Enterprise plan.",
+    "We're moving to Pro next month.",
+    "How do I cancel a meeting invite?",
+])
+def test_switching_browsers_or_plans_is_not_churn(text):
+    assert not score_sentiment(text).churn_language
+
+
+def test_switching_to_a_domain_is_churn():
+    assert score_sentiment("We are moving to monday.com next month.").churn_language

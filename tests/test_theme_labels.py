@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+
+from csintel.themes.labels import (
+    UNLABELLED,
+    class_tfidf,
+    label_clusters,
+    merge_near_duplicates,
+)
+
+TEXTS = [
+    "CSV export times out after a minute",
+    "Hi team, the CSV export fails with a 504",
+    "Export to CSV is broken, gateway timeout",
+    "Please help: CSV export never finishes",
+    "SSO login fails with Okta",
+    "Cannot log in through SSO since yesterday",
+    "Okta SSO login redirect loop, thanks",
+    "SSO login broken for new users",
+    "Charged twice on my invoice",
+    "Refund the duplicate charge please",
+    "Invoice shows wrong amount, refund needed",
+    "Why was I charged twice this month?",
+    "hello",
+    "random words banana",
+]
+LABELS = np.array([0] * 4 + [1] * 4 + [2] * 4 + [-1, -1])
+ERRORS = [["HTTP 504"], ["HTTP 504"], ["HTTP 504"]] + [[] for _ in range(11)]
+CATEGORIES = ["data"] * 4 + ["auth"] * 4 + ["billing_refund"] * 4 + [None, None]
+
+
+def vectors_for(labels, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((len(labels), 8))
+
+
+@pytest.fixture(scope="module")
+def themes():
+    return label_clusters(TEXTS, LABELS, vectors_for(LABELS), CATEGORIES, ERRORS)
+
+
+def test_labels_name_each_theme(themes):
+    assert set(themes) == {0, 1, 2}
+    assert themes[0].label == "CSV export (HTTP 504)"  # not "export, CSV, csv export"
+    assert themes[1].label == "SSO login, Okta"
+    assert themes[2].label == "Charged twice, invoice, refund"
+
+
+def test_keywords_are_ranked_and_free_of_boilerplate(themes):
+    assert themes[0].keywords[:3] == ("csv", "export", "csv export")
+    everything = {w for t in themes.values() for k in t.keywords for w in k.split()}
+    assert not everything & {"hi", "team", "please", "help", "thanks", "hello", "504"}
+    assert all(len(t.keywords) == 8 for t in themes.values())
+
+
+def test_error_code_needs_thirty_percent():
+    errors = [["HTTP 504"]] + [[] for _ in range(13)]  # 1 of 4 tickets: 25%
+    themes = label_clusters(TEXTS, LABELS, vectors_for(LABELS), errors=errors)
+    assert themes[0].label == "CSV export"
+
+
+def test_representatives_are_the_most_central_members():
+    labels = np.array([0, 0, 0, 0, 0, 1, 1])
+    vectors = np.array(
+        [[1.0, 0.0], [0.9, 0.3], [0.9, -0.3], [0.5, 0.8], [0.5, -0.8], [0.0, 2.0], [0.0, 1.0]]
+    )
+    themes = label_clusters(["a b"] * 7, labels, vectors)
+    assert themes[0].representative == (0, 1, 2)
+    assert themes[1].representative == (5, 6)  # equally central: by row
+
+
+def test_weak_keywords_fall_back_to_the_category():
+    texts = ["banana split", "orange juice", "apple pie", "grape soda"]
+    labels = np.zeros(4, dtype=int)
+    categories = ["food_drink"] * 3 + [None]
+    themes = label_clusters(texts, labels, vectors_for(labels), categories=categories)
+    assert themes[0].label == "Food drink"
+    # Without a category the best keyword still names it.
+    assert label_clusters(texts, labels, vectors_for(labels))[0].label != UNLABELLED
+
+
+def test_stop_words_only_and_no_clusters():
+    labels = np.array([0, 0])
+    theme = label_clusters(["hi", "thanks"], labels, vectors_for(labels))[0]
+    assert (theme.label, theme.keywords, set(theme.representative)) == (UNLABELLED, (), {0, 1})
+    assert label_clusters(["x y"], np.array([-1]), vectors_for([0])) == {}
+
+
+def test_deterministic_and_validated(themes):
+    assert label_clusters(TEXTS, LABELS, vectors_for(LABELS), CATEGORIES, ERRORS) == themes
+    with pytest.raises(ValueError):
+        label_clusters(TEXTS[:-1], LABELS, vectors_for(LABELS))
+    with pytest.raises(ValueError):
+        label_clusters(TEXTS, LABELS, vectors_for(LABELS), categories=CATEGORIES[:-1])
+
+
+def test_class_tfidf_follows_bertopic_formula():
+    terms, classes, scores = class_tfidf(["apple apple pear", "pear kiwi"], np.array([1, 0]))
+    assert list(terms) == ["apple", "apple apple", "apple pear", "kiwi", "pear", "pear kiwi"]
+    assert list(classes) == [0, 1]
+    average_words = 8 / 2  # n-gram counts per class: 5 and 3
+    f = np.array([2, 1, 1, 1, 2, 1])
+    tf = np.array([2, 1, 1, 0, 1, 0]) / 5  # "apple apple pear" is class 1
+    np.testing.assert_allclose(scores.toarray()[1], tf * np.log(1 + average_words / f))
+
+
+def test_merge_near_duplicates_fuses_and_renumbers():
+    centroids = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.99, 0.1, 0.0], [0.0, 0.0, 1.0]])
+    labels = np.array([1, 1, 1, 0, 0, 2, 2, -1, 3])
+    merged = merge_near_duplicates(centroids, labels)
+    # 0 and 2 fuse (4 rows) and become the largest cluster; 1 (3 rows) next; 3 last.
+    np.testing.assert_array_equal(merged, [1, 1, 1, 0, 0, 0, 0, -1, 2])
+    unmerged = merge_near_duplicates(centroids, labels, threshold=0.999)
+    np.testing.assert_array_equal(unmerged, [0, 0, 0, 1, 1, 2, 2, -1, 3])
+
+
+def test_merge_near_duplicates_edge_cases():
+    nothing = merge_near_duplicates(np.zeros((0, 3)), np.array([-1, -1]))
+    np.testing.assert_array_equal(nothing, [-1, -1])
+    with pytest.raises(ValueError):
+        merge_near_duplicates(np.eye(2), np.array([0, 2]))

@@ -1,0 +1,103 @@
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from csintel.themes.trends import COLUMNS, weekly_trends
+
+WEEK = date(2026, 11, 16)  # a Monday
+
+
+def ago(weeks):
+    return WEEK - timedelta(weeks=weeks)
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["theme_id", "week", "tickets"])
+
+
+def history(theme, per_week, this_week, weeks=8):
+    return [(theme, ago(a), per_week) for a in range(1, weeks + 1)] + [(theme, WEEK, this_week)]
+
+
+def trend_of(df, **kwargs):
+    out = weekly_trends(df, WEEK, **kwargs)
+    return dict(zip(out["theme_id"], out["trend"]))
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    rows = (
+        history("steady", 10, 11)
+        + history("spike", 2, 12)
+        + history("fade", 10, 3)
+        + history("small", 1, 3)
+        + [("new", ago(1), 3), ("new", WEEK, 4), ("young", ago(2), 6), ("young", WEEK, 6)]
+        + [("dormant", ago(20), 50), ("future", WEEK + timedelta(weeks=1), 9)]
+    )
+    return weekly_trends(frame(rows), WEEK)
+
+
+def test_classifies_each_theme(mixed):
+    assert dict(zip(mixed["theme_id"], mixed["trend"])) == {
+        "young": "new",
+        "new": "new",
+        "spike": "spiking",
+        "fade": "fading",
+        "steady": "steady",
+        "small": "steady",  # 1 -> 3 is not a spike
+    }
+
+
+def test_output_columns_order_and_values(mixed):
+    assert list(mixed.columns) == COLUMNS
+    assert list(mixed["theme_id"]) == ["young", "new", "spike", "fade", "steady", "small"]
+    assert (mixed["week"] == WEEK).all()
+    spike = mixed.set_index("theme_id").loc["spike"]
+    assert (spike["tickets"], spike["baseline"]) == (12, 2.0)
+    assert spike["z_score"] == pytest.approx((12 - 2) / 2**0.5)
+    # A theme younger than the baseline window is averaged from its first week (6, 0 -> 3).
+    assert mixed.set_index("theme_id").loc["young", "baseline"] == 3.0
+
+
+def test_small_rise_is_never_a_spike_even_with_a_low_volume_floor():
+    df = frame(history("t", 1, 3))
+    assert trend_of(df, min_volume=1) == {"t": "steady"}  # z = 2
+
+
+def test_big_theme_needs_to_double_to_spike():
+    df = frame(history("big", 400, 470))  # z = 3.5 but only +18%
+    assert trend_of(df) == {"big": "steady"}
+    assert trend_of(frame(history("big", 400, 800))) == {"big": "spiking"}
+
+
+def test_missing_weeks_count_as_zero():
+    df = frame([("t", ago(8), 16), ("t", WEEK, 8)])  # baseline 16 / 8 weeks = 2
+    out = weekly_trends(df, WEEK)
+    assert out.loc[0, "baseline"] == 2.0 and out.loc[0, "trend"] == "spiking"
+
+
+def test_new_needs_volume_and_recency():
+    assert trend_of(frame([("t", ago(2), 2), ("t", WEEK, 2)])) == {"t": "steady"}  # 4 < 5
+    assert trend_of(frame([("t", ago(3), 3), ("t", WEEK, 3)])) == {"t": "steady"}  # too old
+
+
+def test_quiet_week_of_a_busy_theme_is_fading():
+    out = weekly_trends(frame(history("t", 10, 0)), WEEK)
+    assert out.loc[0, "tickets"] == 0 and out.loc[0, "trend"] == "fading"
+
+
+def test_accepts_timestamps_and_sums_duplicates():
+    stamp = pd.Timestamp(WEEK)
+    df = frame([("t", pd.Timestamp(ago(1)), 3), ("t", stamp, 2), ("t", stamp, 4)])
+    out = weekly_trends(df, pd.Timestamp(WEEK))
+    assert out.loc[0, "tickets"] == 6 and out.loc[0, "week"] == WEEK
+
+
+def test_empty_and_invalid_input():
+    empty = weekly_trends(frame([]), WEEK)
+    assert empty.empty and list(empty.columns) == COLUMNS
+    with pytest.raises(ValueError):
+        weekly_trends(frame([("t", WEEK, 1)]), WEEK + timedelta(days=1))
+    with pytest.raises(ValueError):
+        weekly_trends(frame([("t", WEEK + timedelta(days=2), 1)]), WEEK)
