@@ -153,7 +153,9 @@ def _repeated_issue(t: pd.DataFrame) -> tuple[str, int, pd.Series] | None:
     if themes:
         theme, count = themes.most_common(1)[0]
         if count >= 3:
-            return f"theme {theme}", count, t["theme_id"] == theme
+            rows = t["theme_id"] == theme
+            label = t.loc[rows, "theme_label"].iloc[0] if "theme_label" in t else None
+            return f"“{label}”" if isinstance(label, str) else f"theme {theme}", count, rows
     return None
 
 

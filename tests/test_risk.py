@@ -13,7 +13,7 @@ def history(account: str, tickets: list[dict], arr: float = 50_000) -> list[dict
             "csm_email": "csm@x.io", "csm_slack_id": "U0CSM", "segment": "SMB", "source": "file",
             "priority": "normal", "csat": None, "first_response_minutes": 30.0, "sentiment": "neutral",
             "sentiment_score": 0.0, "churn_language": False, "errors": [], "root_cause": "how_to",
-            "theme_id": None, "threat_competitors": None}
+            "theme_id": None, "theme_label": None, "threat_competitors": None}
     rows = []
     for i, t in enumerate(tickets):
         rows.append({**base, "ticket_id": f"{account}-{i}",

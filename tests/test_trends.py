@@ -101,3 +101,19 @@ def test_empty_and_invalid_input():
         weekly_trends(frame([("t", WEEK, 1)]), WEEK + timedelta(days=1))
     with pytest.raises(ValueError):
         weekly_trends(frame([("t", WEEK + timedelta(days=2), 1)]), WEEK)
+
+
+def test_new_theme_with_a_few_stray_older_tickets_is_still_new():
+    from datetime import date
+
+    import pandas as pd
+
+    from csintel.themes.trends import weekly_trends
+
+    weekly = pd.DataFrame({"theme_id": ["t"] * 4,
+                           "week": [date(2026, 8, 31), date(2026, 9, 28), date(2026, 11, 9), date(2026, 11, 16)],
+                           "tickets": [1, 1, 7, 10]})
+    row = weekly_trends(weekly, date(2026, 11, 16)).iloc[0]
+    assert row["trend"] == "new"
+    weekly.loc[0, "tickets"] = 6    # a real earlier presence: no longer new
+    assert weekly_trends(weekly, date(2026, 11, 16)).iloc[0]["trend"] != "new"

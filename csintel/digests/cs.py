@@ -19,11 +19,14 @@ def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settin
     alerts = fetch_df(con, "risk_week", {"week": week.start, "model_version": MODEL_VERSION})
     at_risk = alerts[alerts["band"].isin(["high", "medium"])]
     renewing = len(alerts)
+    # "Newly at risk" needs last week's scores; on a first run every alert would read as new.
+    scored_last_week = con.execute("SELECT count(*) FROM store.account_risk WHERE week = ?",
+                                   [week.shift(-1).start]).fetchone()[0] > 0
 
     lines = []
     for _, a in at_risk.head(cfg.max_lines * 2).iterrows():
         reasons = json.loads(a["reasons"])
-        newly = a["last_week_band"] not in ("high", "medium")
+        newly = scored_last_week and a["last_week_band"] not in ("high", "medium")
         badge = f"{a['band'].upper()} RISK" + (" · NEW" if newly else "")
         ticket_ids = [t for r in reasons for t in r["tickets"]]
         lines.append(Line(
@@ -36,7 +39,7 @@ def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settin
             mention=a["csm_slack_id"] or None,
         ))
     high = int((at_risk["band"] == "high").sum())
-    newly = int((~at_risk["last_week_band"].isin(["high", "medium"])).sum())
+    newly = int((~at_risk["last_week_band"].isin(["high", "medium"])).sum()) if scored_last_week else 0
     arr = float(at_risk["arr_usd"].sum())
     quiet = len(lines) == 0
     summary = (f"{len(at_risk)} of {renewing} accounts renewing in the next {settings.risk.renewal_window_days} days "

@@ -8,7 +8,7 @@ from csintel.config import Settings
 from csintel.digests.common import change, money, quote, refs
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
-from csintel.weeks import Week
+from csintel.weeks import Week, week_of
 
 BADGES = {"new": "NEW", "spiking": "SPIKING", "fading": "FADING"}
 
@@ -21,11 +21,14 @@ def build_product_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: S
     themes = fetch_df(con, "theme_week", {"week": week.start})
     examples = fetch_df(con, "theme_examples", {**bounds, "per_theme": 5})
     by_theme = {tid: grp for tid, grp in examples.groupby("theme_id")}
+    first_seen = {r["theme_id"]: week_of(r["first_week"]).label for _, r in themes.iterrows()}
 
     def theme_line(row) -> Line:
         ex = by_theme.get(row["theme_id"])
-        detail = (f"{int(row['tickets'])} tickets ({change(row['tickets'], row['last_week_tickets'])}; "
-                  f"usual {row['baseline']:.1f}/week) · {int(row['accounts'])} accounts · {money(row['arr_usd'])} ARR"
+        usual = ("first seen " + first_seen[row["theme_id"]] if row["trend"] == "new"
+                 else f"usual {row['baseline']:.1f}/week")
+        detail = (f"{int(row['tickets'])} tickets ({change(row['tickets'], row['last_week_tickets'])}; {usual})"
+                  f" · {int(row['accounts'])} accounts · {money(row['arr_usd'])} ARR"
                   f" · {row['negative_share']:.0%} negative")
         return Line(
             title=row["label"], detail=detail, badge=BADGES.get(row["trend"]),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 NEW, SPIKING, FADING, STEADY = "new", "spiking", "fading", "steady"
+NEW_PRIOR_SHARE = 0.15   # a new theme's earlier tickets are at most this share of its recent ones
 TREND_ORDER = (NEW, SPIKING, FADING, STEADY)  # the order a digest reads them in
 COLUMNS = ["theme_id", "week", "tickets", "baseline", "z_score", "trend"]
 
@@ -24,8 +25,8 @@ def weekly_trends(
 ) -> pd.DataFrame:
     """Classify every active theme's tickets in `week` against its trailing baseline.
 
-    - new: the theme's first week with tickets lies within the last `new_within_weeks` weeks
-      (including `week`) and it had at least `min_volume` tickets over them;
+    - new: at least `min_volume` tickets over the last `new_within_weeks` weeks (including
+      `week`), and at most NEW_PRIOR_SHARE of that number in all earlier weeks;
     - spiking: at least `min_volume` tickets, z = (x - λ) / sqrt(max(λ, 1)) >= `z_threshold`
       and at least double the baseline λ;
     - fading: baseline of at least `min_volume` and tickets <= `fade_ratio` * baseline;
@@ -85,7 +86,11 @@ def weekly_trends(
     z_score = (tickets - baseline) / np.sqrt(np.maximum(baseline, 1.0))
     new_total = counts[:, :new_within_weeks].sum(axis=1)
 
-    is_new = (oldest < new_within_weeks) & (new_total >= min_volume)
+    # A few stray older tickets (a clustering artefact, or a rare early report) must not hide a
+    # new problem: "new" means nearly all of the theme's volume arrived in the recent weeks.
+    before = df[df["age"] >= new_within_weeks].groupby("theme_id")["tickets"].sum()
+    before_total = before.reindex(first_age.index, fill_value=0).to_numpy(dtype=np.float64)
+    is_new = (before_total <= NEW_PRIOR_SHARE * new_total) & (new_total >= min_volume)
     # Weekly ticket counts are over-dispersed (launches, outages, holidays), so a Poisson z alone
     # fires on small absolute moves of big themes (400 -> 460 is z = 3) and on tiny themes;
     # requiring min_volume and at least double the baseline means 1 -> 3 is never a spike (3 is

@@ -1,5 +1,5 @@
 -- Themes with tickets in the week, with last week's count and the trend verdict.
-SELECT w.theme_id, th.label, th.keywords, th.top_category, w.tickets, w.accounts, w.arr_usd,
+SELECT w.theme_id, th.label, th.keywords, th.top_category, th.first_week, w.tickets, w.accounts, w.arr_usd,
        w.negative_share, w.baseline, w.trend, w.z_score, coalesce(p.tickets, 0) AS last_week_tickets
 FROM store.theme_weekly w
 JOIN store.themes th USING (theme_id)

@@ -1,0 +1,109 @@
+"""End to end: the real weekly Prefect flow on a small generated sample, digests in the outbox."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from csintel.warehouse import connect
+
+WEEK = "2026-W47"
+
+
+@pytest.fixture(scope="module")
+def config(small_sample: Path, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("run")
+    path = root / "csintel.toml"
+    path.write_text(f"""
+[warehouse]
+path = "warehouse.duckdb"
+[sources]
+tickets = ["{small_sample / 'tickets.jsonl'}"]
+accounts = ["{small_sample / 'accounts.csv'}"]
+[digest]
+ticket_url = "https://tidewater.zendesk.com/agent/tickets/{{id}}"
+[slack]
+outbox = "outbox"
+""", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def first_run(config, prefect_harness):
+    from flows.weekly import weekly_flow
+
+    return weekly_flow(week=WEEK, config=str(config))
+
+
+@pytest.fixture(scope="module")
+def truth(small_sample):
+    return json.loads((small_sample / "ground_truth.json").read_text())
+
+
+def outbox_text(config: Path) -> dict[str, str]:
+    folder = config.parent / "outbox" / WEEK
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+
+
+def test_outbox_holds_the_three_digests(first_run, config):
+    files = outbox_text(config)
+    for audience in ("product", "cs", "sales"):
+        assert f"{audience}.md" in files and f"{audience}.html" in files
+        assert any(n.startswith(f"{audience}--") and n.endswith(".blocks.json") for n in files)
+    assert all(d["status"] == "sent" for d in first_run["deliveries"])
+    assert first_run["ingest"]["tickets"]["quarantined"] >= 5
+
+
+def test_emerging_issue_leads_the_product_digest(first_run, config, truth):
+    emerging = set(truth["planted"]["emerging"]["tickets"])
+    product = outbox_text(config)["product.md"]
+    section = product.split("## Emerging")[1].split("\n## ")[0]
+    assert "CAL-503" in section
+    assert "_NEW_" in section
+    linked = {t for t in emerging if t in section}
+    assert linked, "the emerging theme's tickets should be linked from the emerging section"
+
+
+def test_at_risk_accounts_are_alerted_and_controls_are_not(first_run, config, truth):
+    cs = outbox_text(config)["cs.md"]
+    for account in truth["planted"]["at_risk_accounts"]:
+        assert account["name"] in cs
+    for account in truth["planted"]["healthy_accounts"]:
+        assert account["name"] not in cs
+
+
+def test_sales_digest_has_threats_and_keeps_integrations_apart(first_run, config):
+    sales = outbox_text(config)["sales.md"]
+    assert "## Switching and evaluation threats" in sales
+    threats = sales.split("## Switching and evaluation threats")[1].split("\n## ")[0]
+    assert "switching" in threats or "evaluating" in threats
+
+
+def test_no_live_slack_markup_and_no_pii_leaves(first_run, config, truth, small_sample):
+    blocks = "".join(v for k, v in outbox_text(config).items() if k.endswith(".blocks.json"))
+    for live in ("<!channel>", "<!here>", "<!everyone>", "<@U1", "<https://evil"):
+        assert live not in blocks
+    rows = [json.loads(line) for line in (small_sample / "tickets.jsonl").read_text().splitlines()
+            if line.startswith("{") and line.endswith("}")]
+    emails = {r.get("requester_email") for r in rows if r.get("requester_email")}
+    everything = "".join(outbox_text(config).values())
+    assert not [e for e in emails if e in everything]
+
+
+def test_rerun_changes_nothing_and_posts_nothing(first_run, config):
+    from flows.weekly import weekly_flow
+
+    with connect(config.parent / "warehouse.duckdb") as con:
+        before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("tickets", "ticket_tags", "themes", "deliveries", "quarantine", "account_risk")}
+        themes_before = con.execute("SELECT theme_id FROM themes ORDER BY theme_id").fetchall()
+    second = weekly_flow(week=WEEK, config=str(config))
+    assert {d["status"] for d in second["deliveries"]} == {"skipped"}
+    assert second["enrich"]["tagged"] == 0
+    with connect(config.parent / "warehouse.duckdb") as con:
+        after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in before}
+        themes_after = con.execute("SELECT theme_id FROM themes ORDER BY theme_id").fetchall()
+        runs = con.execute("SELECT status FROM runs WHERE flow = 'weekly'").fetchall()
+    assert after == before
+    assert themes_after == themes_before          # same tickets, same theme ids
+    assert runs == [("completed",), ("completed",)]
