@@ -128,7 +128,7 @@ class Settings:
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
         p = Path(path).expanduser()
-        return p if p.is_absolute() else Path(self.base_dir) / p
+        return (p if p.is_absolute() else Path(self.base_dir) / p).resolve()
 
     @property
     def warehouse_path(self) -> Path:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import spacy
 import yaml
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -96,6 +98,7 @@ ALWAYS_CAPITALISED = frozenset({  # capitals prove nothing for these words
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december",
 })
+LONG_RUN = re.compile(r"\S{300,}")
 DOMAIN_CHARS = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 FUZZY_MIN_LENGTH = 6
 LOCAL_TOKENS = 6
@@ -243,7 +246,7 @@ class CompetitorMatcher:
             context = _context(doc, hit, sent, spec)
             competitive = context in COMPETITIVE_CONTEXTS or (not spec.integration_partner and context != "integration")
             key = (hit.spec, sent.start)
-            mention = Mention(spec.name, context, competitive, sent.text.strip())
+            mention = Mention(spec.name, context, competitive, text[sent.start_char:sent.end_char].strip())
             rank = CONTEXTS.index(context)
             if key not in best:
                 order.append(key)
@@ -253,18 +256,22 @@ class CompetitorMatcher:
         return [best[k][1] for k in order]
 
     def _parse(self, text: str) -> Doc:
-        doc = self.nlp.make_doc(text)
-        for token in doc[1:]:
-            # A line break ends a sentence: subjects and list items rarely end with a period.
-            if "\n" in doc[token.i - 1].text_with_ws:
-                token.is_sent_start = True
+        # spaCy's tokenizer is quadratic on very long unbroken strings (base64, minified code):
+        # blank them out, keeping offsets, so sentences still quote the raw text.
+        doc = self.nlp.make_doc(LONG_RUN.sub(lambda m: " " * len(m.group()), text))
+        # A line break ends a sentence (subjects and list items rarely end with a period); the
+        # sentencizer fills in the rest, or, in a pipeline without one, nothing else is a start.
+        has_sentencizer = any(name == "sentencizer" or "senter" in name or "parser" in name for name in self.nlp.pipe_names)
+        if not len(doc):
+            return doc
+        starts = np.full(len(doc), 0 if has_sentencizer else -1, dtype=np.int64)
+        starts[0] = 1
+        for token in doc[:-1]:
+            if "\n" in token.text_with_ws:
+                starts[token.i + 1] = 1
+        doc.from_array([SENT_START], starts.reshape(-1, 1).astype(np.uint64))
         for _, proc in self.nlp.pipeline:
             doc = proc(doc)
-        if not doc.has_annotation("SENT_START"):
-            doc[0].is_sent_start = True
-            for token in doc[1:]:
-                if token.is_sent_start is None:
-                    token.is_sent_start = False
         return doc
 
     def _hits(self, doc: Doc) -> list[_Hit]:
