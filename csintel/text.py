@@ -57,7 +57,8 @@ CLOSING_LINE = re.compile(rf"^[ \t]*{CLOSING}[ \t]*[,.!]*[ \t]*$", re.IGNORECASE
 CLOSING_WITH_NAME = re.compile(
     rf"^[ \t]*{CLOSING}[ \t]*[,!][ \t]*(?-i:[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){{0,2}})[ \t]*$", re.IGNORECASE
 )
-CONTACT_LINE = re.compile(r"^(?:[+()\d][\d ()+./-]{6,}|.*\S+@\S+\.\w+.*|(?:https?://|www\.)\S+|\S+\.(?:com|io|net|org|co)\S*)$")
+CONTACT_LINE = re.compile(r"^(?:[+()\d][\d ()+./-]{6,}|.*\S+@\S+\.\w+.*|(?:https?://|www\.)\S+|\S+\.(?:com|io|net|org"
+                          r"|co)\S*)$")
 SIGNATURE_SMALL_WORDS = frozenset({"of", "and", "&", "at", "for", "de", "van", "von", "the", "|", "-", "–"})
 MAX_SIGNATURE_LINES = 6
 MAX_SIGNATURE_WORDS = 8
@@ -73,8 +74,10 @@ HSPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 # --- PII --------------------------------------------------------------------------------------
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)")
-IPV6_CANDIDATE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
+IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w"
+                  r"|\.\d)")
+IPV6_CANDIDATE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}"
+                            r"|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 VERSION_BEFORE = re.compile(r"\b(?:v|version|ver\.?|release|build)\s*$", re.IGNORECASE)
 CARD_CANDIDATE = re.compile(r"(?<![\w.,-])[2-6](?:[ -]?\d){12,18}(?!\d|[.,-]\d)")   # PANs start 2-6
 PHONE = re.compile(
@@ -106,13 +109,16 @@ NAME_ON_CLOSING = re.compile(
 )
 MY_NAME = re.compile(
     r"\b((?i:my name is)[ \t]+)([A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)\b"
-    r"|\b((?i:this is|i am|i'm)[ \t]+)([A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?=[ \t]*,|[ \t]+(?:from|at|with|here)\b)"
+    r"|\b((?i:this is|i am|i'm)[ \t]+)([A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?=[ \t]*,|[ \t]+(?:from|at|with"
+    r"|here)\b)"
 )
-NOT_NAME_WORDS = frozenset({"The", "This", "That", "Sent", "Get", "Please", "Thanks", "Thank", "Regards", "Team", "It", "We", "I"})
+NOT_NAME_WORDS = frozenset({
+    "The", "This", "That", "Sent", "Get", "Please", "Thanks", "Thank", "Regards", "Team", "It", "We", "I",
+})
 
 # --- sentences --------------------------------------------------------------------------------
 
-SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n")
+SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[\"')\]]*+(?=\s)|\n")   # possessive: linear on "!!!!…"
 ABBREVIATIONS = frozenset({
     "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "approx", "no", "inc", "ltd", "st", "jr",
     "sr", "co", "corp", "fig", "dept", "est", "min", "max", "p.s", "a.m", "p.m", "u.s", "cf",

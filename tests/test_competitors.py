@@ -59,7 +59,8 @@ def test_ambiguous_names_with_evidence_are_mentions(matcher, text, name):
 
 @pytest.mark.parametrize("text", [
     "PIPEDRIVE is better", "pipedrive is better", "Pipedrive's pricing page", "Pipedrive’s UI is better",
-    "see pipedrive.com/pricing", "check https://www.pipedrive.com/en today", "Pipedirve is better", "Pipedrvie is better",
+    "see pipedrive.com/pricing", "check https://www.pipedrive.com/en today",
+    "Pipedirve is better", "Pipedrvie is better",
 ])
 def test_casing_possessives_domains_and_typos(matcher, text):
     assert [m.name for m in matcher.find(text)] == ["Pipedrive"]
@@ -128,9 +129,21 @@ def test_multi_word_aliases_and_custom_nlp():
     assert [x.name for x in bare.find("Moving to Pipedrive. Also Attio is cheaper")] == ["Pipedrive", "Attio"]
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀" * 20, "日本語のテキスト。", "x" * 100_000, "\n\n\n"])
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("text", [
+    "", "   ", "😀" * 20, "日本語のテキスト。", "x" * 100_000, "\n\n\n", "a:" * 50_000, "Thanks,\n" * 20_000, "close " * 20_000,
+])
 def test_odd_inputs(matcher, text):
     assert matcher.find(text) == []
+
+
+@pytest.mark.timeout(10)
+def test_a_name_repeated_in_one_long_sentence_is_one_mention(matcher):
+    assert names(matcher, "Pipedrive " * 20_000) == [("Pipedrive", "other", True)]
+
+
+def test_empty_competitor_list():
+    assert CompetitorMatcher([]).find("We are moving to Pipedrive.") == []
 
 
 def test_load_shipped_list():

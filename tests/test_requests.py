@@ -8,7 +8,8 @@ from csintel.classify.requests import RequestResult, detect_request, group_reque
     ("Please add dark mode.", "dark mode", "please add"),
     ("Could you add a bulk edit option for deals?", "bulk edit option for deals", "could you add"),
     ("Feature request: scheduled report exports", "scheduled report exports", "feature request"),
-    ("Hi, feature request\nbulk delete for activities would help a lot", "bulk delete for activities", "feature request"),
+    ("Hi, feature request\nbulk delete for activities would help a lot", "bulk delete for activities",
+     "feature request"),
     ("It would be great if we could schedule report exports.", "schedule report exports", "would be great"),
     ("It would be nice to have a Gantt view.", "gantt view", "would be great"),
     ("It'd be really helpful if there was an audit log.", "audit log", "would be great"),
@@ -19,7 +20,8 @@ from csintel.classify.requests import RequestResult, detect_request, group_reque
     ("Is there a roadmap for custom objects?", "custom objects", "roadmap"),
     ("Is multi-currency on the roadmap?", "multi-currency", "on the roadmap"),
     ("We need the ability to bulk edit deals.", "bulk edit deals", "we need the ability"),
-    ("We need a way to merge duplicate contacts so that our data stays clean.", "merge duplicate contacts", "we need the ability"),
+    ("We need a way to merge duplicate contacts so that our data stays clean.", "merge duplicate contacts",
+     "we need the ability"),
     ("I wish there was a dark mode.", "dark mode", "i wish"),
     ("I wish I could export reports to PDF.", "export reports to pdf", "i wish"),
     ("I can't believe there's no undo button in 2026", "undo button", "can't believe there's no"),
@@ -72,7 +74,8 @@ def test_phrase_is_short_and_lowercase():
                             "to Excel and Google Sheets automatically every Monday morning")
     assert result.is_request and result.phrase == "export every single report"
     long_one = detect_request("Please add " + "very " * 30 + "long things")
-    assert long_one.phrase is not None and len(long_one.phrase.split()) <= 8 and long_one.phrase == long_one.phrase.lower()
+    assert long_one.phrase is not None and len(long_one.phrase.split()) <= 8
+    assert long_one.phrase == long_one.phrase.lower()
 
 
 def test_long_text_never_raises():
@@ -144,3 +147,18 @@ def test_group_requests_threshold_and_edge_cases():
     assert group_requests(["x"], _vectors([1, 0]), stale)[0] == ["x"]
     with pytest.raises(ValueError, match="2 phrases"):
         group_requests(["x", "y"], _vectors([1, 0]))
+
+
+@pytest.mark.parametrize("text,phrase", [
+    ("We would like to request bulk editing for deals.", "bulk editing for deals"),
+    ("I was surprised to find there is no automatic weekly report exports.", "automatic weekly report exports"),
+    ("Honestly the lack of mass updates of deal stages is a problem for us.", "mass updates of deal stages"),
+])
+def test_more_request_phrasings(text, phrase):
+    result = detect_request(text)
+    assert result.is_request and result.phrase == phrase
+
+
+def test_billing_admin_asks_are_not_feature_requests():
+    assert not detect_request("Please add VAT number FR12345678901 to our invoices going forward.").is_request
+    assert not detect_request("Please add our billing address to the invoice.").is_request

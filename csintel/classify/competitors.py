@@ -25,74 +25,95 @@ from spacy.tokens import Doc, Span
 
 CONTEXTS = ("switching", "evaluating", "past_user", "pricing", "comparison", "integration", "other")
 COMPETITIVE_CONTEXTS = frozenset({"switching", "evaluating", "pricing", "comparison"})
-SWITCH_VERB = r"(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|leav\w+|jump\w*|port(?:ing)?|transition\w*|chang(?:e|es|ed|ing))"
+SWITCH_VERB = (r"(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|leav\w+|jump\w*|port(?:ing)?|transition\w*"
+               r"|chang(?:e|es|ed|ing))")
 # Cues about the mention itself, read from the words just before it ...
 SWITCHING_BEFORE = re.compile(
     rf"(?:\b{SWITCH_VERB}\b[\w\s,'-]{{0,30}}?\b(?:to|for)|\b(?:go|going|went)\s+(?:over\s+)?(?:to|with)"
-    r"|\breplac\w+\s+(?:you|your\s+\w+|\w+)\s+with|\b(?:decided|decide|chose|choosing|signed|signing|sign)\s+(?:to\s+go\s+)?(?:with|up\s+with))\s*$",
+    r"|\breplac\w+\s+(?:you|your\s+\w+|\w+)\s+with|\b(?:decided|decide|chose|choosing|signed|signing"
+    r"|sign)\s+(?:to\s+go\s+)?(?:with|up\s+with))\s*$",
     re.IGNORECASE,
 )
 FROM_BEFORE = re.compile(r"\b(?:from|off)\s*$", re.IGNORECASE)
 PAST_BEFORE = re.compile(
     r"(?:\bused\s+to\s+(?:use|be\s+on|have)|\bwe\s+(?:used|had|were\s+using|were\s+on|came\s+from)"
-    r"|\b(?:when|while)\s+(?:we|i)\s+(?:were|was)\s+(?:on|using|with)|\b(?:our|my)\s+(?:old|previous|former|last)\s+(?:crm|tool|system|provider|vendor|platform|software)"
+    r"|\b(?:when|while)\s+(?:we|i)\s+(?:were|was)\s+(?:on|using|with)|\b(?:our|my)\s+(?:old|previous|former"
+    r"|last)\s+(?:crm|tool|system|provider|vendor|platform|software)"
     r"|\b(?:came|coming|switched|moved|migrated|migrating|switching|moving|converted)\s+(?:over\s+)?from)\s*$",
     re.IGNORECASE,
 )
 # ... just after it ...
 SWITCHING_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?instead\b", re.IGNORECASE)
 COMPARISON_AFTER = re.compile(
-    r"^(?:\s*'s|\s*’s)?\s+(?:\w+\s+){0,2}?(?:lets|let\s+you|allows?|has|have|had|does|did|offers?|supports?|provides?|gives|includes|can|handles|shows|is\s+(?:better|faster|easier|simpler|nicer|cheaper))\b",
+    r"^(?:\s*'s|\s*’s)?\s+(?:\w+\s+){0,2}?(?:lets|let\s+you|allows?|has|have|had|does|did|offers?|supports?|provides?"
+    r"|gives|includes|can|handles|shows|is\s+(?:better|faster|easier|simpler|nicer|cheaper))\b",
     re.IGNORECASE,
 )
 EVALUATING_BEFORE = re.compile(
-    r"\b(?:looking\s+at|looked\s+at|look\s+at|checking\s+out|check\s+out|trying(?:\s+out)?|tried(?:\s+out)?|testing(?:\s+out)?|test\s+out)\s*$",
+    r"\b(?:looking\s+at|looked\s+at|look\s+at|checking\s+out|check\s+out|trying(?:\s+out)?|tried(?:\s+out)?"
+    r"|testing(?:\s+out)?|test\s+out)\s*$",
     re.IGNORECASE,
 )
 # ... or anywhere in its sentence.
 EVALUATING = re.compile(
     r"\btrial\w*|\bevaluat\w+|\bdemos?\b|\bdemoed\b|\bconsider(?:ing|ed)\b|\bpilot\w*|\bpoc\b|\bproof\s+of\s+concept\b"
-    r"|\bshortlist\w*|\bcomparing\b|\b(?:got|have|had|received|getting|requested)\s+(?:a\s+|an\s+)?(?:quote|proposal|offer)\b"
+    r"|\bshortlist\w*|\bcomparing\b|\b(?:got|have|had|received|getting|requested)\s+(?:a\s+|an\s+)?(?:quote|proposal"
+    r"|offer)\b"
     r"|\b(?:talking|talked|speaking|spoke)\s+(?:to|with)\b|\bin\s+talks\s+with\b",
     re.IGNORECASE,
 )
 PRICING = re.compile(
-    r"\bcheaper\b|\bpric(?:e|es|ed|ing)\b|\bcosts?\b|\bcosting\b|\bhalf\s+the\s+price\b|\bdiscount\w*|\bexpensive\b|\bpay(?:ing)?\s+less\b"
-    r"|[$€£]\s?\d|\bper\s+(?:seat|user|month|year)\b|\bbudget\b|\bquote\b|\bfree\s+(?:plan|tier)\b|\bcheap\b|\baffordable\b",
+    r"\bcheaper\b|\bpric(?:e|es|ed|ing)\b|\bcosts?\b|\bcosting\b|\bhalf\s+the\s+price\b|\bdiscount\w*|\bexpensive\b"
+    r"|\bpay(?:ing)?\s+less\b"
+    r"|[$€£]\s?\d|\bper\s+(?:seat|user|month|year)\b|\bbudget\b|\bquote\b|\bfree\s+(?:plan|tier)\b|\bcheap\b"
+    r"|\baffordable\b",
     re.IGNORECASE,
 )
 PAST_USER = re.compile(
-    r"\bused\s+to\s+(?:use|be\s+on|have)\b|\bwe\s+(?:used|had|were\s+using|were\s+on)\b|\b(?:when|while)\s+(?:we|i)\s+(?:were|was)\s+(?:on|using|with)\b"
-    r"|\b(?:our|my)\s+(?:old|previous|former|last)\s+(?:crm|tool|system|provider|vendor|platform|software)\b|\bpreviously\b|\bin\s+the\s+past\b|\bback\s+when\b",
+    r"\bused\s+to\s+(?:use|be\s+on|have)\b|\bwe\s+(?:used|had|were\s+using|were\s+on)\b|\b(?:when|while)\s+(?:we"
+    r"|i)\s+(?:were|was)\s+(?:on|using|with)\b"
+    r"|\b(?:our|my)\s+(?:old|previous|former|last)\s+(?:crm|tool|system|provider|vendor|platform|software)\b"
+    r"|\bpreviously\b|\bin\s+the\s+past\b|\bback\s+when\b",
     re.IGNORECASE,
 )
 COMPARISON_STRONG = re.compile(
-    r"\bbetter\b|\bworse\b|\bunlike\s+(?:you|yours|your\s+\w+)\b|\bcompared\s+(?:to|with)\b|\bvs\.?\s|\bversus\b|\bthan\s+(?:you|yours|your)\b"
+    r"\bbetter\b|\bworse\b|\bunlike\s+(?:you|yours|your\s+\w+)\b|\bcompared\s+(?:to|with)\b|\bvs\.?\s|\bversus\b"
+    r"|\bthan\s+(?:you|yours|your)\b"
     r"|\bsame\s+as\b|\bsimilar\s+to\b|\blike\s+(?:in|on)\b|\bfaster\b|\beasier\b|\bsimpler\b|\bnicer\b",
     re.IGNORECASE,
 )
 INTEGRATION = re.compile(
-    r"\bsync\w*|\bintegrat\w+|\bconnector\w*|\bconnect\w*|\bfield\s+mapping\w*|\bmapping\w*|\bimport\w*\s+(?:\w+\s+){0,2}?from\b"
-    r"|\bexport\w*\s+(?:\w+\s+){0,2}?to\b|\bpush\w*\b|\bapi\b|\bwebhooks?\b|\bplugin\b|\badd-?on\b|\bmarketplace\b|\btwo-way\b|\b2-way\b|\bbi-?directional\b",
+    r"\bsync\w*|\bintegrat\w+|\bconnector\w*|\bconnect\w*|\bfield\s+mapping\w*|\bmapping\w*"
+    r"|\bimport\w*\s+(?:\w+\s+){0,2}?from\b"
+    r"|\bexport\w*\s+(?:\w+\s+){0,2}?to\b|\bpush\w*\b|\bapi\b|\bwebhooks?\b|\bplugin\b|\badd-?on\b|\bmarketplace\b"
+    r"|\btwo-way\b|\b2-way\b|\bbi-?directional\b",
     re.IGNORECASE,
 )
 # An ordinary word needs evidence to be a product. Strong evidence just before or after it
 # counts in any casing ("switching to close"); weak evidence only for a capitalised word
 # ("Close has a better pipeline view" but not "the front has a button").
 PRODUCT_BEFORE = re.compile(
-    rf"\b(?:{SWITCH_VERB}\s+(?:over\s+)?(?:to|from)|(?:go|going|went)\s+(?:over\s+)?to|evaluat\w+|trial\w*|trying\s+out|tried\s+out|testing|consider\w*"
-    r"|looking\s+at|demo\w*|than|vs\.?|versus|were\s+on|was\s+on|our\s+(?:old|previous)\s+crm|chose|choose|picked|bought|signed\s+up\s+(?:for|with)|prefer|unlike)\s*$",
+    rf"\b(?:{SWITCH_VERB}\s+(?:over\s+)?(?:to|from)|(?:go|going|went)\s+(?:over\s+)?to|evaluat\w+|trial\w*|trying\s+out"
+    rf"|tried\s+out|testing|consider\w*"
+    r"|looking\s+at|demo\w*|than|vs\.?|versus|were\s+on|was\s+on|our\s+(?:old|previous)\s+crm|chose|choose|picked"
+    r"|bought|signed\s+up\s+(?:for|with)|prefer|unlike)\s*$",
     re.IGNORECASE,
 )
 PRODUCT_AFTER = re.compile(
-    r"^(?:\.(?:com|io|app|co)\b|\s+(?:crm|app|pricing|price|prices|plans?|instead|is\s+(?:cheaper|better|faster|easier|simpler))\b)",
+    r"^(?:\.(?:com|io|app|co)\b|\s+(?:crm|app|pricing|price|prices|plans?|instead|is\s+(?:cheaper|better|faster|easier"
+    r"|simpler))\b)",
     re.IGNORECASE,
 )
-WEAK_BEFORE = re.compile(r"\b(?:using|use|used|uses|like|from|with|on|love|loved|hate|tried|trying|try)\s*$", re.IGNORECASE)
-WEAK_AFTER = re.compile(
-    r"^(?:\s*['’]s|\s+(?:has|have|had|does|did|offers|lets|costs?|charges|supports|allows|is\s+\w+er))\b", re.IGNORECASE
+WEAK_BEFORE = re.compile(
+    r"\b(?:using|use|used|uses|like|from|with|on|love|loved|hate|tried|trying|try)\s*$", re.IGNORECASE
 )
-NOT_PRODUCT_AFTER = re.compile(r"^\s+(?:to\s+(?:\d|the|a|an|our|my|being|zero|100|enough|\w+ing)|by\b|of\b|enough\b)", re.IGNORECASE)
+WEAK_AFTER = re.compile(
+    r"^(?:\s*['’]s|\s+(?:has|have|had|does|did|offers|lets|costs?|charges|supports|allows|is\s+\w+er))\b",
+    re.IGNORECASE,
+)
+NOT_PRODUCT_AFTER = re.compile(   # "close to 200", "front of the page"
+    r"^\s+(?:to\s+(?:\d|the|a|an|our|my|being|zero|100|enough|\w+ing)|by\b|of\b|enough\b)", re.IGNORECASE
+)
 ALWAYS_CAPITALISED = frozenset({  # capitals prove nothing for these words
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -101,7 +122,9 @@ ALWAYS_CAPITALISED = frozenset({  # capitals prove nothing for these words
 LONG_RUN = re.compile(r"\S{300,}")
 DOMAIN_CHARS = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 FUZZY_MIN_LENGTH = 6
-LOCAL_TOKENS = 6
+LOCAL_TOKENS = 6           # a partner's competitive cue must be this close when the sentence is about the sync
+CONTEXT_TOKENS = 12        # the words before/after a name that its own cues are read from
+MAX_TRIES_PER_SENTENCE = 3
 SPEC_KEYS = frozenset({"name", "aliases", "integration_partner", "ambiguous"})
 
 
@@ -158,7 +181,8 @@ def parse_competitors(entries: Sequence[Any], source: str = "competitors") -> li
         where = f"{source}: competitor #{i} ({name!r})"
         unknown = sorted(set(entry) - SPEC_KEYS)
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(SPEC_KEYS))}")
+            raise ValueError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; "
+                             f"allowed: {', '.join(sorted(SPEC_KEYS))}")
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise ValueError(f"{where}: 'aliases' must be a list of non-empty strings, got {aliases!r}")
@@ -234,26 +258,28 @@ class CompetitorMatcher:
         if not text or not text.strip():
             return []
         doc = self._parse(text)
-        hits = self._hits(doc)
+        sents = list(doc.sents)
+        sent_of = np.zeros(len(doc), dtype=np.int64)
+        for i, sent in enumerate(sents):
+            sent_of[sent.start:sent.end] = i
         best: dict[tuple[int, int], tuple[int, Mention]] = {}
-        order: list[tuple[int, int]] = []
-        for hit in hits:
-            span = doc[hit.start:hit.end]
-            sent = span.sent
+        tries: dict[tuple[int, int], int] = {}
+        for hit in self._hits(doc):
+            sent = sents[sent_of[hit.start]]
+            key = (hit.spec, sent.start)
+            tries[key] = tries.get(key, 0) + 1
+            if tries[key] > MAX_TRIES_PER_SENTENCE:   # a name repeated 1,000 times says no more
+                continue
             if not hit.evident and not self._product_meant(doc, hit, sent):
                 continue
             spec = self.specs[hit.spec]
             context = _context(doc, hit, sent, spec)
             competitive = context in COMPETITIVE_CONTEXTS or (not spec.integration_partner and context != "integration")
-            key = (hit.spec, sent.start)
-            mention = Mention(spec.name, context, competitive, text[sent.start_char:sent.end_char].strip())
             rank = CONTEXTS.index(context)
-            if key not in best:
-                order.append(key)
+            if key not in best or rank < best[key][0]:
+                mention = Mention(spec.name, context, competitive, text[sent.start_char:sent.end_char].strip())
                 best[key] = (rank, mention)
-            elif rank < best[key][0]:
-                best[key] = (rank, mention)
-        return [best[k][1] for k in order]
+        return [mention for _, mention in best.values()]
 
     def _parse(self, text: str) -> Doc:
         # spaCy's tokenizer is quadratic on very long unbroken strings (base64, minified code):
@@ -261,7 +287,7 @@ class CompetitorMatcher:
         doc = self.nlp.make_doc(LONG_RUN.sub(lambda m: " " * len(m.group()), text))
         # A line break ends a sentence (subjects and list items rarely end with a period); the
         # sentencizer fills in the rest, or, in a pipeline without one, nothing else is a start.
-        has_sentencizer = any(name == "sentencizer" or "senter" in name or "parser" in name for name in self.nlp.pipe_names)
+        has_sentencizer = any(n == "sentencizer" or "senter" in n or "parser" in n for n in self.nlp.pipe_names)
         if not len(doc):
             return doc
         starts = np.full(len(doc), 0 if has_sentencizer else -1, dtype=np.int64)
@@ -343,8 +369,8 @@ class CompetitorMatcher:
 
 
 def _context(doc: Doc, hit: _Hit, sent: Span, spec: CompetitorSpec) -> str:
-    before = doc[sent.start:hit.start].text
-    after = doc[hit.end:sent.end].text_with_ws
+    before = doc[max(sent.start, hit.start - CONTEXT_TOKENS):hit.start].text
+    after = doc[hit.end:min(sent.end, hit.end + CONTEXT_TOKENS)].text_with_ws
     after = (" " + after) if doc[hit.end - 1].whitespace_ else after
     integration = INTEGRATION.search(sent.text)
     # A partner's sentence about the sync may also say "cost" or "better" about something else:
@@ -361,7 +387,8 @@ def _context(doc: Doc, hit: _Hit, sent: Span, spec: CompetitorSpec) -> str:
         return "past_user"
     if PRICING.search(cue_text):
         return "pricing"
-    if COMPARISON_STRONG.search(cue_text) or (COMPARISON_AFTER.match(after) and not (spec.integration_partner and integration)):
+    weak_comparison = COMPARISON_AFTER.match(after) and not (spec.integration_partner and integration)
+    if COMPARISON_STRONG.search(cue_text) or weak_comparison:
         return "comparison"
     if integration or spec.integration_partner:
         return "integration"

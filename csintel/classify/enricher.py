@@ -84,6 +84,8 @@ class Enricher:
             "taxonomy": taxonomy.version,
             "competitors": competitors_version,
             "rules": RULES_VERSION,
+            "thresholds": f"{models.category_min_confidence}/{models.root_cause_min_confidence}/"
+                          f"{models.request_group_threshold}",
         }
         digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
         self.version = f"tags-{digest}"
@@ -127,7 +129,8 @@ class Enricher:
         phrases = [t.request or "" for t in asking]
         vectors = self.embedder.encode(phrases)
         existing = [(g.group_id, g.label, g.centroid) for g in groups]
-        ids, created = group_requests(phrases, vectors, existing)
+        ids, created = group_requests(phrases, vectors, existing,
+                                      threshold=self.settings.models.request_group_threshold)
         for t, gid in zip(asking, ids):
             t.group = gid
         return [RequestGroup(gid, label, np.asarray(c, dtype=np.float32)) for gid, label, c in created]

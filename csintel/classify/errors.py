@@ -16,24 +16,29 @@ NOT_ERROR_PREFIXES = frozenset({         # standards, encodings, periods: "ISO-8
     "CVE", "WCAG", "IEC", "EN", "DIN", "GDPR", "PO", "SKU", "US", "UK", "EU", "TLSV", "HTTP", "HTTPS",
 })
 HTTP_REASONS = (
-    r"Bad\s+Request|Unauthori[sz]ed|Payment\s+Required|Forbidden|Not\s+Found|Method\s+Not\s+Allowed|Not\s+Acceptable"
-    r"|Proxy\s+Authentication\s+Required|Request\s+Time-?\s?out|Conflict|Gone|Length\s+Required|Precondition\s+Failed"
-    r"|Payload\s+Too\s+Large|Request\s+Entity\s+Too\s+Large|URI\s+Too\s+Long|Unsupported\s+Media\s+Type|Unprocessable\s+(?:Entity|Content)"
-    r"|Locked|Failed\s+Dependency|Too\s+Early|Upgrade\s+Required|Too\s+Many\s+Requests|Request\s+Header\s+Fields\s+Too\s+Large"
-    r"|Internal\s+Server\s+Error|Server\s+Error|Not\s+Implemented|Bad\s+Gateway|Service\s+(?:Temporarily\s+)?Unavailable|Gateway\s+Time-?\s?out"
+    r"Bad\s+Request|Unauthori[sz]ed|Payment\s+Required|Forbidden|Not\s+Found|Method\s+Not\s+Allowed"
+    r"|Not\s+Acceptable|Proxy\s+Authentication\s+Required|Request\s+Time-?\s?out|Conflict|Gone"
+    r"|Length\s+Required|Precondition\s+Failed|Payload\s+Too\s+Large|Request\s+Entity\s+Too\s+Large"
+    r"|URI\s+Too\s+Long|Unsupported\s+Media\s+Type|Unprocessable\s+(?:Entity|Content)|Locked"
+    r"|Failed\s+Dependency|Too\s+Early|Upgrade\s+Required|Too\s+Many\s+Requests"
+    r"|Request\s+Header\s+Fields\s+Too\s+Large|Internal\s+Server\s+Error|Server\s+Error|Not\s+Implemented"
+    r"|Bad\s+Gateway|Service\s+(?:Temporarily\s+)?Unavailable|Gateway\s+Time-?\s?out"
     r"|HTTP\s+Version\s+Not\s+Supported|Insufficient\s+Storage|Network\s+Authentication\s+Required"
 )
 STATUS = r"(?P<code>[45]\d\d)"
 NO_NUMBER_AROUND = r"(?![\d.,]\d|\d)"
-HTTP_PATTERNS = [
-    re.compile(rf"\bHTTPS?(?:/\d(?:\.\d)?)?[\s:#-]*(?:status\s*)?(?:code\s*)?[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}", re.IGNORECASE),
-    re.compile(rf"(?<![$€£\d.,])\b{STATUS}\s*[-:]?\s*\(?(?:{HTTP_REASONS})\b", re.IGNORECASE),
-    re.compile(rf"(?<![$€£\d.,])\b{STATUS}\s+(?:errors?|error\s+codes?|status(?:\s+code)?|response|page|responses)\b", re.IGNORECASE),
-    re.compile(rf"\b(?:error|status|response|return|http\s+error)(?:\s+code)?\s*[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}", re.IGNORECASE),
-    re.compile(rf"\b(?:got|get|gets|getting|returns?|returned|returning|received|receiving|seeing|see|saw|throws?|throwing|hit|hitting|shows?|showing)"
-               rf"\s+(?:an?\s+|the\s+)?{STATUS}\b{NO_NUMBER_AROUND}(?=\s*(?:from|when|on|while|after|back|again|every|$|[.,;:!?)]))", re.IGNORECASE),
-]
-DASH_CODE = re.compile(r"(?<![\w-])(?P<prefix>[A-Z][A-Z0-9]{1,11}(?:[-_][A-Z][A-Z0-9]*)*)[-_](?P<number>\d{2,6})(?![\w-]|\.\d)")
+HTTP_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
+    rf"\bHTTPS?(?:/\d(?:\.\d)?)?[\s:#-]*(?:status\s*)?(?:code\s*)?[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}",
+    rf"(?<![$€£\d.,])\b{STATUS}\s*[-:]?\s*\(?(?:{HTTP_REASONS})\b",
+    rf"(?<![$€£\d.,])\b{STATUS}\s+(?:errors?|error\s+codes?|status(?:\s+code)?|response|page|responses)\b",
+    rf"\b(?:error|status|response|return|http\s+error)(?:\s+code)?\s*[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}",
+    r"\b(?:got|get|gets|getting|returns?|returned|returning|received|receiving|seeing|see|saw|throws?|throwing"
+    rf"|hit|hitting|shows?|showing)\s+(?:an?\s+|the\s+)?{STATUS}\b{NO_NUMBER_AROUND}"
+    r"(?=\s*(?:from|when|on|while|after|back|again|every|$|[.,;:!?)]))",
+)]
+DASH_CODE = re.compile(
+    r"(?<![\w-])(?P<prefix>[A-Z][A-Z0-9]{1,11}(?:[-_][A-Z][A-Z0-9]*)*)[-_](?P<number>\d{2,6})(?![\w-]|\.\d)"
+)
 UNDERSCORE_CODE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w-])")
 ERROR_WORDS = frozenset({
     "ERR", "ERROR", "INVALID", "FAILED", "FAILURE", "FAIL", "DENIED", "EXPIRED", "LIMIT", "EXCEEDED", "TIMEOUT",
@@ -43,11 +48,13 @@ ERROR_WORDS = frozenset({
 })
 SHORT_CODE = re.compile(r"(?<![\w-])(?:E|ERR|ERROR)\d{3,5}(?![\w-]|\.\d)")
 EXCEPTION = re.compile(
-    r"(?<![\w])(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Failure|Timeout|Refused|Denied))(?!\w)"
+    r"(?<![\w.])(?:[A-Za-z_][\w]*\.)*"
+    r"(?P<name>[A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Failure|Timeout|Refused|Denied))(?!\w)"
 )
 ERRNO = re.compile(
-    r"(?<![\w])E(?:CONNRESET|TIMEDOUT|CONNREFUSED|CONNABORTED|NOTFOUND|ADDRINUSE|ADDRNOTAVAIL|PIPE|ACCES|PERM|NOENT|HOSTUNREACH"
-    r"|NETUNREACH|NETDOWN|AI_AGAIN|PROTO|MFILE|NOSPC|NOMEM|BUSY|EXIST|ISDIR|NOTDIR|CANCELED|SOCKETTIMEDOUT|HOSTDOWN)(?!\w)"
+    r"(?<![\w])E(?:CONNRESET|TIMEDOUT|CONNREFUSED|CONNABORTED|NOTFOUND|ADDRINUSE|ADDRNOTAVAIL|PIPE|ACCES|PERM"
+    r"|NOENT|HOSTUNREACH|NETUNREACH|NETDOWN|AI_AGAIN|PROTO|MFILE|NOSPC|NOMEM|BUSY|EXIST|ISDIR|NOTDIR|CANCELED"
+    r"|SOCKETTIMEDOUT|HOSTDOWN)(?!\w)"
 )
 
 

@@ -28,77 +28,138 @@ GOOD = (r"(?:great|nice|helpful|awesome|amazing|useful|good|ideal|fantastic|love
         r"|beneficial|valuable|brilliant|perfect|a\s+(?:huge|big|great|nice)\s+(?:help|improvement|win|plus))")
 OBJ = r"\s*(?P<obj>.*)"
 CUES: list[tuple[str, str]] = [
-    ("feature request", rf"\b(?:feature|enhancement|product)\s+(?:request|suggestion|idea)s?\b\s*(?:[:\-–—]|for\b|to\b)?{OBJ}"),
+    ("feature request",
+     rf"\b(?:feature|enhancement|product)\s+(?:request|suggestion|idea)s?\b\s*(?:[:\-–—]|for\b|to\b)?{OBJ}"),
     ("suggestion", rf"\b(?:suggestion|idea|wish\s*list)\s*:{OBJ}"),
+    ("would like to request", rf"\b(?:would|'d)\s+(?:like|love)\s+to\s+(?:request|suggest|propose)\b{OBJ}"),
+    ("surprised there's no",
+     r"\bsurprised\s+(?:to\s+(?:find|see|learn|discover)\s+)?(?:that\s+)?there(?:'s|\s+is|\s+are)\s+(?:still\s+)?no\b"
+     rf"{OBJ}"),
+    ("the lack of",
+     r"\bthe\s+(?:lack|absence)\s+of\s+(?P<obj>.{3,60}?)\s+(?:is|has\s+been|was)\s+(?:a\s+|really\s+|such\s+a\s+|"
+     r"becoming\s+a\s+)?(?:real\s+|big\s+|huge\s+)?(?:problem|pain|issue|blocker|deal-?breaker|frustrating|annoying)"),
     ("please add", rf"\b(?:please|pls|plz|kindly)\s+(?:(?:could|can)\s+you\s+)?{ASK_VERB}\b{OBJ}"),
-    ("could you add", rf"\b(?:could|can|would|will)\s+(?:you|your\s+team|you\s+guys|y'all)\s+(?:please\s+)?(?:ever\s+)?{ASK_VERB}\b{OBJ}"),
-    ("would be great", rf"\b(?:would|'d|will)\s+(?:also\s+)?(?:really\s+)?be\s+(?:so\s+|really\s+|very\s+|super\s+|extremely\s+|incredibly\s+|much\s+more\s+)?{GOOD}\s+(?:if|to|for\s+(?:us|me|users|everyone)\s+to){OBJ}"),
-    ("would love", r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?(?:love|like)\s+(?:to\s+see|it\s+if|to\s+have|to\s+be\s+able\s+to"
-                   rf"|to\s+get|(?:for\s+)?you\s+to\s+(?:add|build|support|offer)|for\s+(?:there|it)\s+to\s+be|(?=(?:a|an|some)\s|the\s+(?:option|ability)\b)){OBJ}"),
-    ("any plans", r"\b(?:any|are\s+there\s+(?:any\s+)?|do\s+you\s+have\s+(?:any\s+)?|is\s+there\s+a|what\s+are\s+(?:the|your)|no)\s*plans?\s+(?:to|for|on)\s+"
-                  rf"(?:(?:support|add|build|introduc|offer|releas|implement|bring|provid|mak|includ)\w*\s+)?{OBJ}"),
-    ("do you plan", r"\b(?:(?:do|are)\s+you\s+(?:guys\s+)?plan(?:ning)?\s+(?:to|on)|will\s+you|when\s+will\s+you|are\s+you\s+going\s+to|do\s+you\s+intend\s+to)\s+(?:ever\s+)?"
-                    rf"(?:add|support|build|offer|release|introduce|implement|provide|bring\s+back)(?:ing)?\b{OBJ}"),
-    ("roadmap", rf"\b(?:is\s+there\s+a\s+roadmap\s+for|(?:any|what's|what\s+is\s+the)\s+(?:roadmap|timeline|eta)\s+(?:for|on)){OBJ}"),
+    ("could you add",
+     r"\b(?:could|can|would|will)\s+(?:you|your\s+team|you\s+guys|y'all)\s+(?:please\s+)?(?:ever\s+)?"
+     rf"{ASK_VERB}\b{OBJ}"),
+    ("would be great",
+     r"\b(?:would|'d|will)\s+(?:also\s+)?(?:really\s+)?be\s+"
+     r"(?:so\s+|really\s+|very\s+|super\s+|extremely\s+|incredibly\s+|much\s+more\s+)?"
+     rf"{GOOD}\s+(?:if|to|for\s+(?:us|me|users|everyone)\s+to){OBJ}"),
+    ("would love",
+     r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?(?:love|like)\s+"
+     r"(?:to\s+see|it\s+if|to\s+have|to\s+be\s+able\s+to|to\s+get|(?:for\s+)?you\s+to\s+(?:add|build|support|offer)"
+     rf"|for\s+(?:there|it)\s+to\s+be|(?=(?:a|an|some)\s|the\s+(?:option|ability)\b)){OBJ}"),
+    ("any plans",
+     r"\b(?:any|are\s+there\s+(?:any\s+)?|do\s+you\s+have\s+(?:any\s+)?|is\s+there\s+a|what\s+are\s+(?:the|your)|no)"
+     r"\s*plans?\s+(?:to|for|on)\s+"
+     rf"(?:(?:support|add|build|introduc|offer|releas|implement|bring|provid|mak|includ)\w*\s+)?{OBJ}"),
+    ("do you plan",
+     r"\b(?:(?:do|are)\s+you\s+(?:guys\s+)?plan(?:ning)?\s+(?:to|on)|will\s+you|when\s+will\s+you"
+     r"|are\s+you\s+going\s+to|do\s+you\s+intend\s+to)\s+(?:ever\s+)?"
+     rf"(?:add|support|build|offer|release|introduce|implement|provide|bring\s+back)(?:ing)?\b{OBJ}"),
+    ("roadmap",
+     r"\b(?:is\s+there\s+a\s+roadmap\s+for|(?:any|what's|what\s+is\s+the)\s+(?:roadmap|timeline|eta)\s+(?:for|on))"
+     rf"{OBJ}"),
     ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|your)\s+(?:roadmap|backlog|pipeline)\b"),
-    ("we need the ability", r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents)|users|customers)\s+(?:really\s+|really\s+really\s+|badly\s+|also\s+|urgently\s+|desperately\s+|would\s+)?"
-                            r"(?:need|want|require|miss|are\s+missing|would\s+like)\s+(?:the\s+ability|a\s+way|an?\s+(?:easy\s+|simple\s+|quick\s+|better\s+)?(?:way|option)"
-                            rf"|the\s+option|a\s+feature|a\s+setting|some\s+way|to\s+be\s+able)\s+(?:to|for|that)\b{OBJ}"),
+    ("we need the ability",
+     r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents)|users|customers)\s+"
+     r"(?:really\s+|really\s+really\s+|badly\s+|also\s+|urgently\s+|desperately\s+|would\s+)?"
+     r"(?:need|want|require|miss|are\s+missing|would\s+like)\s+"
+     r"(?:the\s+ability|a\s+way|an?\s+(?:easy\s+|simple\s+|quick\s+|better\s+)?(?:way|option)"
+     rf"|the\s+option|a\s+feature|a\s+setting|some\s+way|to\s+be\s+able)\s+(?:to|for|that)\b{OBJ}"),
     ("i wish", rf"\b(?:i|we)\s+(?:really\s+|just\s+|do\s+)?wish\b{OBJ}"),
-    ("can't believe there's no", r"\b(?:i\s+)?can(?:'t|not|\s+not)\s+believe\s+(?:that\s+)?(?:there(?:'s|\s+is)\s+(?:still\s+)?(?:no|not\s+(?:a|an|any))"
-                                 rf"|you\s+(?:still\s+)?(?:don't|do\s+not)\s+(?:have|support|offer)|it\s+(?:still\s+)?(?:doesn't|does\s+not)\s+(?:have|support)){OBJ}"),
-    ("why is there no", r"(?:\b(?:why|how\s+come)\s+(?:is\s+there|isn't\s+there|there's|there\s+is)\s+(?:still\s+)?(?:no|not\s+(?:a|an|any))\b"
-                        r"|\bwhy\s+(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|won't)\s+(?:you|you\s+guys|the\s+(?:app|product|platform|tool)|it)\s+"
-                        rf"(?:still\s+)?(?:support|have|offer|allow|let\s+(?:us|me|users))){OBJ}"),
-    ("it's a shame", r"\b(?:it's|it\s+is|what|it\s+was)\s+(?:a\s+)?(?:real\s+)?(?:shame|pity|bummer)\s+(?:that\s+)?(?:you|there|it|the\s+(?:app|product|platform|tool))\s*"
-                     rf"(?:still\s+)?(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|isn't|is\s+no|'s\s+no|won't)\s*(?:support|have|offer|allow|let\s+(?:us|me|users))?{OBJ}"),
-    ("there's no way to", r"\b(?:there(?:'s|\s+is)\s+(?:still\s+)?no\s+(?:way|option|setting|feature|ability)|(?:lack|lacking|missing)\s+(?:of\s+)?(?:a|an|the|any)?\s*"
-                          rf"(?:way|option|ability|feature|support))\s+(?:to|for)\b{OBJ}"),
-    ("i suggest", rf"\b(?:i|we)\s+(?:would\s+)?(?:strongly\s+)?(?:suggest|propose|recommend)\s+(?:that\s+)?(?:you\s+)?(?:add(?:ing)?|build(?:ing)?|introduc\w+|support\w*|offer\w*|implement\w*|provid\w+)\b{OBJ}"),
-    ("consider adding", rf"\b(?:consider|think\s+about)\s+(?:adding|building|supporting|offering|implementing|introducing|bringing\s+back){OBJ}"),
-    ("possible for you to add", rf"\b(?:is\s+it|would\s+it\s+be)\s+possible\s+for\s+(?:you|your\s+team)\s+to\s+{ASK_VERB}\b{OBJ}"),
+    ("can't believe there's no",
+     r"\b(?:i\s+)?can(?:'t|not|\s+not)\s+believe\s+(?:that\s+)?"
+     r"(?:there(?:'s|\s+is)\s+(?:still\s+)?(?:no|not\s+(?:a|an|any))"
+     r"|you\s+(?:still\s+)?(?:don't|do\s+not)\s+(?:have|support|offer)"
+     rf"|it\s+(?:still\s+)?(?:doesn't|does\s+not)\s+(?:have|support)){OBJ}"),
+    ("why is there no",
+     r"(?:\b(?:why|how\s+come)\s+(?:is\s+there|isn't\s+there|there's|there\s+is)\s+(?:still\s+)?"
+     r"(?:no|not\s+(?:a|an|any))\b"
+     r"|\bwhy\s+(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|won't)\s+"
+     r"(?:you|you\s+guys|the\s+(?:app|product|platform|tool)|it)\s+"
+     rf"(?:still\s+)?(?:support|have|offer|allow|let\s+(?:us|me|users))){OBJ}"),
+    ("it's a shame",
+     r"\b(?:it's|it\s+is|what|it\s+was)\s+(?:a\s+)?(?:real\s+)?(?:shame|pity|bummer)\s+(?:that\s+)?"
+     r"(?:you|there|it|the\s+(?:app|product|platform|tool))\s*"
+     r"(?:still\s+)?(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|isn't|is\s+no|'s\s+no|won't)\s*"
+     rf"(?:support|have|offer|allow|let\s+(?:us|me|users))?{OBJ}"),
+    ("there's no way to",
+     r"\b(?:there(?:'s|\s+is)\s+(?:still\s+)?no\s+(?:way|option|setting|feature|ability)"
+     r"|(?:lack|lacking|missing)\s+(?:of\s+)?(?:a|an|the|any)?\s*"
+     rf"(?:way|option|ability|feature|support))\s+(?:to|for)\b{OBJ}"),
+    ("i suggest",
+     r"\b(?:i|we)\s+(?:would\s+)?(?:strongly\s+)?(?:suggest|propose|recommend)\s+(?:that\s+)?(?:you\s+)?"
+     rf"(?:add(?:ing)?|build(?:ing)?|introduc\w+|support\w*|offer\w*|implement\w*|provid\w+)\b{OBJ}"),
+    ("consider adding",
+     r"\b(?:consider|think\s+about)\s+"
+     rf"(?:adding|building|supporting|offering|implementing|introducing|bringing\s+back){OBJ}"),
+    ("possible for you to add",
+     rf"\b(?:is\s+it|would\s+it\s+be)\s+possible\s+for\s+(?:you|your\s+team)\s+to\s+{ASK_VERB}\b{OBJ}"),
 ]
 CUE_PATTERNS = [(name, re.compile(p, re.IGNORECASE)) for name, p in CUES]
 # How-to questions: not requests, but their object names the request when a cue follows
 # ("Is there a way to merge deals? If not, it would be great to have").
 HOWTO_OBJECT = re.compile(
-    r"\b(?:is\s+there\s+(?:a|any)\s+way\s+to|is\s+it\s+possible\s+to|can\s+(?:i|we)|how\s+(?:do|can)\s+(?:i|we))\s+(?P<obj>.*)", re.IGNORECASE
+    r"\b(?:is\s+there\s+(?:a|any)\s+way\s+to|is\s+it\s+possible\s+to|can\s+(?:i|we)|how\s+(?:do|can)\s+(?:i|we))"
+    r"\s+(?P<obj>.*)",
+    re.IGNORECASE,
 )
 # Asks that are service, not product: "please add a user", "could you look into this".
 SERVICE_OBJECT = re.compile(
-    r"^(?:(?:my|our|a|an|the|\d+|two|three|four|five|few|some|more|another|this|these|new|extra|additional|missing|deleted|lost)\s+)*"
-    r"(?:colleagues?|users?|seats?|licen[cs]es?|members?|admins?|credits?|invoices?|contacts?|emails?|persons?|people|him|her|them|me|us"
-    r"|employees?|agents?|teammates?|accounts?|refund|discount|receipts?|ticket|call|meeting|updates?|status|eta|information|info|details"
-    r"|feedback|answer|response|reply|access|copy|link|estimate|quote|documentation|docs|screenshots?|instructions|steps|guidance"
-    r"|help|assistance|clarification|confirmation|callback|demo|training|walkthrough|session)\b"
-    r"|@|\[email\]|^(?:you\s+could\s+|you\s+can\s+|someone\s+could\s+)?(?:fix|look|resolve|investigate|check|help|get\s+back|respond|call|reply|let\s+(?:me|us)\s+know"
-    r"|update\s+(?:me|us)|confirm|advise|close|cancel|refund|escalate|send\s+(?:me|us)|log\s+in|login|sign\s+in|access|reach|contact)\b",
+    r"^(?:(?:my|our|a|an|the|\d+|two|three|four|five|few|some|more|another|this|these|new|extra|additional"
+    r"|missing|deleted|lost)\s+)*"
+    r"(?:colleagues?|users?|seats?|licen[cs]es?|members?|admins?|credits?|invoices?|contacts?|emails?|persons?"
+    r"|people|him|her|them|me|us|employees?|agents?|teammates?|accounts?|refund|discount|receipts?|ticket|call"
+    r"|meeting|updates?|status|eta|information|info|details|feedback|answer|response|reply|access|copy|link"
+    r"|estimate|quote|documentation|docs|screenshots?|instructions|steps|guidance|help|assistance|clarification"
+    r"|confirmation|callback|demo|training|walkthrough|session|vat|tax\s+ids?|po\s+numbers?|purchase\s+orders?"
+    r"|(?:billing|postal|company)\s+(?:address|details|name|contact))\b"
+    r"|@|\[email\]"
+    r"|^(?:you\s+could\s+|you\s+can\s+|someone\s+could\s+)?(?:fix|look|resolve|investigate|check|help|get\s+back"
+    r"|respond|call|reply|let\s+(?:me|us)\s+know|update\s+(?:me|us)|confirm|advise|close|cancel|refund|escalate"
+    r"|send\s+(?:me|us)|log\s+in|login|sign\s+in|access|reach|contact)\b",
     re.IGNORECASE,
 )
 BUG_OBJECT = re.compile(
-    r"\b(?:worked|works|would\s+work|was\s+working|were\s+working|didn't\s+(?:crash|fail|break)|stopped\s+(?:crashing|failing)|got\s+fixed|was\s+fixed|were\s+fixed|fixed|bug)\b",
+    r"\b(?:worked|works|would\s+work|was\s+working|were\s+working|didn't\s+(?:crash|fail|break)"
+    r"|stopped\s+(?:crashing|failing)|got\s+fixed|was\s+fixed|were\s+fixed|fixed|bug)\b",
     re.IGNORECASE,
 )
-WEAK_OBJECT = re.compile(r"^(?:it|this|that|one|them|this\s+feature|that\s+feature|such\s+a\s+feature|something\s+like\s+(?:this|that)|have|see|too)?$")
+WEAK_OBJECT = re.compile(
+    r"^(?:it|this|that|one|them|this\s+feature|that\s+feature|such\s+a\s+feature|something\s+like\s+(?:this|that)"
+    r"|have|see|too)?$"
+)
 
 # --- data: phrase clean-up --------------------------------------------------------------------
 
 CUT = re.compile(
-    r"[.?!;:\n()\[\]\"]|,\s|\s[-–—]\s|\s+(?:so\s+(?:that|we|i|our|it|they|you|users)|because|since|as\s+(?:it|we|this|that|our|i)|which|that\s+would|to\s+help"
-    r"|in\s+order\s+to|instead\s+of|similar\s+to|just\s+like|like\s+(?:in|on|the|what|how|you|other)|for\s+(?:example|instance|our|my|us|the\s+team|all|everyone|each)"
-    r"|would\s+(?:help|be|make|save|really|allow|let|mean)|will\s+(?:help|save|make)|e\.g|thanks|thank\s+you|please|asap|if\s+possible|if\s+you\s+can|when\s+(?:you|we|i)|and\s+(?:it|that|this)\s+would|thx|at\s+some\s+point|any\s+time\s+soon)\b",
+    r"[.?!;:\n()\[\]\"]|,\s|\s[-–—]\s"
+    r"|\s+(?:so\s+(?:that|we|i|our|it|they|you|users)|because|since|as\s+(?:it|we|this|that|our|i)|which"
+    r"|that\s+would|to\s+help|in\s+order\s+to|instead\s+of|similar\s+to|just\s+like"
+    r"|like\s+(?:in|on|the|what|how|you|other)|for\s+(?:example|instance|our|my|us|the\s+team|all|everyone|each)"
+    r"|would\s+(?:help|be|make|save|really|allow|let|mean)|will\s+(?:help|save|make)|e\.g|thanks|thank\s+you"
+    r"|please|asap|if\s+possible|if\s+you\s+can|when\s+(?:you|we|i)|and\s+(?:it|that|this)\s+would|thx"
+    r"|at\s+some\s+point|any\s+time\s+soon)\b",
     re.IGNORECASE,
 )
 LEADING_FILLER = re.compile(
     r"^(?:"
-    r"(?:please|kindly|also|just|really|maybe|perhaps|somehow|eventually|finally|to\s+us|for\s+us|us\s+with|at\s+least|even|still|already)\s+"
-    r"|(?:you|you\s+guys|your\s+team|we|i|they|users|admins|people|one|someone|our\s+(?:team|users|reps|agents))\s+(?:could|can|would|might|will|were\s+able\s+to|was\s+able\s+to|are\s+able\s+to|had)\s+"
-    r"|(?:you|you\s+guys|your\s+team|the\s+(?:app|product|platform|tool|system|crm)|it)\s+(?:added|add|had|has|have|offered|offer|supported|support|provided|provide|built|build|introduced|implemented|included|allowed|allow|gave|give|got)\s+"
+    r"(?:please|kindly|also|just|really|maybe|perhaps|somehow|eventually|finally|to\s+us|for\s+us|us\s+with"
+    r"|at\s+least|even|still|already)\s+"
+    r"|(?:you|you\s+guys|your\s+team|we|i|they|users|admins|people|one|someone|our\s+(?:team|users|reps|agents))"
+    r"\s+(?:could|can|would|might|will|were\s+able\s+to|was\s+able\s+to|are\s+able\s+to|had)\s+"
+    r"|(?:you|you\s+guys|your\s+team|the\s+(?:app|product|platform|tool|system|crm)|it)"
+    r"\s+(?:added|add|had|has|have|offered|offer|supported|support|provided|provide|built|build|introduced"
+    r"|implemented|included|allowed|allow|gave|give|got)\s+"
     r"|(?:there\s+(?:was|were|is|are|would\s+be|could\s+be|will\s+be)|there's)\s+"
     r"|support\s+for\s+|(?:native|proper|better|built-in)\s+support\s+for\s+"
-    r"|(?:add|adding|build|building|introduce|introducing|implement|implementing|include|including|support|supporting|provide|providing|offer|offering"
-    r"|create|creating|get|getting|have|having|see|seeing|bring\s+back|bringing\s+back|enable|enabling|allow|allowing)\s+"
-    r"|(?:the|an?|some|any)\s+(?:\w+\s+)?(?:ability|way|option|possibility|setting|functionality|capability|means|feature)\s+(?:to|for|that\s+(?:lets|allows)\s+(?:us|me|users)\s+to)\s+"
+    r"|(?:add|adding|build|building|introduce|introducing|implement|implementing|include|including|support"
+    r"|supporting|provide|providing|offer|offering|create|creating|get|getting|have|having|see|seeing"
+    r"|bring\s+back|bringing\s+back|enable|enabling|allow|allowing)\s+"
+    r"|(?:the|an?|some|any)\s+(?:\w+\s+)?(?:ability|way|option|possibility|setting|functionality|capability|means"
+    r"|feature)\s+(?:to|for|that\s+(?:lets|allows)\s+(?:us|me|users)\s+to)\s+"
     r"|(?:ability|option|possibility|way)\s+(?:to|for)\s+"
     r"|(?:to\s+)?(?:be\s+able\s+to|being\s+able\s+to)\s+"
     r"|(?:us|me|users|admins|people|them)\s+(?:to\s+)?(?=\w)"
@@ -107,9 +168,10 @@ LEADING_FILLER = re.compile(
     re.IGNORECASE,
 )
 TRAILING_FILLER = re.compile(
-    r"\s+(?:please|pls|thanks|thank\s+you|asap|soon|too|also|as\s+well|in\s+the\s+(?:app|product|platform|future|near\s+future|tool)|at\s+some\s+point"
-    r"|one\s+day|someday|feature|option|functionality|capability|support|soon\s+please|yet|again|already|anymore|in\s+\d{4}|"
-    r"of|to|and|or|for|with|on|the|a|an|at|by|that|is|are)$",
+    r"\s+(?:please|pls|thanks|thank\s+you|asap|soon|too|also|as\s+well"
+    r"|in\s+the\s+(?:app|product|platform|future|near\s+future|tool)|at\s+some\s+point"
+    r"|one\s+day|someday|feature|option|functionality|capability|support|soon\s+please|yet|again|already|anymore"
+    r"|in\s+\d{4}|of|to|and|or|for|with|on|the|a|an|at|by|that|is|are)$",
     re.IGNORECASE,
 )
 PHRASE_CHARS = re.compile(r"[^\w\s/&+#.'-]")
@@ -242,7 +304,8 @@ def group_requests(phrases: Sequence[str], vectors: np.ndarray,
     for members in _clusters(unit, rest, threshold):
         sims = unit[members] @ unit[members].T
         centrality = sims.sum(axis=1)
-        order = sorted(range(len(members)), key=lambda k: (-round(float(centrality[k]), 6), len(phrases[members[k]]), phrases[members[k]]))
+        order = sorted(range(len(members)),
+                       key=lambda k: (-round(float(centrality[k]), 6), len(phrases[members[k]]), phrases[members[k]]))
         label = phrases[members[order[0]]]
         gid = _unique(slugify(label), taken)
         taken.add(gid)

@@ -23,31 +23,43 @@ from csintel.text import sentence_spans
 
 NEUTRAL = [
     r"would (?:really )?(?:love|like|appreciate)", r"(?:i|we)'d (?:really )?(?:love|like|appreciate)",
-    r"would (?:be|it be) (?:really |so |very |super )?(?:great|nice|helpful|awesome|amazing|good|useful|ideal|cool|handy)",
+    r"would (?:be|it be) (?:really |so |very |super )?(?:great|nice|helpful|awesome|amazing|good|useful|ideal|cool"
+    r"|handy)",
     r"(?:it'd|that'd) be (?:really |so |very |super )?(?:great|nice|helpful|awesome|amazing|good|useful)",
     r"good (?:morning|afternoon|evening|day)", r"(?:have|enjoy) a (?:great|nice|good|lovely) (?:day|week|weekend|one)",
     r"hope (?:you(?:'re| are)|all is|this finds) \w+", r"happy to (?:help|provide|share|jump|hop|answer|send|chat)",
     r"no (?:problem|worries|rush|issue)s?\b", r"not (?:a )?(?:big )?(?:deal|problem|issue|urgent|critical)",
-    r"without (?:any )?(?:issues?|problems?|errors?)", r"(?:no|any) (?:known )?(?:issues?|errors?|problems?) (?:since|so far|now)",
+    r"without (?:any )?(?:issues?|problems?|errors?)",
+    r"(?:no|any) (?:known )?(?:issues?|errors?|problems?) (?:since|so far|now)",
     r"can't wait",
 ]
 # Capitalised words after "switching to" that name no rival: browsers, devices, tools, plans, days.
 NOT_RIVALS = (
-    "(?:The|This|That|Our|My|New|Next|It|Them|Version|V\\d|Dark|Light|Chrome|Firefox|Safari|Edge|Opera|Brave|Windows|Mac|MacOS"
-    "|Linux|Ubuntu|iOS|Android|iPhone|iPad|Outlook|Gmail|Excel|Google|Zoom|Teams|Slack|English|Spanish|French|German|UTC|PDF|CSV"
-    "|Admin|Pro|Premium|Enterprise|Business|Annual|Monthly|Yearly|Plus|Starter|Basic|Growth|Professional|Standard|Team|SSO|SAML"
-    "|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September"
-    "|October|November|December|Q[1-4])"
+    "(?:The|This|That|Our|My|New|Next|It|Them|Version|V\\d|Dark|Light|Chrome|Firefox|Safari|Edge|Opera|Brave"
+    "|Windows|Mac|MacOS|Linux|Ubuntu|iOS|Android|iPhone|iPad|Outlook|Gmail|Excel|Google|Zoom|Teams|Slack"
+    "|English|Spanish|French|German|UTC|PDF|CSV|Admin|Pro|Premium|Enterprise|Business|Annual|Monthly|Yearly"
+    "|Plus|Starter|Basic|Growth|Professional|Standard|Team|SSO|SAML|Monday|Tuesday|Wednesday|Thursday|Friday"
+    "|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Q[1-4])"
 )
 CHURN = [
-    (r"\bcancel(?:l?ing|l?ed|lation)?\s+(?:of\s+)?(?:my|our|the|this|your)?\s*(?:account|subscription|plan|contract|service|membership|licen[cs]es?|seats?|renewal|agreement)", 2.6),
-    (r"\b(?:want|wants|going|plan|planning|decided|decide|need|have|will|intend|intending|considering|consider|thinking about|about)\s+(?:to\s+)?cancel(?:l?ing)?\b(?!\s+(?:the|an?|this|that|my|our)\s+(?:invoice|meeting|order|event|import|export|sync|job|task|deal|ticket|request|call|booking|appointment|payment))", 2.4),
-    (r"\b(?:not|won't|will not|wouldn't|don't plan to|do not plan to|aren't|are not|isn't|unlikely to)\s+(?:be\s+)?renew(?:ing|al)?\b", 2.6),
-    (r"\b(?:terminat\w+|end(?:ing)?)\s+(?:of\s+)?(?:our|my|the|this)?\s*(?:contract|agreement|subscription|relationship)", 2.6),
+    (r"\bcancel(?:l?ing|l?ed|lation)?\s+(?:of\s+)?(?:my|our|the|this|your)?\s*(?:account|subscription|plan|contract"
+     r"|service|membership|licen[cs]es?|seats?|renewal|agreement)", 2.6),
+    (r"\b(?:want|wants|going|plan|planning|decided|decide|need|have|will|intend|intending|considering|consider"
+     r"|thinking about|about)\s+(?:to\s+)?cancel(?:l?ing)?\b(?!\s+(?:the|an?|this|that|my|our)\s+(?:invoice|meeting"
+     r"|order|event|import|export|sync|job|task|deal|ticket|request|call|booking|appointment|payment))", 2.4),
+    (r"\b(?:not|won't|will not|wouldn't|don't plan to|do not plan to|aren't|are not|isn't"
+     r"|unlikely to)\s+(?:be\s+)?renew(?:ing|al)?\b", 2.6),
+    (r"\b(?:terminat\w+|end(?:ing)?)\s+(?:of\s+)?(?:our|my|the|this)?\s*(?:contract|agreement|subscription"
+     r"|relationship)", 2.6),
     (r"\bterminat(?:e|ing|ion)\b", 1.8),
-    (r"\b(?:looking|look|started looking|shopping|searching)\s+(?:at|for|around for|into)\s+(?:other|alternative|another|different|competing|competitor)\s*\w*", 2.4),
-    (r"\b(?:evaluat\w+|consider\w*|explor\w+|find\w*|found|look\w* (?:at|for|into))\s+(?:some |other |an? )?alternatives?\b(?! (?:way|method|approach|option))", 2.4),
-    (rf"\b(?:switch\w*|mov(?:e|ed|ing)|migrat\w+|go(?:ing)?|jump\w*)\s+(?:over\s+)?to\s+(?:another|a different|a competing|a competitor|other|a new (?:vendor|provider|tool|crm|platform|system)|[\w-]+\.(?:com|io|so|app|co|ai)\b|(?-i:(?!{NOT_RIVALS}\b)[A-Z]\w+))", 2.4),
+    (r"\b(?:looking|look|started looking|shopping|searching)\s+(?:at|for|around for|into)\s+(?:other|alternative"
+     r"|another|different|competing|competitor)\s*\w*", 2.4),
+    (r"\b(?:evaluat\w+|consider\w*|explor\w+|find\w*|found|look\w* (?:at|for|into))\s+(?:some |other "
+     r"|an? )?alternatives?\b(?! (?:way|method|approach|option))", 2.4),
+    (rf"\b(?:switch\w*|mov(?:e|ed|ing)|migrat\w+|go(?:ing)?|jump\w*)\s+(?:over\s+)?to\s+(?:another|a different"
+     rf"|a competing|a competitor|other|a new (?:vendor|provider|tool|crm|platform|system)|[\w-]+\.(?:com|io|so|app|co"
+     rf"|ai)\b|(?-i:(?!{NOT_RIVALS}\b)[A-Z]\w+))", 2.4),
     (r"\b(?:mov\w+|switch\w*|migrat\w+|walk\w*)\s+away\s+from\s+(?:you|your|this)", 2.4),
     (r"\bleav(?:e|ing)\s+(?:you|your (?:platform|product|service|company|tool))\b", 2.4),
     (r"\b(?:take|taking)\s+(?:our|my)\s+business\s+elsewhere|\bgo(?:ing)? elsewhere\b", 2.4),
@@ -55,7 +67,8 @@ CHURN = [
     (r"\breplac(?:e|ing) (?:you|your (?:product|platform|tool|service))\b", 2.4),
 ]
 FRUSTRATION = [
-    (r"\bstill\s+(?:not|isn't|doesn't|don't|hasn't|haven't|can't|cannot|won't|broken|fail\w*|happening|an issue|a problem|waiting|no\b|nothing|unresolved|having)", 1.3),
+    (r"\bstill\s+(?:not|isn't|doesn't|don't|hasn't|haven't|can't|cannot|won't|broken|fail\w*|happening|an issue"
+     r"|a problem|waiting|no\b|nothing|unresolved|having)", 1.3),
     (r"\b(?:third|fourth|fifth|3rd|4th|5th|nth|umpteenth)\s+time\b", 1.4),
     (r"\b(?:several|multiple|many|countless|numerous)\s+times\b", 0.9),
     (r"\b(?:yet|once) again\b|\bagain and again\b|\bover and over\b", 0.9),
@@ -72,15 +85,18 @@ FRUSTRATION = [
     (r"\bworst\b|\bhate\b|\bpathetic\b|\bembarrassing\b|\bshameful\b|\bnightmare\b", 1.6),
     (r"\bwaste of (?:time|money)\b|\bwasted (?:hours|days|a day|my|our)\b", 1.6),
     (r"\bfed up\b|\bsick (?:and tired )?of\b|\bhad enough\b|\blosing (?:my|our) patience\b", 1.6),
-    (r"\b(?:no one|nobody|no-one)\s+(?:has\s+|have\s+|ever\s+)?(?:respond|repl|answer|got back|gets back|help|care|fix|look)\w*", 1.4),
+    (r"\b(?:no one|nobody|no-one)\s+(?:has\s+|have\s+|ever\s+)?(?:respond|repl|answer|got back|gets back|help|care|fix"
+     r"|look)\w*", 1.4),
     (r"\b(?:still|been|keep|kept)\s+waiting\b|\bwaiting (?:for|since) (?:days|weeks|months|over)\b", 1.1),
     (r"\bfor (?:days|weeks|months)\b|\bsince (?:last week|last month|days|weeks)\b", 0.6),
     (r"\bno (?:response|reply|answer|update|follow-up)s?\b|\bhaven't heard back\b", 1.0),
     (r"\b(?:completely|totally|utterly|entirely)\s+(?:broken|useless|unusable)\b|\bunusable\b", 1.5),
     (r"\b(?:a|this is a|what a)\s+joke\b", 1.4),
-    (r"\bkeeps?\s+(?:happening|failing|crashing|breaking|logging|timing|losing|dropping)\b|\bkeeps? (?:on )?going down\b", 1.1),
+    (r"\bkeeps?\s+(?:happening|failing|crashing|breaking|logging|timing|losing|dropping)\b"
+     r"|\bkeeps? (?:on )?going down\b", 1.1),
     (r"\bevery (?:single )?time\b", 0.5),
-    (r"\b(?:thought|supposed\s+to\s+be|said|told\s+(?:me|us))\s+(?:it|this|that)?\s*(?:was|had\s+been|has\s+been|would\s+be|is|were)?\s*(?:fixed|resolved|solved)\b", 1.1),
+    (r"\b(?:thought|supposed\s+to\s+be|said|told\s+(?:me|us))\s+(?:it|this|that)?\s*(?:was|had\s+been|has\s+been"
+     r"|would\s+be|is|were)?\s*(?:fixed|resolved|solved)\b", 1.1),
     (r"\bnothing\s+(?:works|happens|loads|shows|syncs|saves|changed|is working)\b", 1.3),
     (r"\bbroken again\b|\bbroke again\b|\bhappening again\b|\bfailed again\b", 1.2),
     (r"\bwhat is going on\b|\bwhat's going on\b|\bseriously\b|\bwtf\b|\bffs\b|\bcome on\b", 1.0),
@@ -91,17 +107,23 @@ FRUSTRATION = [
 ]
 URGENCY = [
     (r"\burgent(?:ly)?\b", 1.1), (r"\basap\b|\bas soon as possible\b", 0.8), (r"\bimmediately\b|\bright away\b", 0.5),
-    (r"\bblock(?:ing|s|ed)\s+(?:our|the|my|us|me|all|whole|entire|everyone|everything|work|sales|team)\b|\bblocker\b", 1.3),
-    (r"\b(?:production|prod|site|app|platform|system|service|everything|website|server|dashboard)\s+(?:is|are|went|has gone|was)\s+(?:down|offline)\b", 1.6),
+    (r"\bblock(?:ing|s|ed)\s+(?:our|the|my|us|me|all|whole|entire|everyone|everything|work|sales|team)\b"
+     r"|\bblocker\b", 1.3),
+    (r"\b(?:production|prod|site|app|platform|system|service|everything|website|server|dashboard)\s+(?:is|are|went"
+     r"|has gone|was)\s+(?:down|offline)\b", 1.6),
     (r"\boutage\b|\bemergency\b|\bcritical\b|\bsev(?:erity)?[ -]?1\b|\bp1\b", 1.2),
     (r"\b(?:can't|cannot|unable to)\s+(?:work|do (?:our|my|any) (?:work|job))\b", 1.2),
-    (r"\blos(?:ing|e|t)\s+(?:money|customers|revenue|deals|sales|business|clients)\b|\bdata loss\b|\blost (?:all )?(?:of )?(?:our|my|the) data\b", 1.4),
+    (r"\blos(?:ing|e|t)\s+(?:money|customers|revenue|deals|sales|business|clients)\b|\bdata loss\b"
+     r"|\blost (?:all )?(?:of )?(?:our|my|the) data\b", 1.4),
     (r"\bdeadline\b|\btime[- ]sensitive\b|\bhigh priority\b", 0.6),
 ]
 PROBLEM = [
-    (r"\b(?:not|never|no longer|can't|cannot|can not|couldn't|won't|doesn't|don't|didn't|isn't|aren't|wasn't|weren't|hasn't|haven't|unable to|fails? to|failed to|not able to)"
+    (r"\b(?:not|never|no longer|can't|cannot|can not|couldn't|won't|doesn't|don't|didn't|isn't|aren't|wasn't|weren't"
+     r"|hasn't|haven't|unable to|fails? to|failed to|not able to)"
      r"(?!\s+(?:find|figure|see how|understand|remember|locate|know|tell|work out)\b)\s+(?:\w+\s+){0,2}?"
-     r"(?:work|load|sync|open|sav|send|show|display|arriv|receiv|updat|import|export|connect|log(?:ging)? ?in|sign(?:ing)? ?in|login|appear|respond|print|download|upload|refresh|run|start|finish|complet|go(?:es)? through|come through|match|render|submit|launch|process|deliver|trigger|fire|populat|calculat|access|get in)\w*", 0.7),
+     r"(?:work|load|sync|open|sav|send|show|display|arriv|receiv|updat|import|export|connect|log(?:ging)? ?in"
+     r"|sign(?:ing)? ?in|login|appear|respond|print|download|upload|refresh|run|start|finish|complet|go(?:es)? through"
+     r"|come through|match|render|submit|launch|process|deliver|trigger|fire|populat|calculat|access|get in)\w*", 0.7),
     (r"\bno longer\b", 0.6),
     (r"\bfail(?:s|ed|ing|ure|ures)?\b", 0.6),
     (r"\berrors?\b|\bexceptions?\b", 0.5),
@@ -112,14 +134,18 @@ PROBLEM = [
     (r"\bstuck\b|\bslow(?:ly|er|ness)?\b|\blag(?:gy|s|ging)?\b|\btim(?:es|ed|ing) out\b|\btimeouts?\b", 0.5),
     (r"\bduplicat\w+|\bcharged twice\b|\bdouble[- ]charged\b|\bovercharg\w+|\brefund\b", 0.6),
     (r"\bplease fix\b|\bneeds? (?:to be )?fix\w*|\bdoesn't make sense\b", 0.5),
-    (r"\b(?:need|needs|want|get|have)\s+(?:this|it|that|the\s+\w+)\s+(?:resolved|fixed|solved|sorted|looked at)\b", 0.5),
-    (r"\b(?:will|to|should|must|could|can|would)\s+(?:this|it|that\s+)?\s*(?:be|get)\s+(?:fixed|resolved|solved|sorted)\b", 0.5),
-    (r"\b(?:can't|cannot|can not|couldn't|unable to|not able to)\s+(?!find|figure|see how|wait|tell|remember|thank)\w+", 0.5),
+    (r"\b(?:need|needs|want|get|have)\s+(?:this|it|that|the\s+\w+)\s+"
+     r"(?:resolved|fixed|solved|sorted|looked at)\b", 0.5),
+    (r"\b(?:will|to|should|must|could|can|would)\s+(?:this|it|that\s+)?\s*(?:be|get)\s+(?:fixed|resolved|solved"
+     r"|sorted)\b", 0.5),
+    (r"\b(?:can't|cannot|can not|couldn't|unable to|not able to)\s+"
+     r"(?!find|figure|see how|wait|tell|remember|thank)\w+", 0.5),
     (r"\b(?:is|are|went|was) down\b", 0.9),
 ]
 POSITIVE = [
     (r"\blove[ds]?\b|\bloving\b", 1.3),
-    (r"\bawesome\b|\bamazing\b|\bfantastic\b|\bexcellent\b|\bbrilliant\b|\bsuperb\b|\boutstanding\b|\bwonderful\b|\bstellar\b", 1.4),
+    (r"\bawesome\b|\bamazing\b|\bfantastic\b|\bexcellent\b|\bbrilliant\b|\bsuperb\b|\boutstanding\b|\bwonderful\b"
+     r"|\bstellar\b", 1.4),
     (r"\bgreat\b", 1.0), (r"\bperfect(?:ly)?\b", 1.1), (r"\bhelpful\b|\buseful\b", 0.9),
     (r"\bhappy\b|\bdelighted\b|\bpleased\b|\bglad\b|\bthrilled\b|\bsatisfied\b", 1.0),
     (r"\bimpress(?:ed|ive)\b|\bwell done\b|\bkudos\b|\b(?:nice|good|great) (?:work|job)\b|\bshout[- ]?out\b", 1.3),
@@ -128,28 +154,35 @@ POSITIVE = [
     (r"\brecommend\w*|\bthe best\b|\bcan't wait\b|\blifesaver\b|\bgame[- ]changer\b", 1.0),
 ]
 RESOLUTION = [
-    (r"\b(?:that|this|it|which|you|your (?:fix|suggestion|workaround)|the (?:fix|update|patch|workaround|update))\s+(?:has\s+|have\s+)?(?:fixed|solved|resolved|sorted|did)\s+(?:it|the (?:issue|problem|trick)|everything|my (?:issue|problem)|our (?:issue|problem)|things)\b", 1.7),
+    (r"\b(?:that|this|it|which|you|your (?:fix|suggestion|workaround)|the (?:fix|update|patch|workaround))"
+     r"\s+(?:has\s+|have\s+)?(?:fixed|solved|resolved|sorted|did)\s+(?:it|the (?:issue|problem|trick)"
+     r"|everything|my (?:issue|problem)|our (?:issue|problem)|things)\b", 1.7),
     (r"\b(?:works?|working|worked)\s+(?:now|again|perfectly|great|fine|well|like a charm|as expected)\b", 1.5),
-    (r"\b(?:issue|problem|bug|it)\s+(?:is\s+|has been\s+|was\s+|seems\s+)?(?:now\s+)?(?:resolved|fixed|solved|sorted|gone)\b", 1.4),
+    (r"\b(?:issue|problem|bug|it)\s+(?:is\s+|has been\s+|was\s+|seems\s+)?(?:now\s+)?(?:resolved|fixed|solved|sorted"
+     r"|gone)\b", 1.4),
     (r"\ball (?:good|set|sorted|fixed|working) (?:now)?\b|\bdid the trick\b|\bproblem solved\b", 1.4),
     (r"\bfixed\b|\bresolved\b|\bsolved\b", 0.4),
 ]
 POLITE = [
-    (r"\bthank you\b(?: (?:so|very) much| again)?|\b(?:many |huge |big )?thanks\b(?: (?:so|very) much| a lot| again| a ton)?|\bthx\b|\bcheers\b", 1.0),
+    (r"\bthank you\b(?: (?:so|very) much| again)?|\b(?:many |huge |big )?thanks\b(?: (?:so|very) much| a lot| again"
+     r"| a ton)?|\bthx\b|\bcheers\b", 1.0),
     (r"\bappreciat\w+", 0.9),
 ]
 # Thanks that carries no verdict: a sign-off or a request for help to come.
 GENERIC_THANKS = re.compile(
-    r"^\W*(?:(?:many|huge|big)\s+)?(?:thanks|thank\s+you|thx|ty|tia|cheers)(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+again)?"
+    r"^\W*(?:(?:many|huge|big)\s+)?(?:thanks|thank\s+you|thx|ty|tia|cheers)(?:\s+(?:so|very)\s+much|\s+a\s+lot"
+    r"|\s+again)?"
     r"(?:\s+in\s+advance|\s+for\s+(?:your|the|any)\s+(?:help|time|assistance|support|patience|reply|response)"
     r"|\s+for\s+looking\s+into\s+(?:this|it)|\s+for\s+checking)?[\s,.!:)\-]*(?:\w+[\s,.!]*)?$",
     re.IGNORECASE,
 )
 # A negator up to two words before a cue flips or cancels it: "not happy", "not urgent".
-NEGATORS = re.compile(r"(?:\bnot|n't|\bnever|\bno|\bnothing|\bwithout|\bhardly|\bbarely|\bnor)\b\s*(?:\w+\s+){0,2}$", re.IGNORECASE)
+NEGATORS = re.compile(
+    r"(?:\bnot|n't|\bnever|\bno|\bnothing|\bwithout|\bhardly|\bbarely|\bnor)\b\s*(?:\w+\s+){0,2}$", re.IGNORECASE
+)
 NEGATABLE = frozenset({"positive", "resolution", "frustration", "urgency", "problem", "churn"})
 BUT = re.compile(r"\b(?:but|however|though|although|yet|except)\b", re.IGNORECASE)
-SHOUTING_PUNCT = re.compile(r"[!?]*![!?]*!|\?!|!\?")
+SHOUTING_PUNCT = re.compile(r"!!|\?!|!\?")
 CAPS_WORD = re.compile(r"(?<![\w-])[A-Z]{3,}(?![\w-])")
 ACRONYMS = frozenset({
     "API", "APIS", "CSV", "PDF", "CRM", "URL", "URLS", "SSO", "SAML", "UI", "UX", "ID", "IDS", "IP", "HTTP", "HTTPS",
@@ -192,7 +225,9 @@ RULES = (
     + _compile(PROBLEM, "problem", -1) + _compile(POSITIVE, "positive", 1) + _compile(RESOLUTION, "resolution", 1)
     + _compile(POLITE, "polite", 1)
 )
-SELF_NEGATING = re.compile(r"^(?:not|never|no longer|can't|cannot|can not|couldn't|won't|doesn't|don't|didn't|isn't|aren't|wasn't|weren't|hasn't|haven't|unable|fails?|failed|still|no one|nobody|no-one|no\b|without|zero)", re.IGNORECASE)
+SELF_NEGATING = re.compile(r"^(?:not|never|no longer|can't|cannot|can not|couldn't|won't|doesn't|don't|didn't|isn't"
+                           r"|aren't|wasn't|weren't|hasn't|haven't|unable|fails?|failed|still|no one|nobody|no-one|no\b"
+                           r"|without|zero)", re.IGNORECASE)
 
 
 @dataclass
