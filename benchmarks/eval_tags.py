@@ -1,7 +1,9 @@
 """Tag quality on the bundled sample's ground truth (data the taggers were not built from).
 
-Run: .venv/bin/python benchmarks/eval_tags.py [--sample data/sample]; writes
-benchmarks/results/eval_tags.json and prints a summary. The taxonomy's prototypes come from
+Run: .venv/bin/python benchmarks/eval_tags.py [--sample DIR] [--output FILE]; writes
+benchmarks/results/eval_tags.json by default and prints the same JSON. For a second held-out
+draw: `python -m csintel.sample --out /tmp/s11 --seed 11` then `--sample /tmp/s11
+--output benchmarks/results/eval_tags_seed11.json`. The taxonomy's prototypes come from
 models/taxonomy.yaml's descriptions and examples and the rules from their own modules; neither
 reads the sample, so the sample is held-out data for them.
 """
@@ -39,6 +41,7 @@ def prf(tp: int, fp: int, fn: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sample", type=Path, default=SAMPLE_DIR)
+    ap.add_argument("--output", type=Path, default=RESULTS)
     args = ap.parse_args()
     truth = json.loads((args.sample / "ground_truth.json").read_text())["tickets"]
     tickets = [t for t in read_tickets(args.sample / "tickets.jsonl", 50_000) if t.text and t.id in truth]
@@ -94,8 +97,8 @@ def main() -> None:
         tp, fp, fn = tp + len(want & got), fp + len(got - want), fn + len(want - got)
     result["errors"] = prf(tp, fp, fn)
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

@@ -160,23 +160,32 @@ def _date(value: Any, column: str) -> date | None:
     return ts.date() if ts else None
 
 
-def _comments(value: Any) -> list[dict[str, Any]]:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return []
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.startswith("["):
-            try:
-                value = json.loads(stripped)
-            except json.JSONDecodeError:
-                raise RowError("comments is not valid JSON") from None
-        else:
-            # A plain string of comments: the customer's words as far as we can tell.
-            return [{"author_role": "customer", "body": stripped, "public": True}]
+def _list_or_text(value: Any, column: str) -> list | str | None:
+    """A list cell as it comes from CSV (JSON text or plain text), JSONL (a list) or Parquet (an array)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
     if hasattr(value, "tolist"):     # Parquet lists arrive as numpy arrays
         value = value.tolist()
-    if not isinstance(value, list):
-        raise RowError(f"comments must be a list of objects or a string, got {type(value).__name__}")
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        if value.startswith("["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise RowError(f"{column} is not valid JSON") from None
+    if not isinstance(value, (list, str)):
+        raise RowError(f"{column} must be a list or a string, got {type(value).__name__}")
+    return value
+
+
+def _comments(value: Any) -> list[dict[str, Any]]:
+    value = _list_or_text(value, "comments")
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]   # a plain string of comments: the customer's words as far as we can tell
     out = []
     for i, c in enumerate(value):
         if isinstance(c, str):
@@ -193,22 +202,11 @@ def _comments(value: Any) -> list[dict[str, Any]]:
 
 
 def _tags(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    value = _list_or_text(value, "tags")
+    if value is None:
         return []
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("["):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                raise RowError("tags is not valid JSON") from None
-        else:
-            return [t.strip() for t in value.split(",") if t.strip()]
-    if not isinstance(value, list):
-        raise RowError(f"tags must be a list or a comma-separated string, got {type(value).__name__}")
-    return [str(t).strip() for t in value if str(t).strip()]
+    items = value.split(",") if isinstance(value, str) else value
+    return [str(t).strip() for t in items if str(t).strip()]
 
 
 def _extra(raw: dict[str, Any], known: set[str]) -> str | None:
