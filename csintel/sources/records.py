@@ -37,13 +37,16 @@ def ticket_record(raw: dict[str, Any], source: str, *, max_text_chars: int, inge
         raise RowError("missing id")
     subject = _text(raw.get("subject"), "subject")
     body = _text(raw.get("body"), "body") or _text(raw.get("text"), "text")
+    if not (subject or body):
+        # The contract's required text; comments alone are a conversation with no opening ask.
+        raise RowError("no text: subject and body are both empty")
     comments = _comments(raw.get("comments"))
     size = len(subject or "") + len(body or "") + sum(len(c.get("body") or "") for c in comments)
     if size > max_text_chars:
         raise RowError(f"text too long: {size:,} characters (limit sources.max_text_chars = {max_text_chars:,})")
     cleaned = customer_text(subject, body, comments)
     if not cleaned.strip():
-        raise RowError("no text: subject, body and customer comments are all empty")
+        raise RowError("no text: nothing of the customer's words is left after removing quotes and signatures")
     created = _timestamp(raw.get("created_at"), "created_at")
     solved = _timestamp(raw.get("solved_at"), "solved_at") or _timestamp(raw.get("closed_at"), "closed_at")
     updated = _timestamp(raw.get("updated_at"), "updated_at")
