@@ -440,7 +440,9 @@ def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> s
         index = next((i for i, s in enumerate(sentences) if needle in s.lower()), 0)
     quote = sentences[index]
     if index + 1 < len(sentences) and len(quote) < 80:
-        combined = f"{quote} {sentences[index + 1]}"
+        # A subject line has no end punctuation; a dash keeps it from running into the body.
+        joiner = " " if quote[-1] in ".!?…:;" else " — "
+        combined = f"{quote}{joiner}{sentences[index + 1]}"
         if len(combined) <= max_chars:
             quote = combined
     if len(quote) <= max_chars:

@@ -162,3 +162,9 @@ def test_more_request_phrasings(text, phrase):
 def test_billing_admin_asks_are_not_feature_requests():
     assert not detect_request("Please add VAT number FR12345678901 to our invoices going forward.").is_request
     assert not detect_request("Please add our billing address to the invoice.").is_request
+
+
+def test_deals_in_the_pipeline_is_not_a_roadmap_ask():
+    text = "Half of our widgets are blank even though there are deals in the pipeline."
+    assert not detect_request(text).is_request
+    assert detect_request("Is dark mode on the roadmap?").is_request

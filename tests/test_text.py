@@ -208,3 +208,10 @@ def test_text_functions_never_raise(text):
     assert isinstance(redact_pii(text), str)
     assert len(content_hash(text)) == 16
     assert len(short_quote(text, 120, prefer="x")) <= 120
+
+
+def test_short_quote_keeps_a_subject_line_apart_from_the_body():
+    from csintel.text import short_quote
+
+    quote = short_quote("dark theme please\nI was surprised to find there is no dark mode.", 180)
+    assert quote == "dark theme please — I was surprised to find there is no dark mode."

@@ -25,7 +25,7 @@ from csintel.config import Settings
 from csintel.embed import Embedder
 from csintel.text import redact_pii, short_quote
 
-RULES_VERSION = "rules-1"   # bump when a rule module's behaviour changes
+RULES_VERSION = "rules-2"   # bump when a rule module's behaviour changes
 
 
 @dataclass

@@ -61,7 +61,8 @@ CUES: list[tuple[str, str]] = [
     ("roadmap",
      r"\b(?:is\s+there\s+a\s+roadmap\s+for|(?:any|what's|what\s+is\s+the)\s+(?:roadmap|timeline|eta)\s+(?:for|on))"
      rf"{OBJ}"),
-    ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|your)\s+(?:roadmap|backlog|pipeline)\b"),
+    # Not "in the pipeline": in a sales tool that is where the customer's deals are.
+    ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|your)\s+(?:roadmap|backlog)\b"),
     ("we need the ability",
      r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents)|users|customers)\s+"
      r"(?:really\s+|really\s+really\s+|badly\s+|also\s+|urgently\s+|desperately\s+|would\s+)?"
