@@ -42,12 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
     run = command("run", cmd_run, "the whole weekly pipeline: ingest, enrich, cluster, risk, digests, delivery",
                   week=True)
-    run.add_argument("--no-deliver", action="store_true", help="build digests but send nothing")
+    run.add_argument("--dry-run", action="store_true",
+                     help="run every stage but send nothing: print the digests as Markdown instead")
     command("ingest", cmd_ingest, "load the configured ticket and account files")
     command("enrich", cmd_enrich, "tag the tickets of the week's window that lack current tags", week=True)
     command("cluster", cmd_cluster, "recluster themes, refresh trends and renewal risk for a week", week=True)
     digest = command("digest", cmd_digest, "build and deliver the week's digests", week=True)
-    digest.add_argument("--no-deliver", action="store_true", help="build digests but send nothing")
+    digest.add_argument("--dry-run", action="store_true", help="print the digests as Markdown, send nothing")
     backfill = command("backfill", cmd_backfill, "rerun every week in a date range (idempotent)")
     backfill.add_argument("--since", required=True, help="first date (YYYY-MM-DD)")
     backfill.add_argument("--until", required=True, help="last date (YYYY-MM-DD)")
@@ -94,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.weekly import weekly_flow
 
     settings, config = _settings(args)
-    counts = weekly_flow(week=args.week, config=config, deliver=not args.no_deliver, progress=True)
+    counts = weekly_flow(week=args.week, config=config, deliver=not args.dry_run, progress=True)
     _print_summary(counts, settings)
     return 0
 
@@ -128,7 +129,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from flows.digest import digest_flow
 
     settings, config = _settings(args)
-    _print_summary(digest_flow(week=args.week, config=config, deliver=not args.no_deliver), settings)
+    _print_summary(digest_flow(week=args.week, config=config, deliver=not args.dry_run), settings)
     return 0
 
 
@@ -192,7 +193,9 @@ def _print_ingest(ingest: dict[str, Any]) -> None:
 
 
 def _print_summary(counts: dict[str, Any], settings: Settings) -> None:
-    print(f"\ncsintel · week {counts.get('week', '')}")
+    for markdown in counts.get("previews", {}).values():
+        print(markdown + "\n")
+    print(f"\ncsintel · week {counts.get('week', '')}" + (" (dry run: nothing sent)" if "previews" in counts else ""))
     if "ingest" in counts:
         _print_ingest(counts["ingest"])
     if "enrich" in counts:

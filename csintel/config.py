@@ -84,6 +84,21 @@ class RiskConfig:
 
 
 @dataclass
+class SupportConfig:
+    # First-response targets by priority, in minutes: the SLA that compliance is measured against.
+    first_response_urgent: float = 60
+    first_response_high: float = 240
+    first_response_normal: float = 480
+    first_response_low: float = 1440
+    sla_target: float = 0.95         # the share of tickets that should meet their target
+
+    @property
+    def first_response_targets(self) -> dict[str, float]:
+        return {"urgent": self.first_response_urgent, "high": self.first_response_high,
+                "normal": self.first_response_normal, "low": self.first_response_low}
+
+
+@dataclass
 class DigestConfig:
     max_lines: int = 8
     min_theme_tickets: int = 5
@@ -122,6 +137,7 @@ class Settings:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
+    support: SupportConfig = field(default_factory=SupportConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
@@ -235,6 +251,9 @@ def _validate(s: Settings) -> Settings:
         (s.slack.base_url.startswith(("http://", "https://")) and s.slack.base_url.endswith("/"),
          "slack.base_url must be an http(s) address ending in '/', e.g. https://slack.com/api/"),
         (s.sources.max_text_chars > 0, "sources.max_text_chars must be positive"),
+        (all(v > 0 for v in s.support.first_response_targets.values()),
+         "support.first_response_* targets must be positive minutes"),
+        (0.0 < s.support.sla_target <= 1.0, "support.sla_target must be in (0, 1], e.g. 0.95"),
     ]
     for audience in s.routing.disabled:
         checks.append((audience in AUDIENCES, f"routing.disabled: unknown audience '{audience}' "
@@ -277,6 +296,10 @@ accounts = ["{accounts}"]
 [risk]
 # renewal_window_days = 120              # alert on accounts renewing this soon
 # lookback_days = 90                     # support history considered
+
+[support]
+# first_response_urgent = 60             # minutes; also _high (240), _normal (480), _low (1440)
+# sla_target = 0.95                      # share of tickets that should meet their target
 
 [digest]
 # max_lines = 8

@@ -19,6 +19,7 @@ from csintel.digests.content import Digest
 from csintel.digests.cs import build_cs_digest
 from csintel.digests.product import build_product_digest
 from csintel.digests.sales import build_sales_digest
+from csintel.digests.support_ops import build_support_ops_digest
 from csintel.embed import load_embedder
 from csintel.enrich import enrich
 from csintel.ingest import ingest_accounts, ingest_tickets
@@ -73,7 +74,8 @@ def cluster_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week
 def risk_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> dict[str, Any]:
     # Scored as of the end of the week, so a rerun of an old week gives that week's answer.
     as_of = week.end + timedelta(days=1)
-    scored = update_account_risk(con, settings.risk, as_of, week.start, make_enricher(settings).version)
+    scored = update_account_risk(con, settings.risk, as_of, week.start, make_enricher(settings).version,
+                                 settings.support.first_response_targets)
     return {"renewing": len(scored), "at_risk": sum(a.band != "low" for a in scored),
             "high": sum(a.band == "high" for a in scored)}
 
@@ -84,6 +86,7 @@ def build_digests(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week
         build_product_digest(con, week, settings, version),
         build_cs_digest(con, week, settings),
         build_sales_digest(con, week, settings, version),
+        build_support_ops_digest(con, week, settings),
     ]
 
 

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csintel.config import RiskConfig
+from csintel.config import RiskConfig, SupportConfig
 from csintel.warehouse import fetch_df, transaction, upsert, utcnow
 
 MODEL_VERSION = "risk-default-1"
@@ -34,9 +34,6 @@ WEIGHTS = {
     "low_csat": 7,              # mean CSAT of rated tickets
     "slow_first_response": 5,   # first response slower than the priority's target
 }
-# First-response targets by priority (minutes) for the SLA signal; the support-metrics work
-# moves these into config.
-FIRST_RESPONSE_TARGET = {"urgent": 60, "high": 240, "normal": 480, "low": 1440}
 MIN_TICKETS = 2   # one unhappy ticket is not a pattern
 
 
@@ -63,13 +60,18 @@ class AccountRisk:
     reasons: list[Reason]
 
 
-def score_accounts(history: pd.DataFrame, as_of: date, config: RiskConfig) -> list[AccountRisk]:
-    """Score every account in `history` (rows of sql/queries/risk_tickets.sql), riskiest first."""
+def score_accounts(history: pd.DataFrame, as_of: date, config: RiskConfig,
+                   first_response_targets: dict[str, float] | None = None) -> list[AccountRisk]:
+    """Score every account in `history` (rows of sql/queries/risk_tickets.sql), riskiest first.
+
+    `first_response_targets` (minutes by priority) define an SLA breach; default: [support]'s.
+    """
+    targets = first_response_targets or SupportConfig().first_response_targets
     out = []
     for account_id, rows in history.groupby("account_id", sort=True):
         first = rows.iloc[0]
         tickets = rows[rows["ticket_id"].notna()]
-        reasons = [r for r in _signals(tickets, as_of) if r.contribution > 0]
+        reasons = [r for r in _signals(tickets, as_of, targets) if r.contribution > 0]
         reasons.sort(key=lambda r: (-r.contribution, r.signal))
         score = round(min(100.0, sum(r.contribution for r in reasons)), 1)
         band = "high" if score >= config.high_score else "medium" if score >= config.medium_score else "low"
@@ -84,7 +86,7 @@ def score_accounts(history: pd.DataFrame, as_of: date, config: RiskConfig) -> li
     return out
 
 
-def _signals(t: pd.DataFrame, as_of: date) -> list[Reason]:
+def _signals(t: pd.DataFrame, as_of: date, first_response_targets: dict[str, float]) -> list[Reason]:
     n = len(t)
     if n < MIN_TICKETS:
         return []
@@ -134,7 +136,7 @@ def _signals(t: pd.DataFrame, as_of: date) -> list[Reason]:
         reasons.append(Reason("low_csat", f"mean CSAT {rated.mean():.1f} over {len(rated)} rated ticket(s)",
                               WEIGHTS["low_csat"] * min(1.0, (3.5 - rated.mean()) / 2.0), _ids(ids[low])))
 
-    targets = t["priority"].map(FIRST_RESPONSE_TARGET).fillna(FIRST_RESPONSE_TARGET["normal"])
+    targets = t["priority"].map(first_response_targets).fillna(first_response_targets["normal"])
     slow = t["first_response_minutes"].notna() & (t["first_response_minutes"] > targets)
     if slow.mean() >= 0.3:
         reasons.append(Reason("slow_first_response", f"{slow.sum()} of {n} first responses missed target",
@@ -173,13 +175,14 @@ def _none(value: Any) -> str | None:
 
 
 def update_account_risk(con: duckdb.DuckDBPyConnection, config: RiskConfig, as_of: date, week: date,
-                        tags_version: str) -> list[AccountRisk]:
+                        tags_version: str, first_response_targets: dict[str, float] | None = None
+                        ) -> list[AccountRisk]:
     """Score the accounts renewing within the window after `as_of` and store them for `week`."""
     history = fetch_df(con, "risk_tickets", {
         "as_of": as_of, "window_days": config.renewal_window_days,
         "lookback_days": config.lookback_days, "model_version": tags_version,
     })
-    scored = score_accounts(history, as_of, config) if not history.empty else []
+    scored = score_accounts(history, as_of, config, first_response_targets) if not history.empty else []
     rows = [{
         "account_id": a.account_id, "week": week, "model_version": MODEL_VERSION, "score": a.score,
         "band": a.band, "renewal_date": a.renewal_date, "days_to_renewal": a.days_to_renewal,

@@ -6,7 +6,7 @@ from prefect import flow
 
 from csintel.pipeline import tracked_run
 from flows import tasks
-from flows.params import resolve
+from flows.params import previews, resolve
 
 
 @flow(name="csintel-digest")
@@ -19,4 +19,5 @@ def digest_flow(week: str | None = None, config: str | None = None, deliver: boo
         if deliver:
             results = tasks.deliver(settings, digests, run.run_id)
             run.counts["deliveries"] = [vars(r) for r in results]
-    return run.counts
+        run.counts["week"] = wk.label
+    return run.counts if deliver else {**run.counts, "previews": previews(digests)}

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from csintel.config import Settings, load_settings
+from csintel.digests.content import Digest
+from csintel.routing.render import to_markdown
 from csintel.weeks import Week, last_complete_week, parse_week
 
 
 def resolve(config: str | None, week: str | None) -> tuple[Settings, Week]:
     return load_settings(config), parse_week(week) if week else last_complete_week()
+
+
+def previews(digests: list[Digest]) -> dict[str, str]:
+    """What a dry run shows instead of sending: each digest as Markdown."""
+    return {d.audience: to_markdown(d) for d in digests}

@@ -6,13 +6,17 @@ from prefect import flow
 
 from csintel.pipeline import tracked_run, window
 from flows import tasks
-from flows.params import resolve
+from flows.params import previews, resolve
 
 
 @flow(name="csintel-weekly")
 def weekly_flow(week: str | None = None, config: str | None = None, deliver: bool = True,
                 ingest: bool = True, progress: bool = False) -> dict[str, Any]:
-    """The whole weekly pipeline: ingest, enrich, cluster, trends, risk, digests, delivery."""
+    """The whole weekly pipeline: ingest, enrich, cluster, trends, risk, digests, delivery.
+
+    With `deliver=False` (a dry run) nothing is sent or recorded as sent; the result carries each
+    digest as Markdown under "previews" instead.
+    """
     settings, wk = resolve(config, week)
     with tracked_run(settings, "weekly", wk) as run:
         if ingest:
@@ -26,4 +30,4 @@ def weekly_flow(week: str | None = None, config: str | None = None, deliver: boo
             results = tasks.deliver(settings, digests, run.run_id)
             run.counts["deliveries"] = [vars(r) for r in results]
         run.counts["week"] = wk.label
-    return run.counts
+    return run.counts if deliver else {**run.counts, "previews": previews(digests)}
