@@ -107,3 +107,27 @@ def test_rerun_changes_nothing_and_posts_nothing(first_run, config):
     assert after == before
     assert themes_after == themes_before          # same tickets, same theme ids
     assert runs == [("completed",), ("completed",)]
+
+
+def test_digest_flow_posts_four_digests_to_slack_once(first_run, config, monkeypatch):
+    """The same warehouse delivered through the real slack_sdk client to a local fake Slack."""
+    from flows.digest import digest_flow
+    from tests.fakes.slack_server import running_fake_slack
+
+    with running_fake_slack() as slack:
+        slack_config = config.parent / "slack.toml"
+        slack_config.write_text(config.read_text().replace('outbox = "outbox"', f'outbox = "outbox"\nbase_url = "{slack.base_url}"'),
+                                encoding="utf-8")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        first = digest_flow(week=WEEK, config=str(slack_config))
+        assert {(d["audience"], d["transport"], d["status"]) for d in first["deliveries"]} == {
+            (a, "slack", "sent") for a in ("product", "cs", "sales", "support_ops")}
+        posted = len(slack.messages)
+        top_level = [m for m in slack.messages if not m.get("thread_ts")]
+        assert len(top_level) == 4 and posted >= 4
+        again = digest_flow(week=WEEK, config=str(slack_config))
+        assert {d["status"] for d in again["deliveries"]} == {"skipped"}
+        assert len(slack.messages) == posted
+        for message in slack.messages:
+            text = json.dumps(message["blocks"])
+            assert "<!channel>" not in text and "<!here>" not in text
