@@ -15,6 +15,7 @@ import duckdb
 
 from csintel.classify.enricher import Enricher
 from csintel.config import Settings
+from csintel.digests.charts import Chart, theme_trend_chart
 from csintel.digests.content import Digest
 from csintel.digests.cs import build_cs_digest
 from csintel.digests.product import build_product_digest
@@ -28,8 +29,8 @@ from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTranspor
 from csintel.routing.rules import routes
 from csintel.sources.files import FileSource
 from csintel.themes.stage import update_themes
-from csintel.warehouse import connect, finish_run, start_run
-from csintel.weeks import Week
+from csintel.warehouse import connect, fetch_df, finish_run, start_run
+from csintel.weeks import Week, parse_week
 
 
 _ENRICHERS: dict[str, Enricher] = {}
@@ -107,9 +108,18 @@ def deliver_stage(con: duckdb.DuckDBPyConnection, settings: Settings, digests: l
     ledger = DuckDBLedger(con)
     results = []
     for digest in digests:
+        chart = theme_chart(con, settings, parse_week(digest.week)) if digest.audience == "product" else None
         for channel, message in routes(settings, digest):
-            results.append(deliver(message, channel, transport, ledger, run_id=run_id, outbox=outbox_dir(settings)))
+            results.append(deliver(message, channel, transport, ledger, run_id=run_id,
+                                   outbox=outbox_dir(settings), chart=chart))
     return results
+
+
+def theme_chart(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> Chart | None:
+    """The product digest's picture: weekly tickets of the week's top themes over the window."""
+    weekly = fetch_df(con, "theme_chart", {
+        "week": week.start, "window_start": week.shift(-(settings.themes.window_weeks - 1)).start})
+    return theme_trend_chart(weekly, week.label) if not weekly.empty else None
 
 
 @contextmanager

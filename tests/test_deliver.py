@@ -10,8 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from csintel.digests.charts import Chart
 from csintel.digests.content import Digest, Line, Section, TicketRef
 from csintel.routing.deliver import (
+    CHART_PART,
     DeliveryError,
     DuckDBLedger,
     OutboxTransport,
@@ -21,7 +23,7 @@ from csintel.routing.deliver import (
     iso_week_monday,
 )
 from csintel.routing.render import to_slack_messages
-from tests.fakes.slack_server import FakeSlack, running_fake_slack
+from tests.fakes.slack_server import UPLOAD, FakeSlack, running_fake_slack
 
 MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "001_init.sql"
 
@@ -256,3 +258,123 @@ def test_iso_week_monday() -> None:
     assert iso_week_monday("2026-W01") == date(2025, 12, 29)
     with pytest.raises(ValueError):
         iso_week_monday("last week")
+
+
+CHART = Chart(title="Top themes by weekly tickets, 2026-W47", filename="themes-2026-W47.png",
+              png=b"\x89PNG\r\n\x1a\n fake image bytes")
+
+
+def chart_rows(con: duckdb.DuckDBPyConnection, channel: str = "product") -> list[tuple]:
+    key = delivery_key("2026-W47", "product", channel, big_digest().content_hash(), CHART_PART)
+    return con.execute("SELECT location, status, error FROM store.deliveries "
+                       "WHERE delivery_key = ?", [key]).fetchall()
+
+
+def test_the_chart_is_uploaded_into_the_digests_thread_by_channel_id(
+        slack: FakeSlack, ledger: DuckDBLedger, con: duckdb.DuckDBPyConnection) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    result = deliver(big_digest(), "#product", transport, ledger, chart=CHART)
+    assert result.status == "sent" and result.error is None
+    [uploaded] = slack.files
+    assert uploaded["channel"] == "CPRODUCT"
+    assert uploaded["thread_ts"] == slack.messages[0]["ts"] == result.locations[0]
+    assert uploaded["data"] == CHART.png
+    assert (uploaded["name"], uploaded["title"]) == (CHART.filename, CHART.title)
+    assert result.chart_location == uploaded["id"]
+    assert result.locations == tuple(m["ts"] for m in slack.messages)
+    # Four channels, two a page: the name lookup followed the cursor.
+    assert slack.calls[-5:] == ["conversations.list", "conversations.list",
+                                "files.getUploadURLExternal", UPLOAD,
+                                "files.completeUploadExternal"]
+    assert chart_rows(con, "#product") == [(uploaded["id"], "sent", None)]
+
+
+def test_a_rerun_uploads_nothing_and_a_channel_id_needs_no_lookup(
+        slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    first = deliver(small_digest(), "CPRODUCT", transport, ledger, chart=CHART)
+    calls = len(slack.calls)
+    again = deliver(small_digest(), "CPRODUCT", transport, ledger, chart=CHART)
+    assert first.status == "sent" and again.status == "skipped"
+    assert again.chart_location == first.chart_location == slack.files[0]["id"]
+    assert len(slack.files) == 1 and len(slack.messages) == 1
+    assert len(slack.calls) == calls
+    assert "conversations.list" not in slack.calls
+
+
+def test_channel_names_are_listed_once_per_transport(slack: FakeSlack,
+                                                     ledger: DuckDBLedger) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    deliver(small_digest(), "product", transport, ledger, chart=CHART)
+    deliver(Digest("cs", "2026-W47", "CS digest", "Calm."), "#cs", transport, ledger,
+            chart=CHART)
+    assert [f["channel"] for f in slack.files] == ["CPRODUCT", "CCS"]
+    assert slack.calls.count("conversations.list") == 2      # one listing, two pages
+
+
+@pytest.mark.parametrize("failure", [
+    ("fatal_error", "files.completeUploadExternal"),
+    (500, UPLOAD),
+])
+def test_a_failed_upload_is_retried_next_run_without_reposting(
+        slack: FakeSlack, ledger: DuckDBLedger, con: duckdb.DuckDBPyConnection,
+        failure: tuple[int | str, str]) -> None:
+    answer, method = failure
+    slack.script(answer, method=method)
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    broken = deliver(big_digest(), "product", transport, ledger, chart=CHART)
+    parts = len(to_slack_messages(big_digest()))
+    assert broken.status == "failed" and broken.error
+    assert broken.chart_location is None and slack.files == []
+    assert len(slack.messages) == parts and len(broken.locations) == parts
+    assert [row[1] for row in chart_rows(con)] == ["failed"]
+    rerun = deliver(big_digest(), "product", transport, ledger, chart=CHART)
+    assert rerun.status == "sent" and rerun.locations == broken.locations
+    assert len(slack.messages) == parts
+    [uploaded] = slack.files
+    assert uploaded["thread_ts"] == slack.messages[0]["ts"]
+    assert chart_rows(con) == [(uploaded["id"], "sent", None)]
+
+
+def test_upload_server_errors_are_retried_within_the_call(slack: FakeSlack,
+                                                          ledger: DuckDBLedger) -> None:
+    slack.script(503, method="files.completeUploadExternal")
+    result = deliver(small_digest(), "CPRODUCT",
+                     SlackTransport(slack.token, base_url=slack.base_url), ledger, chart=CHART)
+    assert result.status == "sent" and len(slack.files) == 1
+    assert slack.calls.count("files.completeUploadExternal") == 2
+
+
+def test_an_unknown_channel_name_names_the_channel_and_the_fix(slack: FakeSlack) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    with pytest.raises(DeliveryError, match="#no-such-channel.*channel ID"):
+        transport.upload("#no-such-channel", CHART)
+    slack.script("missing_scope", method="conversations.list")
+    fresh = SlackTransport(slack.token, base_url=slack.base_url)
+    with pytest.raises(DeliveryError, match="channels:read"):
+        fresh.upload("product", CHART)
+    assert slack.files == []
+
+
+def test_the_chart_waits_for_the_messages(slack: FakeSlack, ledger: DuckDBLedger) -> None:
+    slack.script("fatal_error")
+    result = deliver(small_digest(), "product",
+                     SlackTransport(slack.token, base_url=slack.base_url), ledger, chart=CHART)
+    assert result.status == "failed" and result.error == "fatal_error"
+    assert UPLOAD not in slack.calls and slack.files == []
+
+
+def test_outbox_writes_the_chart_png_once(tmp_path: Path, ledger: DuckDBLedger) -> None:
+    transport = OutboxTransport(tmp_path)
+    result = deliver(small_digest(), "#product", transport, ledger, chart=CHART)
+    png = tmp_path / "2026-W47" / "product--product.png"
+    assert result.status == "sent" and result.chart_location == str(png)
+    assert png.read_bytes() == CHART.png
+    png.unlink()
+    again = deliver(small_digest(), "#product", transport, ledger, chart=CHART)
+    assert again.status == "skipped" and not png.exists()
+
+
+def test_outbox_chart_needs_week_and_audience(tmp_path: Path) -> None:
+    with pytest.raises(DeliveryError):
+        OutboxTransport(tmp_path).upload("product", CHART)

@@ -1,8 +1,8 @@
 """Deliver rendered digests exactly once: to Slack, or to a local outbox folder.
 
-Every message part is recorded in a ledger as soon as it is posted, keyed on week, audience,
-channel, content hash and part number, so a rerun posts only what is missing and a rerun of the
-same content posts nothing.
+Every message part, and the digest's chart image if any, is recorded in a ledger as soon as it
+is posted, keyed on week, audience, channel, content hash and part number, so a rerun posts only
+what is missing and a rerun of the same content posts nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from csintel.digests.charts import Chart
 from csintel.digests.content import Digest
 from csintel.routing.render import to_html, to_markdown, to_slack_messages
 
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 # Slack's message metadata carries week, audience and part with each message: Slack keeps it
 # (so a posted digest can be found again) and the outbox names its files from it.
 METADATA_EVENT_TYPE = "csintel_digest"
+
+# The ledger's part number of a digest's chart; message parts count up from 0.
+CHART_PART = -1
 
 # What an operator should do about Slack's most common refusals.
 SLACK_ERROR_HINTS = {
@@ -50,6 +54,22 @@ SLACK_ERROR_HINTS = {
     "msg_blocks_too_long": "the message is too long for Slack",
     "invalid_blocks": "Slack refused the message layout",
 }
+# Where uploading a file or listing channels needs other advice than posting.
+UPLOAD_ERROR_HINTS = {
+    **SLACK_ERROR_HINTS,
+    "missing_scope": "the bot token needs the files:write scope to upload the chart",
+}
+CHANNEL_LIST_HINTS = {
+    **SLACK_ERROR_HINTS,
+    "missing_scope": ("resolving channel names needs the channels:read and groups:read scopes: "
+                      "add them, or give channel IDs (C...) in [routing]"),
+}
+
+# Slack channel names are lowercase, so an uppercase C/G/D-prefixed word is always an ID.
+SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+# Private channels are listed too (only those the bot is in, which it must be to post).
+CHANNEL_TYPES = "public_channel,private_channel"
+CHANNEL_PAGE_SIZE = 200
 
 SQL_GET = """
 SELECT location FROM store.deliveries
@@ -82,6 +102,15 @@ class Transport(Protocol):
         """Post one message and return its location (a Slack ts or a file path)."""
         ...
 
+    def upload(self, channel: str, chart: Chart, *, thread_ts: str | None = None,
+               metadata: dict | None = None) -> str:
+        """Upload an image and return its location (a Slack file id or a file path).
+
+        `metadata` has the shape of a message's metadata (week and audience in its
+        event_payload): the outbox names its file from it.
+        """
+        ...
+
 
 class Ledger(Protocol):
     """The record of delivered message parts."""
@@ -105,12 +134,18 @@ class DeliveryResult:
     channel: str
     transport: str
     status: str                       # "sent" | "skipped" (already delivered) | "failed"
-    locations: tuple[str, ...]
+    locations: tuple[str, ...]        # of the message parts
     error: str | None = None
+    chart_location: str | None = None  # the chart's Slack file id or outbox path, once delivered
 
 
 class SlackTransport:
-    """Posts with a bot token through slack_sdk's WebClient, retrying 429s and 5xx."""
+    """Posts with a bot token through slack_sdk's WebClient, retrying 429s and 5xx.
+
+    Uploads need a channel ID where posts take a name too: a configured ID (C..., G...) is
+    used as it is, and a name ("#product" or "product") is looked up once per transport in
+    conversations.list, which needs the channels:read and groups:read scopes.
+    """
 
     name = "slack"
 
@@ -127,6 +162,7 @@ class SlackTransport:
                 ServerErrorRetryHandler(max_retry_count=max_retries),
             ],
         )
+        self._channel_ids: dict[str, str] | None = None   # name -> id, filled on first need
 
     def post(self, channel: str, message: dict, *, thread_ts: str | None = None) -> str:
         """Post with chat.postMessage; link_names is never set and unfurling is off.
@@ -145,16 +181,64 @@ class SlackTransport:
                 unfurl_media=False,
             )
         except SlackApiError as exc:
-            code = _slack_error_code(exc)
-            hint = SLACK_ERROR_HINTS.get(code)
-            raise DeliveryError(f"{code}: {hint}" if hint else code) from exc
+            raise _api_error(exc, SLACK_ERROR_HINTS) from exc
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(f"could not reach Slack: {exc}") from exc
         return str(response["ts"])
 
+    def upload(self, channel: str, chart: Chart, *, thread_ts: str | None = None,
+               metadata: dict | None = None) -> str:
+        """Upload a PNG with files_upload_v2 and return its file id; `metadata` is unused.
+
+        Raises:
+            DeliveryError: If the channel cannot be resolved to an ID, or with Slack's error
+                code and a hint once retries are spent. The upload of the bytes themselves
+                (to Slack's upload URL) is not retried by slack_sdk.
+        """
+        channel_id = self._channel_id(channel)
+        try:
+            response = self._client.files_upload_v2(
+                channel=channel_id, file=chart.png, filename=chart.filename, title=chart.title,
+                alt_txt=chart.title, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            raise _api_error(exc, UPLOAD_ERROR_HINTS) from exc
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(f"could not upload {chart.filename} to Slack: {exc}") from exc
+        return str(response["files"][0]["id"])
+
+    def _channel_id(self, channel: str) -> str:
+        name = channel.lstrip("#")
+        if SLACK_CHANNEL_ID.fullmatch(name):
+            return name
+        if self._channel_ids is None:
+            self._channel_ids = self._list_channels()
+        channel_id = self._channel_ids.get(name.lower())
+        if channel_id is None:
+            raise DeliveryError(
+                f"channel_not_found: the bot sees no channel named #{name}: check the channel "
+                "name in [routing], invite the bot to it, or give its channel ID (C...)")
+        return channel_id
+
+    def _list_channels(self) -> dict[str, str]:
+        ids: dict[str, str] = {}
+        cursor: str | None = None
+        try:
+            while True:
+                response = self._client.conversations_list(
+                    types=CHANNEL_TYPES, exclude_archived=True, limit=CHANNEL_PAGE_SIZE,
+                    cursor=cursor)
+                ids.update((c["name"], c["id"]) for c in response.get("channels") or [])
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return ids
+        except SlackApiError as exc:
+            raise _api_error(exc, CHANNEL_LIST_HINTS) from exc
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(f"could not reach Slack: {exc}") from exc
+
 
 class OutboxTransport:
-    """Writes each message as pretty JSON when no Slack token is set."""
+    """Writes each message as pretty JSON, and each chart as a PNG, when no Slack token is set."""
 
     name = "outbox"
 
@@ -170,19 +254,29 @@ class OutboxTransport:
         Raises:
             DeliveryError: If the metadata is missing or the file cannot be written.
         """
-        try:
-            payload = message["metadata"]["event_payload"]
-            week, audience, part = payload["week"], payload["audience"], int(payload["part"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DeliveryError("outbox message lacks week/audience/part metadata") from exc
+        week, audience, part = _outbox_fields(message.get("metadata"))
         suffix = f"--part-{part + 1}" if part else ""
-        path = (self.folder / _safe_name(week)
-                / f"{_safe_name(audience)}--{_safe_name(channel)}{suffix}.blocks.json")
-        try:
-            _write_text(path, json.dumps(message, indent=2, ensure_ascii=False) + "\n")
-        except OSError as exc:
-            raise DeliveryError(f"could not write the outbox file {path}: {exc}") from exc
+        path = self._path(week, audience, channel, f"{suffix}.blocks.json")
+        _write_outbox(path, (json.dumps(message, indent=2, ensure_ascii=False) + "\n").encode())
         return str(path)
+
+    def upload(self, channel: str, chart: Chart, *, thread_ts: str | None = None,
+               metadata: dict | None = None) -> str:
+        """Write the PNG to `<folder>/<week>/<audience>--<channel>.png`.
+
+        Week and audience come from `metadata`, shaped like a message's metadata.
+
+        Raises:
+            DeliveryError: If the metadata is missing or the file cannot be written.
+        """
+        week, audience, _ = _outbox_fields(metadata)
+        path = self._path(week, audience, channel, ".png")
+        _write_outbox(path, chart.png)
+        return str(path)
+
+    def _path(self, week: str, audience: str, channel: str, suffix: str) -> Path:
+        return (self.folder / _safe_name(week)
+                / f"{_safe_name(audience)}--{_safe_name(channel)}{suffix}")
 
 
 class DuckDBLedger:
@@ -213,7 +307,8 @@ def delivery_key(week: str, audience: str, channel: str, content_hash: str, part
         audience: The digest's audience.
         channel: The destination channel.
         content_hash: `Digest.content_hash()`.
-        part: 0 for the top-level post, then 1, 2, ... for thread replies.
+        part: 0 for the top-level post, then 1, 2, ... for thread replies; CHART_PART for
+            the chart image.
 
     Returns:
         A 32-character hex digest.
@@ -224,11 +319,13 @@ def delivery_key(week: str, audience: str, channel: str, content_hash: str, part
 
 
 def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, *,
-            run_id: str | None = None, outbox: Path | None = None) -> DeliveryResult:
+            run_id: str | None = None, outbox: Path | None = None,
+            chart: Chart | None = None) -> DeliveryResult:
     """Post a digest's parts that the ledger lacks, recording each part as soon as it is posted.
 
-    Parts after the first go into the first part's thread. A failed post is recorded and
-    returned, not raised, so other audiences still go out; the next run retries it.
+    Parts after the first go into the first part's thread, and so does the chart, uploaded once
+    every part is delivered. A failed post or upload is recorded and returned, not raised, so
+    other audiences still go out; the next run retries only what failed.
 
     Args:
         digest: The digest to deliver.
@@ -237,10 +334,12 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
         ledger: The record of delivered parts.
         run_id: The pipeline run, recorded with each part.
         outbox: If given, also write `<outbox>/<week>/<audience>.md` and `.html` copies.
+        chart: An image to upload into the digest's thread, keyed in the ledger on the
+            digest's content (a different chart for the same digest is not uploaded again).
 
     Returns:
-        The outcome: "sent" if any part was posted now, "skipped" if all were already
-        delivered, "failed" with the error otherwise.
+        The outcome: "sent" if any part or the chart was delivered now, "skipped" if all were
+        already delivered, "failed" with the error otherwise.
     """
     week = iso_week_monday(digest.week)
     content_hash = digest.content_hash()
@@ -262,11 +361,7 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
         key = delivery_key(digest.week, digest.audience, destination, content_hash, part)
         location = ledger.get(key)
         if location is None:
-            message["metadata"] = {
-                "event_type": METADATA_EVENT_TYPE,
-                "event_payload": {"week": digest.week, "audience": digest.audience,
-                                  "part": part, "content_hash": content_hash},
-            }
+            message["metadata"] = _metadata(digest, part, content_hash)
             try:
                 location = transport.post(channel, message, thread_ts=thread_ts)
             except DeliveryError as exc:
@@ -280,8 +375,25 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
         locations.append(location)
         if part == 0:
             thread_ts = location
+    chart_location: str | None = None
+    if chart is not None:
+        key = delivery_key(digest.week, digest.audience, destination, content_hash, CHART_PART)
+        chart_location = ledger.get(key)
+        if chart_location is None:
+            try:
+                chart_location = transport.upload(
+                    channel, chart, thread_ts=thread_ts,
+                    metadata=_metadata(digest, CHART_PART, content_hash))
+            except DeliveryError as exc:
+                record(key, None, "failed", str(exc))
+                log.warning("upload of %s's chart to %s failed: %s", digest.audience, channel, exc)
+                return DeliveryResult(digest.audience, channel, transport.name, "failed",
+                                      tuple(locations), str(exc))
+            record(key, chart_location, "sent", None)
+            posted = True
     return DeliveryResult(digest.audience, channel, transport.name,
-                          "sent" if posted else "skipped", tuple(locations))
+                          "sent" if posted else "skipped", tuple(locations),
+                          chart_location=chart_location)
 
 
 def iso_week_monday(week: str) -> date:
@@ -291,6 +403,36 @@ def iso_week_monday(week: str) -> date:
         ValueError: If `week` is not an ISO week.
     """
     return datetime.strptime(f"{week}-1", "%G-W%V-%u").date()
+
+
+def _metadata(digest: Digest, part: int, content_hash: str) -> dict:
+    return {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {"week": digest.week, "audience": digest.audience,
+                          "part": part, "content_hash": content_hash},
+    }
+
+
+def _outbox_fields(metadata: dict | None) -> tuple[str, str, int]:
+    """Return week, audience and part from a message's metadata, for outbox file names."""
+    try:
+        payload = metadata["event_payload"]  # type: ignore[index]
+        return str(payload["week"]), str(payload["audience"]), int(payload["part"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DeliveryError("outbox message lacks week/audience/part metadata") from exc
+
+
+def _write_outbox(path: Path, data: bytes) -> None:
+    try:
+        _write_bytes(path, data)
+    except OSError as exc:
+        raise DeliveryError(f"could not write the outbox file {path}: {exc}") from exc
+
+
+def _api_error(exc: SlackApiError, hints: dict[str, str]) -> DeliveryError:
+    code = _slack_error_code(exc)
+    hint = hints.get(code)
+    return DeliveryError(f"{code}: {hint}" if hint else code)
 
 
 def _slack_error_code(exc: SlackApiError) -> str:
@@ -312,10 +454,14 @@ def _write_copies(digest: Digest, outbox: Path) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     # Write then rename, so a crash never leaves a half-written file behind.
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 

@@ -29,11 +29,12 @@ FALLBACK_CHARS = 1000
 MAX_TICKET_LINKS = 10
 ELLIPSIS = "…"
 CONTINUED = " (continued)"
+UNTITLED = "(untitled)"
 
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Control characters print as nothing useful and grow six-fold as JSON \u escapes.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-SAFE_URL = re.compile(r"https?://[^\s|<>\x00-\x1f\x7f]+", re.IGNORECASE)
+SAFE_URL = re.compile(r"https?://[^\s|<>\x00-\x1f\x7f-\x9f]+", re.IGNORECASE)
 MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]|~#])")
 # Constructs live only at the start of a line: bullets, and ordered-list numbers ("1." "1)").
 MARKDOWN_BULLET = re.compile(r"^([-+=])")
@@ -174,9 +175,10 @@ class _Unit:
 
 
 def _slack_units(digest: Digest) -> list[_Unit]:
-    units = [_Unit((_header(escape_mrkdwn(_one_line(digest.title))),
-                    _section(_clip(escape_mrkdwn(_one_line(digest.summary)),
-                                   SLACK_SECTION_CHARS))))]
+    summary = _clip(escape_mrkdwn(_one_line(digest.summary)), SLACK_SECTION_CHARS)
+    # Slack refuses a message with an empty text object: a blank summary gets no block.
+    first = (_header(escape_mrkdwn(_one_line(digest.title))),) + ((_section(summary),) if summary else ())
+    units = [_Unit(first)]
     for section in digest.sections:
         title = escape_mrkdwn(_one_line(section.title))
         texts = [_slack_line(line) for line in section.lines]
@@ -253,7 +255,8 @@ def _quiet_mrkdwn(digest: Digest) -> str:
 
 
 def _header(escaped: str, suffix: str = "") -> dict:
-    text = _clip(escaped, SLACK_HEADER_CHARS - len(suffix)) + suffix
+    # A title blank after cleaning would be an empty text object, which Slack refuses.
+    text = _clip(escaped or UNTITLED, SLACK_HEADER_CHARS - len(suffix)) + suffix
     return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 

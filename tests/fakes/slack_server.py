@@ -1,23 +1,26 @@
 """A fake Slack Web API on 127.0.0.1 for tests that drive the real slack_sdk client.
 
-It answers `chat.postMessage` and `auth.test` the way Slack does (errors as HTTP 200 with
-`{"ok": false, "error": ...}`), enforces the Block Kit limits the renderer must respect, and
-can be scripted to answer the next calls with a 429, a 5xx or a Slack error code.
+It answers `chat.postMessage`, `auth.test`, `conversations.list` (paged with cursors) and the
+file upload flow of `files_upload_v2` (`files.getUploadURLExternal`, the POST of the bytes to
+the returned upload URL, `files.completeUploadExternal`) the way Slack does (errors as HTTP 200
+with `{"ok": false, "error": ...}`), enforces the Block Kit limits the renderer must respect,
+and can be scripted to answer the next calls of a method with a 429, a 5xx or a Slack error code.
 
     with running_fake_slack() as slack:
         client = WebClient(token=slack.token, base_url=slack.base_url)
-        slack.script(429, None, "fatal_error")   # next calls: rate-limited, normal, refused
+        slack.script(429, None, "fatal_error")   # next posts: rate-limited, normal, refused
+        slack.script(500, method=UPLOAD)         # the next POST of file bytes fails
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 VALID_TOKEN = "xoxb-test-token"
 DEFAULT_CHANNELS = ("product", "cs", "sales", "support-ops")
@@ -26,33 +29,50 @@ MAX_MESSAGE_CHARS = 13000
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
 FIRST_TS = 1700000000
+# The name `script()` and `calls` use for the POST of file bytes to an upload URL.
+UPLOAD = "upload"
+UPLOAD_PATH = "/upload/"
+# Slack may return fewer channels than asked for: a small page makes clients follow cursors.
+CHANNEL_PAGE_SIZE = 2
 
 
 @dataclass
 class FakeSlack:
-    """State of one fake server: accepted messages, the script of canned answers, all calls."""
+    """State of one fake server: accepted messages and files, scripted answers, all calls."""
 
     base_url: str = ""
     token: str = VALID_TOKEN
     channels: dict[str, str] = field(default_factory=dict)   # name -> id
     messages: list[dict] = field(default_factory=list)       # accepted chat.postMessage calls
-    calls: list[str] = field(default_factory=list)           # every API method called
-    _script: list[int | str | None] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)          # completed uploads, in order
+    calls: list[str] = field(default_factory=list)           # every API method called, UPLOAD
+    page_size: int = CHANNEL_PAGE_SIZE                       # most channels a list page holds
+    _script: dict[str, list[int | str | None]] = field(default_factory=dict)
+    _pending: dict[str, dict] = field(default_factory=dict)  # file id -> upload in progress
+    _uploads_started: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def script(self, *answers: int | str | None) -> None:
-        """Queue answers for the next chat.postMessage calls, one per call.
+    def script(self, *answers: int | str | None, method: str = "chat.postMessage") -> None:
+        """Queue answers for the next calls of `method`, one per call.
 
         Args:
             answers: 429 (with `Retry-After: 1`), 500 or 503 for an HTTP error, a string for a
-                Slack error code (HTTP 200, ok false), or None to answer normally.
+                Slack error code (HTTP 200, ok false; not for UPLOAD), or None to answer
+                normally.
+            method: An API method, or UPLOAD for the POST of file bytes to an upload URL.
         """
         with self._lock:
-            self._script.extend(answers)
+            self._script.setdefault(method, []).extend(answers)
 
-    def _next_scripted(self) -> int | str | None:
+    def _next_scripted(self, method: str) -> int | str | None:
         with self._lock:
-            return self._script.pop(0) if self._script else None
+            queue = self._script.get(method)
+            return queue.pop(0) if queue else None
+
+    def _channel_id(self, channel: str) -> str | None:
+        if channel in self.channels.values():
+            return channel
+        return self.channels.get(channel.lstrip("#"))
 
     def _accept(self, channel_id: str, body: dict) -> str:
         with self._lock:
@@ -65,42 +85,103 @@ class FakeSlack:
             })
         return ts
 
+    def _new_upload(self, params: dict) -> dict:
+        with self._lock:
+            self._uploads_started += 1
+            file_id = f"F{self._uploads_started:08d}"
+            self._pending[file_id] = {"filename": params.get("filename"),
+                                      "alt_txt": params.get("alt_txt"), "data": None}
+        upload_url = self.base_url.removesuffix("api/").rstrip("/") + UPLOAD_PATH + file_id
+        return {"ok": True, "file_id": file_id, "upload_url": upload_url}
+
+    def _receive(self, file_id: str, data: bytes) -> bool:
+        with self._lock:
+            if file_id not in self._pending:
+                return False
+            self._pending[file_id]["data"] = data
+            return True
+
+    def _complete(self, params: dict) -> dict:
+        try:
+            wanted = json.loads(params.get("files") or "")
+        except json.JSONDecodeError:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = params.get("channel_id")
+        # Only an ID is accepted here, unlike chat.postMessage.
+        if channel is not None and channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}
+        with self._lock:
+            uploads = [(f.get("id"), self._pending.get(f.get("id"))) for f in wanted]
+            if not uploads or any(u is None or u["data"] is None for _, u in uploads):
+                return {"ok": False, "error": "file_not_found"}
+            done = []
+            for (file_id, upload), item in zip(uploads, wanted):
+                done.append({"id": file_id, "name": upload["filename"],
+                             "title": item.get("title"), "alt_txt": upload["alt_txt"],
+                             "channel": channel, "thread_ts": params.get("thread_ts"),
+                             "data": upload["data"]})
+                del self._pending[file_id]
+            self.files.extend(done)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in done]}
+
+    def _list_channels(self, params: dict) -> dict:
+        channels = [{"id": cid, "name": name, "is_archived": False}
+                    for name, cid in self.channels.items()]
+        cursor = params.get("cursor") or "0"
+        if not cursor.isdigit():
+            return {"ok": False, "error": "invalid_cursor"}
+        start = int(cursor)
+        end = start + min(int(params.get("limit") or 100), self.page_size)
+        next_cursor = str(end) if end < len(channels) else ""
+        return {"ok": True, "channels": channels[start:end],
+                "response_metadata": {"next_cursor": next_cursor}}
+
 
 def _handler(state: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass  # keep test output clean
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            method = self.path.rsplit("/", 1)[-1]
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self._api(urlsplit(self.path).path.rsplit("/", 1)[-1], {})
+
+        def do_POST(self) -> None:  # noqa: N802
+            path = urlsplit(self.path).path
+            if path.startswith(UPLOAD_PATH):
+                return self._upload(path.removeprefix(UPLOAD_PATH))
+            self._api(path.rsplit("/", 1)[-1], self._body())
+
+        def _api(self, method: str, body: dict) -> None:
             state.calls.append(method)
-            body = self._body()
+            # slack_sdk sends some methods' arguments in the query string.
+            body = {**dict(parse_qsl(urlsplit(self.path).query)), **body}
             if self.headers.get("Authorization", "") != f"Bearer {state.token}":
                 error = "not_authed" if not self.headers.get("Authorization") else "invalid_auth"
                 return self._reply({"ok": False, "error": error})
             if method == "auth.test":
                 return self._reply({"ok": True, "team": "Fake", "user": "csintel", "bot_id": "B1"})
-            if method != "chat.postMessage":
+            answer = API_METHODS.get(method)
+            if answer is None:
                 return self._reply({"ok": False, "error": "unknown_method"})
-            scripted = state._next_scripted()
+            scripted = state._next_scripted(method)
             if isinstance(scripted, int):
                 headers = {"Retry-After": "1"} if scripted == 429 else {}
                 error = "ratelimited" if scripted == 429 else "internal_error"
                 return self._reply({"ok": False, "error": error}, status=scripted, headers=headers)
             if isinstance(scripted, str):
                 return self._reply({"ok": False, "error": scripted})
-            channel = str(body.get("channel", ""))
-            known_ids = set(state.channels.values())
-            channel_id = (channel if channel in known_ids
-                          else state.channels.get(channel.lstrip("#")))
-            if channel_id is None:
-                return self._reply({"ok": False, "error": "channel_not_found"})
-            error = _block_error(body)
-            if error:
-                return self._reply({"ok": False, "error": error})
-            ts = state._accept(channel_id, body)
-            self._reply({"ok": True, "channel": channel_id, "ts": ts,
-                         "message": {"text": body.get("text"), "ts": ts}})
+            self._reply(answer(state, body))
+
+        def _upload(self, file_id: str) -> None:
+            # Upload URLs are pre-signed: no token, and a plain-text answer.
+            state.calls.append(UPLOAD)
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            scripted = state._next_scripted(UPLOAD)
+            if isinstance(scripted, int):
+                return self._reply_text(f"error {scripted}", status=scripted)
+            if not state._receive(file_id, data):
+                return self._reply_text("not found", status=404)
+            self._reply_text(f"OK - {len(data)}")
 
         def _body(self) -> dict:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
@@ -122,7 +203,36 @@ def _handler(state: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _reply_text(self, text: str, *, status: int = 200) -> None:
+            data = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
     return Handler
+
+
+def _post_message(state: FakeSlack, body: dict) -> dict:
+    channel_id = state._channel_id(str(body.get("channel", "")))
+    if channel_id is None:
+        return {"ok": False, "error": "channel_not_found"}
+    error = _block_error(body)
+    if error:
+        return {"ok": False, "error": error}
+    ts = state._accept(channel_id, body)
+    return {"ok": True, "channel": channel_id, "ts": ts,
+            "message": {"text": body.get("text"), "ts": ts}}
+
+
+# The scriptable methods and how each answers a normal call.
+API_METHODS: dict[str, Callable[[FakeSlack, dict], dict]] = {
+    "chat.postMessage": _post_message,
+    "conversations.list": FakeSlack._list_channels,
+    "files.getUploadURLExternal": FakeSlack._new_upload,
+    "files.completeUploadExternal": FakeSlack._complete,
+}
 
 
 def _block_error(body: dict) -> str | None:
@@ -150,7 +260,7 @@ def running_fake_slack(channels: tuple[str, ...] = DEFAULT_CHANNELS) -> Iterator
 
     Yields:
         The server's state: `.base_url` for `WebClient(base_url=...)`, `.token`, `.messages`,
-        `.calls` and `.script(...)`.
+        `.files`, `.calls`, `.page_size` and `.script(...)`.
     """
     state = FakeSlack(channels={name: "C" + name.upper().replace("-", "") for name in channels})
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
