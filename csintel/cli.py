@@ -53,6 +53,22 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--since", required=True, help="first date (YYYY-MM-DD)")
     backfill.add_argument("--until", required=True, help="last date (YYYY-MM-DD)")
     backfill.add_argument("--deliver", action="store_true", help="also deliver each week's digests")
+    risk = sub.add_parser("risk", help="renewal-risk tools", description="renewal-risk tools")
+    risk_sub = risk.add_subparsers(dest="risk_command", required=True)
+    bt = risk_sub.add_parser("backtest", help="score past renewals with known outcomes and report how well "
+                                              "the risk model would have warned",
+                             description="Backtest the risk model on past renewals (AUC, precision at k, "
+                                         "calibration, lead time); fit a learned model and compare.")
+    bt.add_argument("--config", help="config file")
+    bt.add_argument("--history", type=Path,
+                    help="folder with tickets.jsonl (or .csv/.parquet) and renewals.csv "
+                         "(account_id, renewal_date, outcome: renewed|churned|downgraded); "
+                         "default: the generated sample history")
+    bt.add_argument("--lead-days", type=int, default=90, help="score each renewal this many days ahead (90)")
+    bt.add_argument("--save", action="store_true",
+                    help="save the learned model to [models] model_dir when it backtests better than the default")
+    bt.add_argument("--json", action="store_true", help="print the full report as JSON")
+    bt.set_defaults(handler=cmd_risk_backtest)
     for name, handler, text in (("tag", cmd_tag, "tag a ticket file without a warehouse (JSON lines out)"),
                                 ("themes", cmd_themes, "cluster a ticket file without a warehouse (JSON lines out)")):
         sp = command(name, handler, text)
@@ -178,6 +194,41 @@ def cmd_themes(args: argparse.Namespace) -> int:
     print(f"{stats['tickets']} tickets in {stats['themes']} themes, {stats['unclustered_share']:.0%} unclustered, "
           f"{stats['rejected']} rows rejected", file=sys.stderr)
     return 0
+
+
+def cmd_risk_backtest(args: argparse.Namespace) -> int:
+    from csintel.risk.backtest import backtest, load_history, load_renewals
+    from csintel.risk.model import save_model
+
+    settings, _ = _settings(args)
+    folder = args.history or _sample_history()
+    tickets = sorted(p for p in folder.iterdir() if p.stem == "tickets" and p.suffix in {".jsonl", ".csv", ".parquet"})
+    if not tickets or not (folder / "renewals.csv").is_file():
+        raise FileNotFoundError(f"{folder} needs tickets.jsonl (or .csv/.parquet) and renewals.csv")
+    report = backtest(settings, load_history(settings, tickets), load_renewals(folder / "renewals.csv"),
+                      lead_days=args.lead_days)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(report.summary)
+    if args.save:
+        if report.learned_is_better and report.learned:
+            path = save_model(report.learned, settings.resolve(settings.models.model_dir))
+            print(f"saved the learned model to {path}; weekly scoring now uses it", file=sys.stderr)
+        else:
+            print("the learned model did not backtest better: nothing saved, the default stays", file=sys.stderr)
+    return 0
+
+
+def _sample_history() -> Path:
+    """The sample's renewal history, generated once (deterministic) under ./.csintel."""
+    from csintel.sample.history import generate_history
+
+    folder = Path(".csintel") / "sample-history"
+    if not (folder / "renewals.csv").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        generate_history(folder)
+    return folder
 
 
 def _print_json(data: Any) -> None:

@@ -24,7 +24,7 @@ from csintel.digests.support_ops import build_support_ops_digest
 from csintel.embed import load_embedder
 from csintel.enrich import enrich
 from csintel.ingest import ingest_accounts, ingest_tickets
-from csintel.risk import update_account_risk
+from csintel.risk import RiskModel, load_model, update_account_risk
 from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, SlackTransport, Transport, deliver
 from csintel.routing.rules import routes
 from csintel.sources.files import FileSource
@@ -43,6 +43,11 @@ def make_enricher(settings: Settings) -> Enricher:
         embedder = load_embedder(settings.models.embedding, settings.models.device, settings.models.batch_size)
         _ENRICHERS[key] = Enricher(settings, embedder)
     return _ENRICHERS[key]
+
+
+def risk_model(settings: Settings) -> RiskModel:
+    """The learned risk model saved in the model folder, else the transparent default."""
+    return load_model(settings.resolve(settings.models.model_dir))
 
 
 def ingest_stage(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
@@ -76,7 +81,7 @@ def risk_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -
     # Scored as of the end of the week, so a rerun of an old week gives that week's answer.
     as_of = week.end + timedelta(days=1)
     scored = update_account_risk(con, settings.risk, as_of, week.start, make_enricher(settings).version,
-                                 settings.support.first_response_targets)
+                                 settings.support.first_response_targets, risk_model(settings))
     return {"renewing": len(scored), "at_risk": sum(a.band != "low" for a in scored),
             "high": sum(a.band == "high" for a in scored)}
 
@@ -85,7 +90,7 @@ def build_digests(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week
     version = make_enricher(settings).version
     return [
         build_product_digest(con, week, settings, version),
-        build_cs_digest(con, week, settings),
+        build_cs_digest(con, week, settings, risk_model(settings).version),
         build_sales_digest(con, week, settings, version),
         build_support_ops_digest(con, week, settings),
     ]

@@ -73,19 +73,23 @@ HSPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 # --- PII --------------------------------------------------------------------------------------
 
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w"
-                  r"|\.\d)")
-IPV6_CANDIDATE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}"
-                            r"|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
+# The edges of a PII match use ASCII letters and digits, not \w or \b: Python's \w also matches
+# CJK and Thai letters (those scripts put an address or number right against a word, with no
+# space) and "_" (Markdown italics: _4111 1111 1111 1111_).
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9])")
+IPV4 = re.compile(r"(?<![A-Za-z0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d"
+                  r"|[1-9]?\d)(?![A-Za-z0-9]|\.\d)")
+IPV6_CANDIDATE = re.compile(r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}"
+                            r"|(?:\d{1,3}\.){3}\d{1,3})?(?![A-Za-z0-9:])")
 VERSION_BEFORE = re.compile(r"\b(?:v|version|ver\.?|release|build)\s*$", re.IGNORECASE)
-CARD_CANDIDATE = re.compile(r"(?<![\w.,-])[2-6](?:[ -]?\d){12,18}(?!\d|[.,-]\d)")   # PANs start 2-6
+CARD_CANDIDATE = re.compile(r"(?<![A-Za-z0-9.,-])[2-6](?:[ -]?\d){12,18}(?!\d|[.,-]\d)")   # PANs start 2-6
+CARD_SEPARATOR = re.compile(r"([ -])")
 PHONE = re.compile(
-    r"(?<![\w+/.$-])(?:"
+    r"(?<![A-Za-z0-9+/.$-])(?:"
     r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"        # international
     r"|(?:1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}"                  # North American
     r"|0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}"                                             # national trunk 0
-    r")(?![\w/-]|\.\d)"
+    r")(?![A-Za-z0-9/-]|\.\d)"
 )
 PHONE_DIGITS = (8, 15)
 GREETING_NAME = re.compile(
@@ -337,8 +341,16 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def _card(m: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", m.group())
-    return "[card]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else m.group()
+    # The candidate may run into a number written next to the card ("4111 1111 1111 1111 123",
+    # "tried 3 4111 ..."): when the whole run is no card, try its runs of whole groups, longest first.
+    parts = CARD_SEPARATOR.split(m.group())          # digit groups at even indices, separators between
+    spans = sorted(((i, j) for i in range(0, len(parts), 2) for j in range(i, len(parts), 2)),
+                   key=lambda span: span[0] - span[1])
+    for i, j in spans:
+        digits = re.sub(r"\D", "", "".join(parts[i:j + 1]))
+        if 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_ok(digits):
+            return "".join(parts[:i]) + "[card]" + "".join(parts[j + 1:])
+    return m.group()
 
 
 def _ipv4(m: re.Match[str]) -> str:

@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from csintel.config import RiskConfig
-from csintel.risk import WEIGHTS, score_accounts
+from csintel.risk import DEFAULT_WEIGHTS as WEIGHTS, score_accounts
 
 AS_OF = date(2026, 11, 23)
 

@@ -63,6 +63,19 @@ class RequestGroup:
     centroid: np.ndarray
 
 
+def competitor_specs(settings: Settings) -> tuple[list[CompetitorSpec], str]:
+    """The competitor list (inline in the config, else the configured file) and its version."""
+    if settings.competitors:
+        specs = [CompetitorSpec(c.name, tuple(c.aliases), c.integration_partner, c.ambiguous)
+                 for c in settings.competitors]
+        blob = json.dumps([vars(c) for c in settings.competitors], sort_keys=True)
+        return specs, "inline-" + hashlib.sha1(blob.encode()).hexdigest()[:8]
+    path = settings.resolve(settings.models.competitors_file)
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    version = str(data.get("version") or "competitors-" + hashlib.sha1(Path(path).read_bytes()).hexdigest()[:8])
+    return load_competitors(Path(path)), version
+
+
 @dataclass
 class Enricher:
     settings: Settings
@@ -73,7 +86,7 @@ class Enricher:
     def __post_init__(self) -> None:
         models = self.settings.models
         taxonomy = load_taxonomy(self.settings.resolve(models.taxonomy))
-        specs, competitors_version = self._competitors()
+        specs, competitors_version = competitor_specs(self.settings)
         self.matcher = CompetitorMatcher(specs)
         self.classifier = ZeroShotClassifier(
             taxonomy, self.embedder,
@@ -89,17 +102,6 @@ class Enricher:
         }
         digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
         self.version = f"tags-{digest}"
-
-    def _competitors(self) -> tuple[list[CompetitorSpec], str]:
-        if self.settings.competitors:
-            specs = [CompetitorSpec(c.name, tuple(c.aliases), c.integration_partner, c.ambiguous)
-                     for c in self.settings.competitors]
-            blob = json.dumps([vars(c) for c in self.settings.competitors], sort_keys=True)
-            return specs, "inline-" + hashlib.sha1(blob.encode()).hexdigest()[:8]
-        path = self.settings.resolve(self.settings.models.competitors_file)
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        version = str(data.get("version") or "competitors-" + hashlib.sha1(Path(path).read_bytes()).hexdigest()[:8])
-        return load_competitors(Path(path)), version
 
     def tag(self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray,
             groups: Sequence[RequestGroup] = ()) -> tuple[list[TicketTags], list[RequestGroup]]:

@@ -9,19 +9,18 @@ import duckdb
 from csintel.config import Settings
 from csintel.digests.common import money, refs
 from csintel.digests.content import Digest, Line, Section
-from csintel.risk import MODEL_VERSION
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week
 
 
-def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings) -> Digest:
+def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings, risk_version: str) -> Digest:
     cfg = settings.digest
-    alerts = fetch_df(con, "risk_week", {"week": week.start, "model_version": MODEL_VERSION})
+    alerts = fetch_df(con, "risk_week", {"week": week.start, "model_version": risk_version})
     at_risk = alerts[alerts["band"].isin(["high", "medium"])]
     renewing = len(alerts)
     # "Newly at risk" needs last week's scores; on a first run every alert would read as new.
-    scored_last_week = con.execute("SELECT count(*) FROM store.account_risk WHERE week = ?",
-                                   [week.shift(-1).start]).fetchone()[0] > 0
+    scored_last_week = con.execute("SELECT count(*) FROM store.account_risk WHERE week = ? AND model_version = ?",
+                                   [week.shift(-1).start, risk_version]).fetchone()[0] > 0
 
     lines = []
     for _, a in at_risk.head(cfg.max_lines * 2).iterrows():
@@ -41,7 +40,13 @@ def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settin
     high = int((at_risk["band"] == "high").sum())
     newly = int((~at_risk["last_week_band"].isin(["high", "medium"])).sum()) if scored_last_week else 0
     arr = float(at_risk["arr_usd"].sum())
-    quiet = len(lines) == 0
+    recovered = alerts[(alerts["band"] == "low") & alerts["last_week_band"].isin(["high", "medium"])]
+    recovered_lines = tuple(
+        Line(title=f"{a['name']} — renews {a['renewal_date']:%Y-%m-%d}",
+             detail=f"Risk now {a['score']:.0f}/100 (was {a['last_week_band']} last week) · {money(a['arr_usd'])} ARR",
+             mention=a["csm_slack_id"] or None)
+        for _, a in recovered.head(cfg.max_lines).iterrows())
+    quiet = len(lines) == 0 and not recovered_lines
     summary = (f"{len(at_risk)} of {renewing} accounts renewing in the next {settings.risk.renewal_window_days} days "
                f"show risk ({high} high, {newly} newly at risk), {money(arr)} ARR.")
     if quiet:
@@ -49,6 +54,8 @@ def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settin
                    f"{settings.risk.renewal_window_days} days shows risk in its support history.")
     return Digest(
         audience="cs", week=week.label, title=f"Renewal risk · {week.label}", summary=summary,
-        sections=() if quiet else (Section("Accounts at risk before renewal", tuple(lines)),),
-        quiet=quiet, stats={"at_risk": len(at_risk), "high": high, "newly_at_risk": newly, "arr_at_risk": arr},
+        sections=() if quiet else (Section("Accounts at risk before renewal", tuple(lines)),
+                                   Section("Recovered since last week", recovered_lines, "None this week.")),
+        quiet=quiet, stats={"at_risk": len(at_risk), "high": high, "newly_at_risk": newly, "arr_at_risk": arr,
+               "recovered": len(recovered_lines)},
     )
