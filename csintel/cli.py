@@ -205,8 +205,9 @@ def cmd_risk_backtest(args: argparse.Namespace) -> int:
     tickets = sorted(p for p in folder.iterdir() if p.stem == "tickets" and p.suffix in {".jsonl", ".csv", ".parquet"})
     if not tickets or not (folder / "renewals.csv").is_file():
         raise FileNotFoundError(f"{folder} needs tickets.jsonl (or .csv/.parquet) and renewals.csv")
-    report = backtest(settings, load_history(settings, tickets), load_renewals(folder / "renewals.csv"),
-                      lead_days=args.lead_days)
+    accounts = folder / "accounts.csv"
+    history = load_history(settings, tickets, accounts if accounts.is_file() else None)
+    report = backtest(settings, history, load_renewals(folder / "renewals.csv"), lead_days=args.lead_days)
     if args.json:
         _print_json(report.to_json())
     else:

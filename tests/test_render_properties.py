@@ -14,11 +14,12 @@ import json
 import re
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from csintel.digests.content import Digest, Line, Section, TicketRef
-from csintel.routing.render import to_html, to_markdown, to_slack_messages
+from csintel.routing.render import UNTITLED, to_html, to_markdown, to_slack_messages
 from csintel.text import redact_pii, short_quote
 
 # --- what customers write -----------------------------------------------------------------------
@@ -93,10 +94,14 @@ line = st.builds(
 
 @st.composite
 def digests(draw: st.DrawFn) -> Digest:
-    """A digest with hostile text everywhere and 0-150 lines in all."""
+    """A digest with hostile text everywhere and 0-150 lines in all.
+
+    The lines cycle through a dozen drawn ones: drawing 150 distinct lines costs seconds each.
+    """
     total = draw(st.integers(0, 150))
     n_sections = draw(st.integers(1, 5))
-    lines = draw(st.lists(line, min_size=total, max_size=total))
+    pool = draw(st.lists(line, min_size=1, max_size=12))
+    lines = [pool[i % len(pool)] for i in range(total)]
     cuts = sorted(draw(st.lists(st.integers(0, total), min_size=n_sections - 1, max_size=n_sections - 1)))
     bounds = [0, *cuts, total]
     sections = tuple(
@@ -108,8 +113,10 @@ def digests(draw: st.DrawFn) -> Digest:
                   quiet=draw(st.sampled_from([False, False, False, True])))
 
 
-DIGEST_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                                    HealthCheck.data_too_large])
+# No example database: the failures found so far are pinned below as explicit regressions.
+DIGEST_SETTINGS = settings(max_examples=60, deadline=None, database=None,
+                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PII_SETTINGS = settings(max_examples=300, deadline=None, database=None)
 
 
 def one_line(text: str) -> str:
@@ -171,6 +178,16 @@ def test_slack_messages_stay_within_limits_and_drop_no_line(digest: Digest) -> N
         assert any(h.startswith(want) for h in headers), want
 
 
+def test_blank_title_and_summary_still_make_blocks_slack_accepts() -> None:
+    # Found by the property above: a title blank after cleaning made an empty header text, and a
+    # blank summary an empty section text; Slack refuses the whole message for either.
+    digest = Digest("product", "2026-W47", " \n", "\x00", (Section("", (Line("Sync fails"),)),))
+    blocks = to_slack_messages(digest)[0]["blocks"]
+    assert [b["type"] for b in blocks] == ["header", "divider", "header", "section"]
+    assert blocks[0]["text"]["text"] == blocks[2]["text"]["text"] == UNTITLED
+    assert blocks[3]["text"]["text"] == "*Sync fails*"
+
+
 # --- 2. No live Slack syntax from customers -----------------------------------------------------
 
 @DIGEST_SETTINGS
@@ -191,6 +208,14 @@ def test_only_renderer_built_links_and_mentions_are_live_in_slack(digest: Digest
     for block in blocks_of(messages):
         if block["type"] == "header":
             assert not {"<", ">"} & set(block["text"]["text"])
+
+
+def test_a_ticket_url_with_a_c1_control_character_is_not_a_link() -> None:
+    # Found by the property above: "\x80"-"\x9f" passed the URL check though the renderer drops
+    # them from every other field; a ticket id with one made a link to a malformed URL.
+    line = Line("Sync fails", tickets=(TicketRef("\x80", "https://help.example.com/tickets/\x80"),))
+    text = to_slack_messages(Digest("product", "2026-W47", "P", "S", (Section("E", (line,)),)))[0]["blocks"][-1]
+    assert "<" not in text["text"]["text"] and "#" in text["text"]["text"]
 
 
 # --- 3. Markdown and HTML carry no customer markup ----------------------------------------------
@@ -356,7 +381,7 @@ def assert_no_pii(quote: str, values: list[str]) -> None:
             assert only_digits(value) not in only_digits(quote), (value, quote)
 
 
-@settings(max_examples=300, deadline=None)
+@PII_SETTINGS
 @given(pii_texts(), st.sampled_from([60, 200, 10_000]))
 @example(("请联系jane.doe@example.com谢谢", ["jane.doe@example.com"]), 200)
 @example(("服务器地址192.168.1.20です", ["192.168.1.20"]), 200)
@@ -369,10 +394,29 @@ def test_a_quote_keeps_no_pii(case: tuple[str, list[str]], chars: int) -> None:
     assert_no_pii(quote, values)
 
 
-@settings(max_examples=200, deadline=None)
+@PII_SETTINGS
 @given(pii_texts(neighbours=BENIGN_NUMBERS))
 @example(("card 4111 1111 1111 1111 123 declined", ["4111 1111 1111 1111"]))
 @example(("tried 3 4111 1111 1111 1111 twice", ["4111 1111 1111 1111"]))
 def test_pii_next_to_other_numbers_is_still_redacted(case: tuple[str, list[str]]) -> None:
     text, values = case
     assert_no_pii(short_quote(redact_pii(text), max_chars=10_000), values)
+
+
+@pytest.mark.parametrize("text, redacted", [
+    # Found by the properties above; each leaked before the fix.
+    ("服务器地址192.168.1.20です", "服务器地址[ip]です"),
+    ("電話(415) 555-0100まで", "電話[phone]まで"),
+    ("เบอร์โทร+66 2 123 4567ครับ", "เบอร์โทร[phone]ครับ"),
+    ("卡号4111111111111111", "卡号[card]"),
+    ("请联系jane.doe@example.com谢谢", "[email]谢谢"),   # the local part takes the glued CJK word too
+    ("_4111 1111 1111 1111_", "_[card]_"),
+    ("card 4111 1111 1111 1111 123 declined", "card [card] 123 declined"),
+    ("tried 3 4111 1111 1111 1111 twice", "tried 3 [card] twice"),
+    # ... and what must stay as it was.
+    ("order 12345678901234 shipped", "order 12345678901234 shipped"),
+    ("version 1.2.3.4 build 5", "version 1.2.3.4 build 5"),
+    ("price $1,240.50 on 2026-11-17 at 10:30", "price $1,240.50 on 2026-11-17 at 10:30"),
+])
+def test_redaction_regressions(text: str, redacted: str) -> None:
+    assert redact_pii(text) == redacted

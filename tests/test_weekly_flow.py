@@ -42,12 +42,13 @@ def truth(small_sample):
 
 def outbox_text(config: Path) -> dict[str, str]:
     folder = config.parent / "outbox" / WEEK
-    return {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.suffix in {".md", ".html", ".json"}}
 
 
-def test_outbox_holds_the_three_digests(first_run, config):
+def test_outbox_holds_the_four_digests_and_the_chart(first_run, config):
     files = outbox_text(config)
-    for audience in ("product", "cs", "sales"):
+    assert (config.parent / "outbox" / WEEK / "product--product.png").read_bytes().startswith(b"\x89PNG")
+    for audience in ("product", "cs", "sales", "support_ops"):
         assert f"{audience}.md" in files and f"{audience}.html" in files
         assert any(n.startswith(f"{audience}--") and n.endswith(".blocks.json") for n in files)
     assert all(d["status"] == "sent" for d in first_run["deliveries"])
@@ -131,3 +132,15 @@ def test_digest_flow_posts_four_digests_to_slack_once(first_run, config, monkeyp
         for message in slack.messages:
             text = json.dumps(message["blocks"])
             assert "<!channel>" not in text and "<!here>" not in text
+
+
+def test_planted_at_risk_accounts_rank_top_and_above_every_healthy_control(first_run, config, truth):
+    with connect(config.parent / "warehouse.duckdb") as con:
+        ranked = [r[0] for r in con.execute(
+            "SELECT account_id FROM account_risk WHERE week = DATE '2026-11-16' ORDER BY score DESC, account_id"
+        ).fetchall()]
+    at_risk = [a["account_id"] for a in truth["planted"]["at_risk_accounts"]]
+    healthy = [a["account_id"] for a in truth["planted"]["healthy_accounts"]]
+    positions = {a: ranked.index(a) for a in at_risk + healthy if a in ranked}
+    assert set(at_risk) <= set(positions) and all(positions[a] < 10 for a in at_risk)
+    assert max(positions[a] for a in at_risk) < min(positions[a] for a in healthy if a in positions)

@@ -25,7 +25,7 @@ from csintel.config import Settings
 from csintel.risk.model import DEFAULT_MODEL, RiskModel, fit_logistic
 from csintel.risk.signals import SIGNALS, account_signals, strengths
 from csintel.sources.files import FileSource
-from csintel.sources.records import RowError, ticket_record
+from csintel.sources.records import RowError, account_record, ticket_record
 from csintel.warehouse import utcnow
 
 BAD_OUTCOMES = ("churned", "downgraded")
@@ -62,12 +62,25 @@ class BacktestReport:
         return out
 
 
-def load_history(settings: Settings, tickets: list[Path]) -> pd.DataFrame:
+def load_history(settings: Settings, tickets: list[Path], accounts: Path | None = None) -> pd.DataFrame:
     """History tickets tagged with the same rule taggers the enrich stage runs (no embeddings needed:
-    risk signals use sentiment, churn language, competitor threats and error codes)."""
+    risk signals use sentiment, churn language, competitor threats and error codes).
+
+    With `accounts`, tickets without an account id join one by the requester's email domain, as
+    ingest does.
+    """
     specs, _ = competitor_specs(settings)
     matcher = CompetitorMatcher(specs)
     rows, now = [], utcnow()
+    domains = {}
+    if accounts is not None:
+        for raw in FileSource([accounts]).rows():
+            try:
+                a = account_record(raw.data or {}, ingested_at=now)
+            except RowError:
+                continue
+            if a["domain"]:
+                domains.setdefault(a["domain"], a["account_id"])
     for raw in FileSource(tickets).rows():
         if raw.data is None or raw.error:
             continue
@@ -75,6 +88,8 @@ def load_history(settings: Settings, tickets: list[Path]) -> pd.DataFrame:
             r = ticket_record(raw.data, "file", max_text_chars=settings.sources.max_text_chars, ingested_at=now)
         except RowError:
             continue
+        if not r["account_id"] and r["requester_email"] and "@" in r["requester_email"]:
+            r["account_id"] = domains.get(r["requester_email"].rsplit("@", 1)[1])
         text = r["customer_text"]
         sentiment = score_sentiment(text)
         threats = sorted({m.name for m in matcher.find(text) if m.competitive and m.context in THREATS})
@@ -166,29 +181,26 @@ def metrics(y: np.ndarray, p: np.ndarray, k: int) -> Metrics:
 
 def lead_time(renewals: pd.DataFrame, y: np.ndarray, signals, model: RiskModel, high: float, medium: float,
               horizon_days: int = 180, step_days: int = 7) -> dict:
-    """For each bad outcome, the earliest weekly check (up to `horizon_days` ahead) that flagged it
-    at medium risk or above, and the same for false alarms among renewals."""
-    leads, flagged_renewed = [], 0
-    for (r, bad) in zip(renewals.itertuples(), y):
-        first_flag = None
-        for days in range(horizon_days, -1, -step_days):
-            if model.score(signals(r.account_id, r.renewal_date - timedelta(days=days)))[0] >= medium:
-                first_flag = days
-                break
-        if bad:
-            leads.append(first_flag)
-        elif first_flag is not None and first_flag >= 30:
-            flagged_renewed += 1
-    caught = [d for d in leads if d is not None]
-    return {
-        "bad_outcomes": len(leads),
-        "flagged": len(caught),
-        "flagged_90_days_ahead": sum(d >= 90 for d in caught),
-        "median_lead_days": float(np.median(caught)) if caught else None,
-        "renewed_but_flagged_30_days_ahead": flagged_renewed,
-        "renewed": int(len(y) - y.sum()),
-        "threshold": f"score >= {medium:g} (medium band)",
-    }
+    """For each bad outcome, the earliest weekly check (up to `horizon_days` ahead) that flagged it,
+    at the medium and at the high band, and how many renewing accounts were flagged as early."""
+    checks = range(horizon_days, -1, -step_days)
+    scores = [[model.score(signals(r.account_id, r.renewal_date - timedelta(days=d)))[0] for d in checks]
+              for r in renewals.itertuples()]
+    out = {}
+    for band, threshold in (("medium", medium), ("high", high)):
+        first_flag = [next((d for d, s in zip(checks, row) if s >= threshold), None) for row in scores]
+        caught = [d for d, bad in zip(first_flag, y) if bad and d is not None]
+        out[band] = {
+            "threshold": threshold,
+            "bad_outcomes": int(y.sum()),
+            "flagged": len(caught),
+            "flagged_90_days_ahead": sum(d >= 90 for d in caught),
+            "median_lead_days": float(np.median(caught)) if caught else None,
+            "renewed": int(len(y) - y.sum()),
+            "renewed_but_flagged_30_days_ahead": sum(1 for d, bad in zip(first_flag, y)
+                                                     if not bad and d is not None and d >= 30),
+        }
+    return out
 
 
 def plain_summary(r: BacktestReport) -> str:
@@ -201,11 +213,13 @@ def plain_summary(r: BacktestReport) -> str:
     if d.precision_at_k is not None:
         parts.append(f"Of the {d.k} accounts it rated riskiest, {d.precision_at_k:.0%} did churn or downgrade "
                      f"(base rate {r.bad_outcomes / max(r.renewals, 1):.0%}).")
-    if lt["bad_outcomes"]:
-        parts.append(f"It flagged {lt['flagged']} of {lt['bad_outcomes']} bad outcomes, {lt['flagged_90_days_ahead']} "
-                     f"of them at least 90 days ahead (median lead {lt['median_lead_days'] or 0:.0f} days), "
-                     f"with {lt['renewed_but_flagged_30_days_ahead']} of {lt['renewed']} renewing accounts "
-                     f"flagged a month or more ahead.")
+    for band in ("high", "medium"):
+        b = lt[band]
+        if b["bad_outcomes"]:
+            parts.append(f"At {band} risk (score {b['threshold']:g}+) it flagged {b['flagged']} of {b['bad_outcomes']} "
+                         f"bad outcomes, {b['flagged_90_days_ahead']} of them at least 90 days ahead (median lead "
+                         f"{b['median_lead_days'] or 0:.0f} days), and {b['renewed_but_flagged_30_days_ahead']} of "
+                         f"{b['renewed']} accounts that renewed a month or more ahead.")
     if r.test_learned and r.test_default:
         verdict = "better, and is used" if r.learned_is_better else "not clearly better, so the default stays"
         parts.append(f"A model fitted on the earlier {r.renewals - r.test_learned.n} renewals scored AUC "
