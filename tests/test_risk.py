@@ -1,6 +1,7 @@
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+import pytest
 
 from csintel.config import RiskConfig
 from csintel.risk import DEFAULT_WEIGHTS as WEIGHTS, score_accounts
@@ -53,3 +54,39 @@ def test_risky_account_ranks_first_with_reasons_and_tickets():
 def test_one_bad_ticket_is_not_a_pattern():
     single = history("one", [{"sentiment": "negative", "churn_language": True}])
     assert score_accounts(pd.DataFrame(single), AS_OF, RiskConfig())[0].score == 0
+
+
+def one_signal(**ticket) -> list[dict]:
+    """Eight tickets ten days apart, the last four with `ticket`'s fields (what should trigger one signal)."""
+    days = [75, 65, 55, 45, 35, 25, 15, 5]
+    return history("acct", [{"days_ago": d} for d in days[:4]] + [dict(ticket, days_ago=d) for d in days[4:]])
+
+
+@pytest.mark.parametrize("fields,signal", [
+    ({"sentiment": "negative"}, "sentiment_worsening"),
+    ({"churn_language": True}, "churn_language"),
+    ({"threat_competitors": ["Attio"]}, "competitor_threat"),
+    ({"errors": ["SYNC-409"]}, "repeated_issue"),
+    ({"priority": "urgent"}, "urgent_share"),
+    ({"csat": 1}, "low_csat"),
+    ({"first_response_minutes": 2000.0}, "slow_first_response"),
+])
+def test_each_signal_fires_on_its_own_evidence(fields, signal):
+    from csintel.config import SupportConfig
+    from csintel.risk.signals import account_signals
+
+    rows = pd.DataFrame(one_signal(**fields))
+    found = {s.name: s for s in account_signals(rows, AS_OF, SupportConfig().first_response_targets)}
+    assert signal in found and 0 < found[signal].strength <= 1
+    assert found[signal].tickets, "every signal names the tickets behind it"
+    calm = pd.DataFrame(one_signal())
+    assert account_signals(calm, AS_OF, SupportConfig().first_response_targets) == []
+
+
+def test_volume_surge_against_the_accounts_own_rate():
+    from csintel.config import SupportConfig
+    from csintel.risk.signals import account_signals
+
+    rows = pd.DataFrame(history("busy", [{"days_ago": 45}] + [{"days_ago": d} for d in range(1, 9)]))
+    names = [s.name for s in account_signals(rows, AS_OF, SupportConfig().first_response_targets)]
+    assert "volume_surge" in names

@@ -18,7 +18,8 @@ from csintel.risk.signals import SIGNALS, Signal, strengths
 
 # Points each signal adds at full strength (they sum to 100).
 DEFAULT_WEIGHTS = {
-    "negative_sentiment": 22,   # share of the account's tickets that read negative
+    "negative_sentiment": 14,   # share of the account's tickets that read negative
+    "sentiment_worsening": 8,   # negative share up 25+ points in the last 30 days vs before
     "churn_language": 20,       # "cancel", "not renewing", "looking at alternatives"
     "competitor_threat": 16,    # switching or evaluating a named competitor
     "repeated_issue": 12,       # the same error or theme raised again and again
@@ -69,7 +70,7 @@ class RiskModel:
                            "learned": self.learned, "trained_on": self.trained_on}, indent=2)
 
 
-DEFAULT_MODEL = RiskModel(version="risk-default-1", weights=dict(DEFAULT_WEIGHTS))
+DEFAULT_MODEL = RiskModel(version="risk-default-2", weights=dict(DEFAULT_WEIGHTS))
 
 
 def load_model(model_dir: Path) -> RiskModel:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SIGNALS = ("negative_sentiment", "churn_language", "competitor_threat", "repeated_issue", "volume_surge",
+SIGNALS = ("negative_sentiment", "sentiment_worsening", "churn_language", "competitor_threat", "repeated_issue", "volume_surge",
            "urgent_share", "low_csat", "slow_first_response")
 MIN_TICKETS = 2   # one unhappy ticket is not a pattern
 
@@ -44,6 +44,15 @@ def account_signals(t: pd.DataFrame, as_of: date, first_response_targets: dict[s
         out.append(Signal("negative_sentiment", min(1.0, (share - 0.2) / 0.5),
                           f"{negative.sum()} of {n} tickets negative ({share:.0%})", _ids(ids[negative])))
 
+    cutoff = pd.Timestamp(datetime.combine(as_of, time.min) - timedelta(days=30))
+    recent = t["activity_at"] >= cutoff
+    if recent.sum() >= 2 and (~recent).sum() >= 2:
+        now_share, before_share = float(negative[recent].mean()), float(negative[~recent].mean())
+        if now_share - before_share >= 0.25:
+            out.append(Signal("sentiment_worsening", min(1.0, (now_share - before_share) / 0.6),
+                              f"negative share rose from {before_share:.0%} to {now_share:.0%} in the last 30 days",
+                              _ids(ids[recent & negative])))
+
     churn = t["churn_language"].fillna(False).astype(bool)
     if churn.any():
         out.append(Signal("churn_language", min(1.0, 0.6 + 0.2 * churn.sum()),
@@ -61,8 +70,6 @@ def account_signals(t: pd.DataFrame, as_of: date, first_response_targets: dict[s
         out.append(Signal("repeated_issue", min(1.0, (count - 2) / 3),
                           f"the same issue ({key}) raised {count} times", _ids(ids[rows])))
 
-    cutoff = pd.Timestamp(datetime.combine(as_of, time.min) - timedelta(days=30))
-    recent = t["activity_at"] >= cutoff
     earlier_rate = (~recent).sum() / 2.0  # the lookback's other 60 days, per 30 days
     if recent.sum() >= 4 and recent.sum() >= 2 * max(earlier_rate, 1.0):
         out.append(Signal("volume_surge", min(1.0, recent.sum() / (4 * max(earlier_rate, 1.0))),
