@@ -81,7 +81,8 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     with transaction(con):
         upsert(con, "store.themes", pd.DataFrame(theme_rows))
         upsert(con, "store.ticket_themes", assignments)
-        weekly = _weekly_rows(con, bounds, window_start, week)
+        min_volume = cfg.min_trend_tickets or max(5, round(0.02 * len(tickets) / cfg.window_weeks))
+        weekly = _weekly_rows(con, bounds, window_start, week, min_volume, cfg.spike_z)
         con.execute("DELETE FROM store.theme_weekly WHERE week >= ? AND week <= ?", [window_start.start, week.start])
         upsert(con, "store.theme_weekly", weekly)
     this_week = weekly[weekly["week"] == week.start] if not weekly.empty else weekly
@@ -93,7 +94,8 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     )
 
 
-def _weekly_rows(con: duckdb.DuckDBPyConnection, bounds: dict, window_start: Week, week: Week) -> pd.DataFrame:
+def _weekly_rows(con: duckdb.DuckDBPyConnection, bounds: dict, window_start: Week, week: Week,
+                 min_volume: int, z_threshold: float) -> pd.DataFrame:
     counts = fetch_df(con, "theme_weekly_counts", bounds)
     if counts.empty:
         return counts
@@ -101,7 +103,8 @@ def _weekly_rows(con: duckdb.DuckDBPyConnection, bounds: dict, window_start: Wee
     frames = []
     w = window_start
     while w <= week:
-        trends = weekly_trends(counts[["theme_id", "week", "tickets"]], w.start)
+        trends = weekly_trends(counts[["theme_id", "week", "tickets"]], w.start, min_volume=min_volume,
+                               z_threshold=z_threshold)
         frames.append(trends.assign(week=w.start))
         w = w.shift(1)
     trends = pd.concat(frames, ignore_index=True)
