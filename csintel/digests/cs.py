@@ -47,8 +47,9 @@ def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settin
              mention=a["csm_slack_id"] or None)
         for _, a in recovered.head(cfg.max_lines).iterrows())
     quiet = len(lines) == 0 and not recovered_lines
+    news = f", {newly} newly at risk" if scored_last_week else ""
     summary = (f"{len(at_risk)} of {renewing} accounts renewing in the next {settings.risk.renewal_window_days} days "
-               f"show risk ({high} high, {newly} newly at risk), {money(arr)} ARR.")
+               f"show risk ({high} high{news}), {money(arr)} ARR.")
     if quiet:
         summary = (f"No renewal risk this week: none of the {renewing} accounts renewing in the next "
                    f"{settings.risk.renewal_window_days} days shows risk in its support history.")
