@@ -20,7 +20,6 @@ from csintel.routing.deliver import (
     SlackTransport,
     deliver,
     delivery_key,
-    iso_week_monday,
 )
 from csintel.routing.render import to_slack_messages
 from tests.fakes.slack_server import UPLOAD, FakeSlack, running_fake_slack
@@ -252,12 +251,6 @@ def test_delivery_key_separates_every_field() -> None:
               delivery_key("2026-W47", "product", "product", "abd", 0),
               delivery_key("2026-W47", "product", "product", "abc", 1)}
     assert base not in others and len(others) == 5
-
-
-def test_iso_week_monday() -> None:
-    assert iso_week_monday("2026-W01") == date(2025, 12, 29)
-    with pytest.raises(ValueError):
-        iso_week_monday("last week")
 
 
 CHART = Chart(title="Top themes by weekly tickets, 2026-W47", filename="themes-2026-W47.png",

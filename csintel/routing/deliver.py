@@ -29,6 +29,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from csintel.digests.charts import Chart
 from csintel.digests.content import Digest
 from csintel.routing.render import to_html, to_markdown, to_slack_messages
+from csintel.warehouse import query
+from csintel.weeks import parse_week
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +72,6 @@ SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 # Private channels are listed too (only those the bot is in, which it must be to post).
 CHANNEL_TYPES = "public_channel,private_channel"
 CHANNEL_PAGE_SIZE = 200
-
-SQL_GET = """
-SELECT location FROM store.deliveries
-WHERE delivery_key = ? AND status = 'sent' AND location IS NOT NULL
-"""
-SQL_RECORD = """
-INSERT INTO store.deliveries (delivery_key, week, audience, channel, content_hash, transport,
-                              location, status, error, delivered_at, run_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (delivery_key) DO UPDATE SET
-    week = excluded.week, audience = excluded.audience, channel = excluded.channel,
-    content_hash = excluded.content_hash, transport = excluded.transport,
-    location = excluded.location, status = excluded.status, error = excluded.error,
-    delivered_at = excluded.delivered_at, run_id = excluded.run_id
-"""
 
 UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -287,7 +274,7 @@ class DuckDBLedger:
 
     def get(self, key: str) -> str | None:
         """Return the location of a part delivered under `key`; failed rows do not count."""
-        row = self._con.execute(SQL_GET, [key]).fetchone()
+        row = self._con.execute(query("ledger_get"), [key]).fetchone()
         return None if row is None else str(row[0])
 
     def record(self, key: str, *, week: date, audience: str, channel: str, content_hash: str,
@@ -295,7 +282,7 @@ class DuckDBLedger:
                run_id: str | None) -> None:
         """Insert or replace the row for `key`."""
         delivered_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        self._con.execute(SQL_RECORD, [key, week, audience, channel, content_hash, transport,
+        self._con.execute(query("ledger_record"), [key, week, audience, channel, content_hash, transport,
                                        location, status, error, delivered_at, run_id])
 
 
@@ -341,7 +328,7 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
         The outcome: "sent" if any part or the chart was delivered now, "skipped" if all were
         already delivered, "failed" with the error otherwise.
     """
-    week = iso_week_monday(digest.week)
+    week = parse_week(digest.week).start
     content_hash = digest.content_hash()
     if outbox is not None:
         _write_copies(digest, Path(outbox))
@@ -394,15 +381,6 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
     return DeliveryResult(digest.audience, channel, transport.name,
                           "sent" if posted else "skipped", tuple(locations),
                           chart_location=chart_location)
-
-
-def iso_week_monday(week: str) -> date:
-    """Return the Monday of an ISO week written like "2026-W47".
-
-    Raises:
-        ValueError: If `week` is not an ISO week.
-    """
-    return datetime.strptime(f"{week}-1", "%G-W%V-%u").date()
 
 
 def _metadata(digest: Digest, part: int, content_hash: str) -> dict:
