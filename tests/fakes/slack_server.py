@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-VALID_TOKEN = "xoxb-test-token"
+VALID_TOKEN = "xoxb-fake"  # a stand-in: real tokens come from the environment only
 DEFAULT_CHANNELS = ("product", "cs", "sales", "support-ops")
 MAX_BLOCKS = 50
 MAX_MESSAGE_CHARS = 13000
