@@ -15,6 +15,7 @@ from csintel.sources.records import RowError, ticket_record
 from csintel.themes.cluster import ClusterParams, cluster_centroids, cluster_embeddings
 from csintel.themes.identity import match_to_themes
 from csintel.themes.labels import label_clusters, merge_near_duplicates
+from csintel.text import redact_pii
 from csintel.warehouse import utcnow
 
 BATCH = 256
@@ -83,7 +84,7 @@ def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterPara
     result = cluster_embeddings(vectors, params)
     labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
     centroids = cluster_centroids(vectors, labels)
-    names = label_clusters(texts, labels, vectors, categories=[t.category.label for t in tags],
+    names = label_clusters([redact_pii(t) for t in texts], labels, vectors, categories=[t.category.label for t in tags],
                            errors=[t.errors for t in tags])
     theme_of = {m.cluster: m.theme_id for m in match_to_themes(centroids, [], np.zeros((0, vectors.shape[1])))}
     assigned = {}

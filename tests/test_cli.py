@@ -78,3 +78,13 @@ def test_bad_config_gives_one_clear_line(tmp_path, capsys):
     assert main(["tag", "--input", "x.jsonl", "--output", "-", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "unknown key 'themes.window_weekz'" in err and "Traceback" not in err
+
+
+def test_request_phrases_are_redacted_before_they_become_labels(tmp_path, embedder):
+    path = tmp_path / "t.jsonl"
+    body = "Any plans to support click-to-call for numbers like +1 415 555 0132 in the dialer?"
+    path.write_text(json.dumps({"id": "R-1", "body": body}), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["tag", "--input", str(path), "--output", str(out)]) == 0
+    request = json.loads(out.read_text())["feature_request"]
+    assert request["is_request"] and request["request"] == "click-to-call for numbers like [phone]"

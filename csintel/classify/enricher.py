@@ -25,7 +25,7 @@ from csintel.config import Settings
 from csintel.embed import Embedder
 from csintel.text import redact_pii, short_quote
 
-RULES_VERSION = "rules-2"   # bump when a rule module's behaviour changes
+RULES_VERSION = "rules-3"   # bump when a rule module's behaviour changes
 
 
 @dataclass
@@ -119,7 +119,9 @@ class Enricher:
             out.append(TicketTags(
                 id=ids[i], category=categories[i], root_cause=causes[i], sentiment=score_sentiment(text),
                 competitors=mentions, is_request=request.is_request,
-                request=request.phrase if request.is_request else None, errors=extract_errors(text),
+                # The phrase becomes a group label in digests: redact it like any quote.
+                request=redact_pii(request.phrase) if request.is_request and request.phrase else None,
+                errors=extract_errors(text),
             ))
         new_groups = self._group(out, groups)
         return out, new_groups

@@ -44,7 +44,8 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
         min_cluster_size=cfg.min_cluster_size or None, reassign_threshold=cfg.reassign_threshold, seed=cfg.seed))
     labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
     centroids = cluster_centroids(vectors, labels)
-    names = label_clusters(tickets["customer_text"].tolist(), labels, vectors,
+    # Labels are read by people: build them from the redacted text.
+    names = label_clusters(tickets["display_text"].tolist(), labels, vectors,
                            categories=tickets["category"].tolist(),
                            errors=[list(e) if e is not None else [] for e in tickets["errors"]])
     existing = con.execute("SELECT theme_id, centroid, first_week FROM store.themes ORDER BY theme_id").fetchall()

@@ -1,5 +1,5 @@
 -- Tagged tickets of the clustering window with what labels need, oldest first (stable order).
-SELECT t.source, t.ticket_id, t.content_hash, t.customer_text, t.account_id, t.activity_at,
+SELECT t.source, t.ticket_id, t.content_hash, t.customer_text, t.display_text, t.account_id, t.activity_at,
        CAST(date_trunc('week', t.activity_at) AS DATE) AS week,
        g.category, g.sentiment, g.errors
 FROM store.tickets t
