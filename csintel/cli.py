@@ -107,10 +107,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_sources(settings: Settings, config: str | None) -> None:
+    # Running on defaults alone would quietly "succeed" with empty digests: say what is missing.
+    if not settings.sources.tickets:
+        where = f"{config} has no [sources] tickets" if config else f"no --config given and no ./{DEFAULT_CONFIG} here"
+        raise ConfigError(f"{where}: run `csintel init` for a starter config, or pass --config FILE "
+                          f"(the bundled sample: --config examples/sample.toml)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from flows.weekly import weekly_flow
 
     settings, config = _settings(args)
+    _require_sources(settings, config)
     counts = weekly_flow(week=args.week, config=config, deliver=not args.dry_run, progress=True)
     _print_summary(counts, settings)
     return 0
@@ -119,7 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import ingest_flow
 
-    _, config = _settings(args)
+    settings, config = _settings(args)
+    _require_sources(settings, config)
     counts = ingest_flow(config=config)
     _print_ingest(counts.get("ingest", {}))
     return 0

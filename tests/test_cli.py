@@ -88,3 +88,12 @@ def test_request_phrases_are_redacted_before_they_become_labels(tmp_path, embedd
     assert main(["tag", "--input", str(path), "--output", str(out)]) == 0
     request = json.loads(out.read_text())["feature_request"]
     assert request["is_request"] and request["request"] == "click-to-call for numbers like [phone]"
+
+
+def test_run_without_any_config_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CSINTEL_CONFIG", raising=False)
+    assert main(["run", "--week", "2026-W47"]) == 2
+    err = capsys.readouterr().err
+    assert "csintel init" in err and "--config" in err
+    assert not (tmp_path / "outbox").exists()       # nothing was "delivered"
