@@ -144,3 +144,17 @@ def test_planted_at_risk_accounts_rank_top_and_above_every_healthy_control(first
     positions = {a: ranked.index(a) for a in at_risk + healthy if a in ranked}
     assert set(at_risk) <= set(positions) and all(positions[a] < 10 for a in at_risk)
     assert max(positions[a] for a in at_risk) < min(positions[a] for a in healthy if a in positions)
+
+
+def test_backfill_reruns_weeks_and_keeps_theme_ids(first_run, config):
+    from flows.backfill import backfill_flow
+
+    with connect(config.parent / "warehouse.duckdb") as con:
+        deliveries = con.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    counts = backfill_flow(since="2026-11-09", until="2026-11-22", config=str(config))
+    assert set(counts) >= {"2026-W46", "2026-W47"}
+    assert counts["2026-W47"]["themes"]["born"] == 0          # the same tickets keep their themes' ids
+    with connect(config.parent / "warehouse.duckdb") as con:
+        assert con.execute("SELECT count(*) FROM deliveries").fetchone()[0] == deliveries   # backfills post nothing
+        weeks = {r[0] for r in con.execute("SELECT DISTINCT week FROM account_risk").fetchall()}
+    assert {str(w) for w in weeks} >= {"2026-11-09", "2026-11-16"}
