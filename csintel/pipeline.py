@@ -92,7 +92,7 @@ def build_digests(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week
         build_product_digest(con, week, settings, version),
         build_cs_digest(con, week, settings, risk_model(settings).version),
         build_sales_digest(con, week, settings, version),
-        build_support_ops_digest(con, week, settings),
+        build_support_ops_digest(con, week, settings, version),
     ]
 
 

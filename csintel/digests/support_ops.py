@@ -1,4 +1,5 @@
-"""The Support Ops digest: volume, SLA compliance, response and resolution times, CSAT.
+"""The Support Ops digest: volume, SLA compliance, response and resolution times, CSAT, and the
+relationship signals by segment (negative tickets and the ARR behind them, competitors, requests).
 
 Figures come from ticket fields alone, so they are there from the first run; the forecast and
 Erlang C staffing of the support-metrics work add their own section when they land.
@@ -12,13 +13,14 @@ import duckdb
 import pandas as pd
 
 from csintel.config import Settings
-from csintel.digests.common import change
+from csintel.digests.common import change, money
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week
 
 
-def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings) -> Digest:
+def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings,
+                             tags_version: str) -> Digest:
     support = settings.support
     rows = fetch_df(con, "support_week", {"start": week.start_ts, "end": week.end_ts,
                                           "targets": json.dumps(support.first_response_targets)})
@@ -45,11 +47,20 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
     )
     by_priority = _breakdown(now, "priority", support.first_response_targets, target)
     by_channel = _breakdown(now, "channel", None, target)
+    segments = fetch_df(con, "relationship_week", {"start": week.start_ts, "end": week.end_ts,
+                                                   "model_version": tags_version})
+    relationship = tuple(
+        Line(title=str(r["segment"]),
+             detail=f"{int(r['tickets'])} tickets · {r['negative_share']:.0%} negative "
+                    f"({money(r['negative_arr_usd'])} ARR behind them) · {int(r['competitive_tickets'])} with a "
+                    f"competitor in play · {int(r['feature_requests'])} feature requests")
+        for _, r in segments.iterrows())
     return Digest(
         audience="support_ops", week=week.label, title=f"Support operations · {week.label}", summary=summary,
         sections=(Section("This week", headline),
                   Section("By priority (first-response target)", by_priority, "No priorities recorded."),
-                  Section("By channel", by_channel, "No channels recorded.")),
+                  Section("By channel", by_channel, "No channels recorded."),
+                  Section("Relationship by segment", relationship, "No segments recorded.")),
         stats={"tickets": tickets, "sla_compliance": float(sla) if pd.notna(sla) else -1.0},
     )
 
