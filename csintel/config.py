@@ -95,6 +95,12 @@ class SupportConfig:
     first_response_normal: float = 480
     first_response_low: float = 1440
     sla_target: float = 0.95         # the share of tickets that should meet their target
+    # Staffing (Erlang C): agents needed so that `answer_target` of tickets get a first answer
+    # within `answer_within_minutes`, given the agents' handle time per ticket.
+    handle_minutes: float = 20
+    answer_within_minutes: float = 60
+    answer_target: float = 0.80
+    forecast_weeks: int = 4
 
     @property
     def first_response_targets(self) -> dict[str, float]:
@@ -260,6 +266,10 @@ def _validate(s: Settings) -> Settings:
         (all(v > 0 for v in s.support.first_response_targets.values()),
          "support.first_response_* targets must be positive minutes"),
         (0.0 < s.support.sla_target <= 1.0, "support.sla_target must be in (0, 1], e.g. 0.95"),
+        (s.support.handle_minutes > 0 and s.support.answer_within_minutes > 0,
+         "support.handle_minutes and support.answer_within_minutes must be positive"),
+        (0.0 < s.support.answer_target < 1.0, "support.answer_target must be in (0, 1), e.g. 0.80"),
+        (1 <= s.support.forecast_weeks <= 26, "support.forecast_weeks must be from 1 to 26"),
     ]
     for audience in s.routing.disabled:
         checks.append((audience in AUDIENCES, f"routing.disabled: unknown audience '{audience}' "
@@ -306,6 +316,10 @@ accounts = ["{accounts}"]
 [support]
 # first_response_urgent = 60             # minutes; also _high (240), _normal (480), _low (1440)
 # sla_target = 0.95                      # share of tickets that should meet their target
+# handle_minutes = 20                    # agent time per ticket, for staffing (Erlang C)
+# answer_within_minutes = 60             # staffing target: answer_target of tickets answered this fast
+# answer_target = 0.80
+# forecast_weeks = 4
 
 [digest]
 # max_lines = 8

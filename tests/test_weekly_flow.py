@@ -52,6 +52,9 @@ def test_outbox_holds_the_four_digests_and_the_chart(first_run, config):
         assert f"{audience}.md" in files and f"{audience}.html" in files
         assert any(n.startswith(f"{audience}--") and n.endswith(".blocks.json") for n in files)
     assert all(d["status"] == "sent" for d in first_run["deliveries"])
+    ops = files["support_ops.md"]
+    assert "SLA compliance" in ops and "Relationship by segment" in ops
+    assert "tickets forecast (80% interval" in ops and "tickets/hour →" in ops   # forecast and Erlang C staffing
     assert first_run["ingest"]["tickets"]["quarantined"] >= 5
 
 

@@ -1,8 +1,9 @@
 """The Support Ops digest: volume, SLA compliance, response and resolution times, CSAT, and the
 relationship signals by segment (negative tickets and the ARR behind them, competitors, requests).
 
-Figures come from ticket fields alone, so they are there from the first run; the forecast and
-Erlang C staffing of the support-metrics work add their own section when they land.
+Figures come from ticket fields alone, so they are there from the first run. The forecast is an
+ETS model over the last 26 weeks (`csintel/support/forecast.py`); staffing is Erlang C per block
+of the week, from the forecast and the measured share of arrivals in each block.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from csintel.config import Settings
 from csintel.digests.common import change, money
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
-from csintel.weeks import Week
+from csintel.support.erlang import staff_blocks
+from csintel.support.forecast import forecast_weekly
+from csintel.weeks import Week, week_of
 
 
 def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings,
@@ -55,14 +58,51 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
                     f"({money(r['negative_arr_usd'])} ARR behind them) · {int(r['competitive_tickets'])} with a "
                     f"competitor in play · {int(r['feature_requests'])} feature requests")
         for _, r in segments.iterrows())
+    staffing = _forecast_and_staffing(con, week, settings)
     return Digest(
         audience="support_ops", week=week.label, title=f"Support operations · {week.label}", summary=summary,
         sections=(Section("This week", headline),
                   Section("By priority (first-response target)", by_priority, "No priorities recorded."),
                   Section("By channel", by_channel, "No channels recorded."),
-                  Section("Relationship by segment", relationship, "No segments recorded.")),
+                  Section("Relationship by segment", relationship, "No segments recorded."),
+                  Section(f"Forecast and staffing (Erlang C: {support.answer_target:.0%} answered within "
+                          f"{_minutes(support.answer_within_minutes)}, {support.handle_minutes:g} min handle time)",
+                          staffing, "Not enough history to forecast.")),
         stats={"tickets": tickets, "sla_compliance": float(sla) if pd.notna(sla) else -1.0},
     )
+
+
+# Hours per week in each staffing block; the blocks themselves are defined in
+# sql/queries/arrival_blocks.sql (UTC), which measures each block's share of arrivals.
+BLOCK_HOURS = {"Mon-Fri 00-08": 40, "Mon-Fri 08-12": 20, "Mon-Fri 12-18": 30, "Mon-Fri 18-24": 30, "Sat-Sun": 48}
+FORECAST_HISTORY_WEEKS = 26
+
+
+def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings) -> tuple[Line, ...]:
+    """The next weeks' volume with its interval, and the agents each block needs in the first of them."""
+    support = settings.support
+    bounds = {"since": week.shift(-(FORECAST_HISTORY_WEEKS - 1)).start_ts, "end": week.end_ts}
+    volume = fetch_df(con, "weekly_volume", bounds)
+    if volume.empty:
+        return ()
+    history = pd.Series(volume["tickets"].to_numpy(), index=pd.to_datetime(volume["week"]).dt.date)
+    if week.start not in history.index:
+        history[week.start] = 0          # a silent last week is data, not a gap
+    forecast = forecast_weekly(history.sort_index(), support.forecast_weeks)
+    lines = [Line(title=week_of(f.week).label,
+                  detail=f"{f.tickets:.0f} tickets forecast (80% interval {f.low:.0f}-{f.high:.0f}; {f.method})")
+             for f in forecast]
+    shares = fetch_df(con, "arrival_blocks", bounds)
+    if forecast and not shares.empty:
+        profile = dict(zip(shares["block"], shares["share"]))
+        blocks = staff_blocks(forecast[0].tickets, profile, support.handle_minutes, support.answer_target,
+                              support.answer_within_minutes * 60, BLOCK_HOURS)
+        lines += [Line(title=f"{b.block} ({week_of(forecast[0].week).label})",
+                       detail=f"{b.arrivals_per_hour:.1f} tickets/hour → {b.staffing.agents} "
+                              f"agent{'' if b.staffing.agents == 1 else 's'} "
+                              f"(answered in time {b.staffing.service_level:.0%}, occupancy {b.staffing.occupancy:.0%})")
+                  for b in blocks]
+    return tuple(lines)
 
 
 GROUPING_FLAGS = {"priority": ("all_priorities", "all_channels"), "channel": ("all_channels", "all_priorities")}

@@ -1,0 +1,1 @@
+"""Support operations: Erlang C staffing and the weekly ticket-volume forecast."""
