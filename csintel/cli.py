@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     command("cluster", cmd_cluster, "recluster themes, refresh trends and renewal risk for a week", week=True)
     digest = command("digest", cmd_digest, "build and deliver the week's digests", week=True)
     digest.add_argument("--dry-run", action="store_true", help="print the digests as Markdown, send nothing")
+    report = command("report", cmd_report, "write the week's self-contained HTML report with charts", week=True)
+    report.add_argument("--output", type=Path, help="HTML file (default: <outbox>/<week>/report.html)")
     backfill = command("backfill", cmd_backfill, "rerun every week in a date range (idempotent)")
     backfill.add_argument("--since", required=True, help="first date (YYYY-MM-DD)")
     backfill.add_argument("--until", required=True, help="last date (YYYY-MM-DD)")
@@ -156,6 +158,19 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     settings, config = _settings(args)
     _print_summary(digest_flow(week=args.week, config=config, deliver=not args.dry_run), settings)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from csintel.report import write_report
+    from csintel.warehouse import connect
+    from csintel.weeks import last_complete_week, parse_week
+
+    settings, _ = _settings(args)
+    week = parse_week(args.week) if args.week else last_complete_week()
+    with connect(settings.warehouse_path) as con:
+        path = write_report(con, settings, week, args.output)
+    print(f"wrote {path}")
     return 0
 
 

@@ -16,4 +16,11 @@ echo "csintel setup: installing into .venv (about a minute on a fresh machine)" 
 quiet .venv/bin/python -m pip install -q -U pip
 quiet .venv/bin/python -m pip install -q "torch==2.13.0"
 quiet .venv/bin/python -m pip install -q -e ".[test]"
+# The report's browser test needs Debian's Chromium (headless). Root on Debian installs it; elsewhere
+# install it by hand (the test says so) -- it is only needed for that one test.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "csintel setup: installing chromium for the report's browser test" >&2
+  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null) \
+    || echo "csintel setup: could not install chromium; the report's browser test will say so" >&2
+fi
 echo "$want" > "$stamp"

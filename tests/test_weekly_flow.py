@@ -161,3 +161,33 @@ def test_backfill_reruns_weeks_and_keeps_theme_ids(first_run, config):
         assert con.execute("SELECT count(*) FROM deliveries").fetchone()[0] == deliveries   # backfills post nothing
         weeks = {r[0] for r in con.execute("SELECT DISTINCT week FROM account_risk").fetchall()}
     assert {str(w) for w in weeks} >= {"2026-11-09", "2026-11-16"}
+
+
+def test_report_renders_its_charts_in_a_real_browser(first_run, config, tmp_path):
+    """`csintel report`: one offline HTML file; headless Chromium loads it and every chart decodes."""
+    import os
+    import shutil
+    import subprocess
+
+    from csintel.config import load_settings
+    from csintel.report import write_report
+    from csintel.weeks import parse_week
+
+    settings = load_settings(config)
+    with connect(settings.warehouse_path) as con:
+        path = write_report(con, settings, parse_week(WEEK))
+    page = path.read_text(encoding="utf-8")
+    assert "http://" not in page.split("<body")[0] and "<script src" not in page    # nothing to fetch
+    for title in ("Product digest", "Renewal risk", "Competitor intel", "Support operations"):
+        assert title in page
+    browser = shutil.which("chromium")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: scripts/setup.sh installs it (apt-get install chromium)")
+        pytest.skip("chromium not installed (scripts/setup.sh installs it as root on Debian)")
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=5000", "--dump-dom", path.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    assert 'data-charts="5-rendered"' in dom

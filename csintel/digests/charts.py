@@ -95,8 +95,21 @@ def _series(weekly: pd.DataFrame, last_week: pd.Timestamp,
     return counts[ranked], labels, trends
 
 
+def weekly_chart(frame: pd.DataFrame, title: str, filename: str, *, ylabel: str = "Tickets") -> Chart | None:
+    """Lines over weeks: `frame` is indexed by week Mondays, one column per series (named as shown).
+
+    Missing values are gaps in a line, not zeros (a forecast starts where the history ends).
+    """
+    if frame.empty or not len(frame.columns):
+        return None
+    frame = frame.sort_index()
+    frame.index = pd.to_datetime(frame.index)
+    labels = {c: _short_label(str(c)) for c in frame.columns}
+    return Chart(title=title, filename=filename, png=_draw(frame, labels, {}, title, ylabel=ylabel))
+
+
 def _draw(counts: pd.DataFrame, labels: dict[str, str], trends: dict[str, str],
-          title: str) -> bytes:
+          title: str, ylabel: str = "Tickets") -> bytes:
     # Imported here: matplotlib takes about a second to import and most runs draw nothing.
     # The Agg canvas is bound to this figure only, so no display is needed and pyplot's
     # process-wide backend and figure registry are left alone.
@@ -116,9 +129,10 @@ def _draw(counts: pd.DataFrame, labels: dict[str, str], trends: dict[str, str],
         handles.append(line)
         names.append(labels[theme] + (f" ({trends[theme]})" if emphasised else ""))
     axes.set_xticks(positions, _week_ticks(counts.index), fontsize=LEGEND_FONT_SIZE)
-    axes.set_ylabel("Tickets")
+    axes.set_ylabel(ylabel)
     axes.set_ylim(bottom=0)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if ylabel == "Tickets":
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", alpha=0.3)
     axes.set_title(_plain(title), fontsize=11)
     # Handles and labels passed together: a label starting with "_" would otherwise be hidden.

@@ -132,6 +132,16 @@ def to_html(digest: Digest) -> str:
     Returns:
         The HTML document.
     """
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(digest.title)}</title>\n<style>\n{HTML_CSS}\n</style>\n</head>\n"
+        "<body>\n<main>\n" + to_html_body(digest) + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def to_html_body(digest: Digest) -> str:
+    """The digest's HTML without the page around it (for pages that hold several digests)."""
     e = html.escape
     body = [f"<h1>{e(digest.title)}</h1>", f'<p class="summary">{e(digest.summary)}</p>']
     if not digest.quiet:
@@ -142,12 +152,7 @@ def to_html(digest: Digest) -> str:
             else:
                 body.append(f'<p class="empty">{e(section.empty_text)}</p>')
             body.append("</section>")
-    return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(digest.title)}</title>\n<style>\n{HTML_CSS}\n</style>\n</head>\n"
-        "<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n"
-    )
+    return "\n".join(body)
 
 
 def to_plain_text(digest: Digest) -> str:
