@@ -25,7 +25,7 @@ from csintel.weeks import Week, week_of
 def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings,
                              tags_version: str) -> Digest:
     support = settings.support
-    rows = fetch_df(con, "support_week", {"start": week.start_ts, "end": week.end_ts,
+    rows = fetch_df(con, "support_week", {"start": week.start_ts, "end": week.end_ts, "model_version": tags_version,
                                           "targets": json.dumps(support.first_response_targets)})
     now, before = rows[rows["this_week"]], rows[~rows["this_week"]]
     total, prior = _overall(now), _overall(before)
@@ -47,9 +47,11 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
                            f"90th percentile {_hours(total['resolution_p90_h'])}"),
         Line("CSAT", f"{_num(total['csat_mean'], '.2f')} / 5 from {int(total['csat_responses'])} ratings "
                      f"({total['csat_responses'] / tickets:.0%} response rate)"),
+        Line("One-touch resolution", f"{_pct(total['one_touch'])} of tickets solved with a single agent reply"),
     )
     by_priority = _breakdown(now, "priority", support.first_response_targets, target)
     by_channel = _breakdown(now, "channel", None, target)
+    by_category = _breakdown(now, "category", None, target)
     segments = fetch_df(con, "relationship_week", {"start": week.start_ts, "end": week.end_ts,
                                                    "model_version": tags_version})
     relationship = tuple(
@@ -64,6 +66,7 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
         sections=(Section("This week", headline),
                   Section("By priority (first-response target)", by_priority, "No priorities recorded."),
                   Section("By channel", by_channel, "No channels recorded."),
+                  Section("By category", by_category, "No categories tagged."),
                   Section("Relationship by segment", relationship, "No segments recorded."),
                   Section(f"Forecast and staffing (Erlang C: {support.answer_target:.0%} answered within "
                           f"{_minutes(support.answer_within_minutes)}, {support.handle_minutes:g} min handle time)",
@@ -105,18 +108,25 @@ def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week, settings:
     return tuple(lines)
 
 
-GROUPING_FLAGS = {"priority": ("all_priorities", "all_channels"), "channel": ("all_channels", "all_priorities")}
+# GROUPING() columns of sql/queries/support_week.sql: 0 where the row is broken down by that column.
+GROUPING_FLAGS = {"priority": "all_priorities", "channel": "all_channels", "category": "all_categories"}
+
+
+def _rows_by(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """The rows broken down by `by` alone (None: the overall row)."""
+    keep = pd.Series(True, index=frame.index)
+    for column, flag in GROUPING_FLAGS.items():
+        keep &= frame[flag] == (0 if column == by else 1)
+    return frame[keep]
 
 
 def _overall(frame: pd.DataFrame) -> pd.Series | None:
-    rows = frame[(frame["all_priorities"] == 1) & (frame["all_channels"] == 1)]
+    rows = _rows_by(frame, None)
     return rows.iloc[0] if len(rows) else None
 
 
 def _breakdown(frame: pd.DataFrame, by: str, targets: dict[str, float] | None, sla_target: float) -> tuple[Line, ...]:
-    # GROUPING() flags: a by-priority row has priority grouped (0) and channel rolled up (1).
-    own, other = GROUPING_FLAGS[by]
-    rows = frame[(frame[own] == 0) & (frame[other] == 1)].sort_values("tickets", ascending=False)
+    rows = _rows_by(frame, by).sort_values("tickets", ascending=False)
     out = []
     for _, r in rows.iterrows():
         name = str(r[by])
