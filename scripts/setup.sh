@@ -5,6 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+
+# The report's browser test needs Debian's Chromium (headless). Root on Debian installs it; elsewhere
+# install it by hand (the test says so) -- it is only needed for that one test.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "csintel setup: installing chromium for the report's browser test" >&2
+  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null) \
+    || echo "csintel setup: could not install chromium; the report's browser test will say so" >&2
+fi
+
 stamp=.venv/.csintel-installed
 want=$(sha256sum pyproject.toml | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "import csintel" 2>/dev/null; then
@@ -16,11 +25,4 @@ echo "csintel setup: installing into .venv (about a minute on a fresh machine)" 
 quiet .venv/bin/python -m pip install -q -U pip
 quiet .venv/bin/python -m pip install -q "torch==2.13.0"
 quiet .venv/bin/python -m pip install -q -e ".[test]"
-# The report's browser test needs Debian's Chromium (headless). Root on Debian installs it; elsewhere
-# install it by hand (the test says so) -- it is only needed for that one test.
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  echo "csintel setup: installing chromium for the report's browser test" >&2
-  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null) \
-    || echo "csintel setup: could not install chromium; the report's browser test will say so" >&2
-fi
 echo "$want" > "$stamp"
