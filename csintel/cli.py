@@ -7,7 +7,8 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TextIO
 
 from csintel.config import SAMPLE_DIR, STARTER_CONFIG, ConfigError, Settings, load_settings
 
@@ -182,8 +183,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_output(name: str):
-    return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")
+@contextmanager
+def _open_output(name: str) -> Iterator[TextIO]:
+    """The output file, or stdout for '-' (left open)."""
+    if name == "-":
+        yield sys.stdout
+        return
+    with open(name, "w", encoding="utf-8") as fh:
+        yield fh
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
@@ -191,12 +198,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from csintel.pipeline import make_enricher
 
     settings, _ = _settings(args)
-    out = _open_output(args.output)
-    try:
+    with _open_output(args.output) as out:
         tagged, rejected = tag_file(args.input, out, make_enricher(settings), settings.sources.max_text_chars)
-    finally:
-        if out is not sys.stdout:
-            out.close()
     print(f"tagged {tagged} tickets, {rejected} rows rejected (their lines carry an \"error\")", file=sys.stderr)
     return 0
 
@@ -204,18 +207,12 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_themes(args: argparse.Namespace) -> int:
     from csintel.adhoc import theme_file
     from csintel.pipeline import make_enricher
-    from csintel.themes.cluster import ClusterParams
+    from csintel.themes.stage import cluster_params
 
     settings, _ = _settings(args)
-    t = settings.themes
-    params = ClusterParams(min_cluster_size=t.min_cluster_size or None, reassign_threshold=t.reassign_threshold,
-                           seed=t.seed)
-    out = _open_output(args.output)
-    try:
-        stats = theme_file(args.input, out, make_enricher(settings), params, settings.sources.max_text_chars)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    with _open_output(args.output) as out:
+        stats = theme_file(args.input, out, make_enricher(settings), cluster_params(settings.themes),
+                           settings.sources.max_text_chars)
     print(f"{stats['tickets']} tickets in {stats['themes']} themes, {stats['unclustered_share']:.0%} unclustered, "
           f"{stats['rejected']} rows rejected", file=sys.stderr)
     return 0

@@ -79,16 +79,9 @@ def _write(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, tags: list[Ticke
                     "WHERE m.source = r.source AND m.ticket_id = r.ticket_id AND m.model_version = ?", [version])
     finally:
         con.unregister("_retag")
-    upsert(con, "store.ticket_tags", _typed(pd.DataFrame(rows), list_cols=("errors",)))
+    upsert(con, "store.ticket_tags", pd.DataFrame(rows))
     upsert(con, "store.competitor_mentions", pd.DataFrame(mentions))
     upsert(con, "store.request_groups", pd.DataFrame([
         {"group_id": g.group_id, "model_version": version, "label": g.label,
          "centroid": g.centroid.tolist(), "created_at": now} for g in new_groups]))
 
-
-def _typed(df: pd.DataFrame, list_cols: tuple[str, ...]) -> pd.DataFrame:
-    # An all-empty list column gives DuckDB nothing to infer a type from; one NULL-safe pass fixes it.
-    for col in list_cols:
-        if col in df:
-            df[col] = df[col].map(lambda v: list(v) if v else [])
-    return df

@@ -64,7 +64,7 @@ def ingest_stage(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
 
 def window(settings: Settings, week: Week) -> tuple[datetime, datetime]:
     """The clustering window ending with `week`: what enrich must have tagged before clustering."""
-    return week.shift(-(settings.themes.window_weeks - 1)).start_ts, week.end_ts
+    return week.window_start(settings.themes.window_weeks).start_ts, week.end_ts
 
 
 def enrich_stage(con: duckdb.DuckDBPyConnection, settings: Settings, since: datetime, until: datetime,
@@ -123,7 +123,7 @@ def deliver_stage(con: duckdb.DuckDBPyConnection, settings: Settings, digests: l
 def theme_chart(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> Chart | None:
     """The product digest's picture: weekly tickets of the week's top themes over the window."""
     weekly = fetch_df(con, "theme_chart", {
-        "week": week.start, "window_start": week.shift(-(settings.themes.window_weeks - 1)).start})
+        "week": week.start, "window_start": week.window_start(settings.themes.window_weeks).start})
     return theme_trend_chart(weekly, week.label) if not weekly.empty else None
 
 

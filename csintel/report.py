@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from pathlib import Path
 
 import duckdb
@@ -37,9 +38,9 @@ window.addEventListener("load", () => {
 def build_report(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> str:
     """The report for `week` from what the warehouse holds (run the pipeline for that week first)."""
     version = pipeline.make_enricher(settings).version
-    window_start = week.shift(-(settings.themes.window_weeks - 1))
+    window_start = week.window_start(settings.themes.window_weeks)
     bounds = {"window_start": window_start.start_ts, "end": week.end_ts, "model_version": version}
-    weekly = fetch_df(con, "report_weekly", {**bounds, "targets": _targets(settings)}).set_index("week")
+    weekly = fetch_df(con, "report_weekly", {**bounds, "targets": json.dumps(settings.support.first_response_targets)}).set_index("week")
     competitors = fetch_df(con, "competitor_weekly", bounds)
     charts = [
         pipeline.theme_chart(con, settings, week),
@@ -53,12 +54,6 @@ def build_report(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week)
     ]
     digests = pipeline.build_digests(con, settings, week)
     return _page(week, [c for c in charts if c is not None], digests)
-
-
-def _targets(settings: Settings) -> str:
-    import json
-
-    return json.dumps(settings.support.first_response_targets)
 
 
 def _top_competitors(frame: pd.DataFrame, top: int = 5) -> pd.DataFrame:

@@ -33,6 +33,10 @@ class Week:
     def shift(self, weeks: int) -> Week:
         return Week(self.start + timedelta(weeks=weeks))
 
+    def window_start(self, weeks: int) -> Week:
+        """The first week of the `weeks`-long window that ends with this one."""
+        return self.shift(-(weeks - 1))
+
     def __str__(self) -> str:
         return self.label
 

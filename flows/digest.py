@@ -14,10 +14,5 @@ def digest_flow(week: str | None = None, config: str | None = None, deliver: boo
     """Build the week's digests from the warehouse and deliver them (a rerun posts nothing twice)."""
     settings, wk = resolve(config, week)
     with tracked_run(settings, "digest", wk) as run:
-        digests = tasks.digests(settings, wk)
-        run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in digests}
-        if deliver:
-            results = tasks.deliver(settings, digests, run.run_id)
-            run.counts["deliveries"] = [vars(r) for r in results]
-        run.counts["week"] = wk.label
+        digests = tasks.publish(settings, wk, run, deliver)
     return run.counts if deliver else {**run.counts, "previews": previews(digests)}

@@ -13,6 +13,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from csintel import pipeline
+from csintel.pipeline import RunRecord
 from csintel.config import Settings
 from csintel.digests.content import Digest
 from csintel.routing.deliver import DeliveryResult
@@ -54,3 +55,13 @@ def digests(settings: Settings, week: Week) -> list[Digest]:
 def deliver(settings: Settings, digests: list[Digest], run_id: str | None = None) -> list[DeliveryResult]:
     with connect(settings.warehouse_path) as con:
         return pipeline.deliver_stage(con, settings, digests, run_id)
+
+
+def publish(settings: Settings, week: Week, run: RunRecord, deliver_them: bool) -> list[Digest]:
+    """Build the week's digests and (unless a dry run) deliver them, counting both on the run."""
+    built = digests(settings, week)
+    run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in built}
+    if deliver_them:
+        run.counts["deliveries"] = [vars(r) for r in deliver(settings, built, run.run_id)]
+    run.counts["week"] = week.label
+    return built

@@ -24,10 +24,5 @@ def weekly_flow(week: str | None = None, config: str | None = None, deliver: boo
         run.counts["enrich"] = tasks.enrich(settings, *window(settings, wk), progress=progress)
         run.counts["themes"] = tasks.cluster(settings, wk)
         run.counts["risk"] = tasks.risk(settings, wk)
-        digests = tasks.digests(settings, wk)
-        run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in digests}
-        if deliver:
-            results = tasks.deliver(settings, digests, run.run_id)
-            run.counts["deliveries"] = [vars(r) for r in results]
-        run.counts["week"] = wk.label
+        digests = tasks.publish(settings, wk, run, deliver)
     return run.counts if deliver else {**run.counts, "previews": previews(digests)}

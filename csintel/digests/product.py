@@ -78,7 +78,7 @@ def _request_lines(con, week: Week, settings: Settings, tags_version: str) -> tu
     cfg = settings.digest
     groups = fetch_df(con, "request_groups_window", {
         "model_version": tags_version, "start": week.start_ts, "end": week.end_ts,
-        "window_start": week.shift(-(settings.themes.window_weeks - 1)).start_ts,
+        "window_start": week.window_start(settings.themes.window_weeks).start_ts,
     })
     groups = groups[groups["tickets"] >= 2]   # one ask is an anecdote, not a ranking entry
     return tuple(

@@ -19,7 +19,7 @@ def build_sales_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Set
     bounds = {"start": week.start_ts, "end": week.end_ts, "model_version": tags_version}
     window = settings.themes.window_weeks
     summary_rows = fetch_df(con, "competitors_window", {
-        **bounds, "window_weeks": window, "window_start": week.shift(-(window - 1)).start_ts})
+        **bounds, "window_weeks": window, "window_start": week.window_start(window).start_ts})
     mentions = fetch_df(con, "competitor_mentions_week", bounds)
     competitive = mentions[mentions["competitive"]]
 

@@ -84,7 +84,7 @@ FORECAST_HISTORY_WEEKS = 26
 def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings) -> tuple[Line, ...]:
     """The next weeks' volume with its interval, and the agents each block needs in the first of them."""
     support = settings.support
-    bounds = {"since": week.shift(-(FORECAST_HISTORY_WEEKS - 1)).start_ts, "end": week.end_ts}
+    bounds = {"since": week.window_start(FORECAST_HISTORY_WEEKS).start_ts, "end": week.end_ts}
     volume = fetch_df(con, "weekly_volume", bounds)
     if volume.empty:
         return ()

@@ -115,12 +115,12 @@ def load_renewals(path: Path) -> pd.DataFrame:
     return frame.sort_values(["renewal_date", "account_id"], kind="stable").reset_index(drop=True)
 
 
-def features_as_of(history: pd.DataFrame, account_id: str, as_of: date, lookback_days: int,
+def features_as_of(account_history: pd.DataFrame, as_of: date, lookback_days: int,
                    targets: dict[str, float]) -> list:
+    """The signals of one account's tickets in the lookback before `as_of`."""
     start = pd.Timestamp(datetime.combine(as_of, time.min) - timedelta(days=lookback_days))
     end = pd.Timestamp(datetime.combine(as_of, time.min))
-    acct = history[(history["account_id"] == account_id)]
-    window = acct[(acct["activity_at"] >= start) & (acct["activity_at"] < end)]
+    window = account_history[(account_history["activity_at"] >= start) & (account_history["activity_at"] < end)]
     return account_signals(window, as_of, targets)
 
 
@@ -132,7 +132,7 @@ def backtest(settings: Settings, history: pd.DataFrame, renewals: pd.DataFrame, 
     empty = history.iloc[0:0]
 
     def signals(account_id: str, as_of: date) -> list:
-        return features_as_of(by_account.get(account_id, empty), account_id, as_of, lookback, targets)
+        return features_as_of(by_account.get(account_id, empty), as_of, lookback, targets)
 
     y = renewals["outcome"].isin(BAD_OUTCOMES).to_numpy().astype(int)
     per_renewal = [signals(r.account_id, r.renewal_date - timedelta(days=lead_days)) for r in renewals.itertuples()]

@@ -31,17 +31,22 @@ class ThemeReport:
     emerging: int = 0
 
 
+def cluster_params(cfg: ThemesConfig) -> ClusterParams:
+    """The clusterer's parameters from the [themes] config (0 = scale the cluster size with N)."""
+    return ClusterParams(min_cluster_size=cfg.min_cluster_size or None, reassign_threshold=cfg.reassign_threshold,
+                         seed=cfg.seed)
+
+
 def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: ThemesConfig, week: Week,
                   tags_version: str) -> ThemeReport:
     """Recluster the window ending with `week`, keep theme ids across runs, and refresh trends."""
-    window_start = week.shift(-(cfg.window_weeks - 1))
+    window_start = week.window_start(cfg.window_weeks)
     bounds = {"window_start": window_start.start_ts, "end": week.end_ts, "model_version": tags_version}
     tickets = fetch_df(con, "theme_window", bounds)
     if tickets.empty:
         return ThemeReport()
     vectors = embed_cached(con, embedder, tickets["content_hash"].tolist(), tickets["customer_text"].tolist())
-    result = cluster_embeddings(vectors, ClusterParams(
-        min_cluster_size=cfg.min_cluster_size or None, reassign_threshold=cfg.reassign_threshold, seed=cfg.seed))
+    result = cluster_embeddings(vectors, cluster_params(cfg))
     labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
     centroids = cluster_centroids(vectors, labels)
     # Labels are read by people: build them from the redacted text.
