@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TextIO
@@ -45,9 +46,17 @@ def _parser() -> argparse.ArgumentParser:
                   week=True)
     run.add_argument("--dry-run", action="store_true",
                      help="run every stage but send nothing: print the digests as Markdown instead")
-    command("ingest", cmd_ingest, "load the configured ticket and account files")
+    ingest = command("ingest", cmd_ingest,
+                     "load the configured ticket and account files and sync the configured helpdesks")
+    ingest.add_argument("--source", action="append", metavar="NAME",
+                        help="load only this source: 'file' (the [sources] files), a helpdesk ('zendesk', "
+                             "'freshdesk', 'intercom') or the CRM's accounts ('hubspot', alias 'crm'); "
+                             "repeatable (default: the files, the CRM and every configured helpdesk)")
     command("enrich", cmd_enrich, "tag the tickets of the week's window that lack current tags", week=True)
-    command("cluster", cmd_cluster, "recluster themes, refresh trends and renewal risk for a week", week=True)
+    cluster = command("cluster", cmd_cluster, "update themes (recluster when due), refresh trends and renewal "
+                                              "risk for a week", week=True)
+    cluster.add_argument("--refit", action="store_true",
+                         help="recluster the window now instead of placing new tickets on the current themes")
     digest = command("digest", cmd_digest, "build and deliver the week's digests", week=True)
     digest.add_argument("--dry-run", action="store_true", help="print the digests as Markdown, send nothing")
     report = command("report", cmd_report, "write the week's self-contained HTML report with charts", week=True)
@@ -56,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--since", required=True, help="first date (YYYY-MM-DD)")
     backfill.add_argument("--until", required=True, help="last date (YYYY-MM-DD)")
     backfill.add_argument("--deliver", action="store_true", help="also deliver each week's digests")
+    status = command("status", cmd_status, "show the last runs and what is pending (untagged tickets, "
+                                           "weeks not digested, digests not delivered)")
+    status.add_argument("--limit", type=int, default=10, help="runs to show (10)")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    export = command("export", cmd_export, "write the documented views as Parquet, partitioned by week")
+    export.add_argument("--to", required=True, type=Path, help="folder (one subfolder per view)")
+    export.add_argument("--view", action="append", help="only this view (repeatable)")
+    serve = command("serve", cmd_serve, "register the Prefect deployments (the weekly pipeline on its "
+                                        "[schedule]) and run their flows from this process until stopped")
+    serve.add_argument("--list", action="store_true", help="print the deployments and their schedules, serve nothing")
     risk = sub.add_parser("risk", help="renewal-risk tools", description="renewal-risk tools")
     risk_sub = risk.add_subparsers(dest="risk_command", required=True)
     bt = risk_sub.add_parser("backtest", help="score past renewals with known outcomes and report how well "
@@ -77,6 +96,19 @@ def _parser() -> argparse.ArgumentParser:
         sp = command(name, handler, text)
         sp.add_argument("--input", required=True, type=Path, help="CSV, JSONL or Parquet ticket file")
         sp.add_argument("--output", required=True, help="JSON-lines file to write ('-' for stdout)")
+    train = command("train", cmd_train, "learn a classifier head from labelled tickets into [models] model_dir")
+    train.add_argument("--task", required=True, choices=("category", "root_cause", "sentiment"))
+    train.add_argument("--labeled", required=True, type=Path,
+                       help="CSV/JSONL with text,label (or a column named after the task)")
+    train.add_argument("--test", type=Path, help="also score this held-out file and record it in the head's card")
+    evaluate = command("eval", cmd_eval, "score a classifier on labelled tickets (accuracy, macro P/R/F1, "
+                                         "per label, confusion)")
+    evaluate.add_argument("--task", required=True, choices=("category", "root_cause", "sentiment", "competitors",
+                                                            "feature_request", "errors"))
+    evaluate.add_argument("--train", type=Path, help="train a head on this file first (in memory, not saved); "
+                                                     "default: what is installed")
+    evaluate.add_argument("--test", required=True, type=Path, help="CSV/JSONL with text,label")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
@@ -112,7 +144,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _require_sources(settings: Settings, config: str | None) -> None:
     # Running on defaults alone would quietly "succeed" with empty digests: say what is missing.
-    if not settings.sources.tickets:
+    from csintel.sources.helpdesks import HELPDESKS
+
+    if not settings.sources.tickets and not any(h.enabled(settings) for h in HELPDESKS.values()):
         where = f"{config} has no [sources] tickets" if config else f"no --config given and no ./{DEFAULT_CONFIG} here"
         raise ConfigError(f"{where}: run `csintel init` for a starter config, or pass --config FILE "
                           f"(the bundled sample: --config examples/sample.toml)")
@@ -123,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings, config = _settings(args)
     _require_sources(settings, config)
-    counts = weekly_flow(week=args.week, config=config, deliver=not args.dry_run, progress=True)
+    counts = weekly_flow(week=args.week, config=config, dry_run=args.dry_run, progress=True)
     _print_summary(counts, settings)
     return 0
 
@@ -132,8 +166,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import ingest_flow
 
     settings, config = _settings(args)
-    _require_sources(settings, config)
-    counts = ingest_flow(config=config)
+    if args.source is None or "file" in args.source:
+        _require_sources(settings, config)
+    counts = ingest_flow(config=config, sources=args.source)
     _print_ingest(counts.get("ingest", {}))
     return 0
 
@@ -150,7 +185,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from flows.cluster import cluster_flow
 
     _, config = _settings(args)
-    _print_json(cluster_flow(week=args.week, config=config))
+    _print_json(cluster_flow(week=args.week, config=config, refit=args.refit))
     return 0
 
 
@@ -158,7 +193,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from flows.digest import digest_flow
 
     settings, config = _settings(args)
-    _print_summary(digest_flow(week=args.week, config=config, deliver=not args.dry_run), settings)
+    _print_summary(digest_flow(week=args.week, config=config, dry_run=args.dry_run), settings)
     return 0
 
 
@@ -179,7 +214,58 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from flows.backfill import backfill_flow
 
     _, config = _settings(args)
-    _print_json(backfill_flow(since=args.since, until=args.until, config=config, deliver=args.deliver))
+    _print_json(backfill_flow(since=args.since, until=args.until, config=config, deliver=args.deliver,
+                             progress=True))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from csintel.status import format_status, read_status
+    from csintel.warehouse import connect
+
+    settings, _ = _settings(args)
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run `csintel init` or `csintel run` first")
+    with connect(settings.warehouse_path, read_only=True) as con:
+        status = read_status(con, settings, limit=args.limit)
+    if args.json:
+        _print_json(asdict(status) | {"pending": status.pending})
+    else:
+        print(format_status(status))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from csintel.export import export_views
+    from csintel.warehouse import connect
+
+    settings, _ = _settings(args)
+    with connect(settings.warehouse_path, read_only=True) as con:
+        for e in export_views(con, args.to, args.view):
+            print(f"{e.view:<22} {e.rows:>8} rows  {'by week' if e.partitioned else 'one file'}  {e.path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from prefect import serve
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import deployments
+
+    settings, config = _settings(args)
+    deps = deployments(settings, config)
+    if args.list:
+        for d in deps:
+            when = ", ".join(f"{s.schedule.cron} ({s.schedule.timezone})" for s in d.schedules) or "on demand"
+            print(f"{d.flow_name}/{d.name}: {when}")
+        return 0
+    if not PREFECT_API_URL.value():
+        # Without a server the schedule would live in a throwaway database and nobody could
+        # trigger a run: say how to get one rather than serving into the void.
+        raise RuntimeError("csintel serve needs a Prefect server: start one with `prefect server start` "
+                           "and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api), or use Prefect Cloud")
+    _require_sources(settings, config)
+    serve(*deps)
     return 0
 
 
@@ -215,6 +301,37 @@ def cmd_themes(args: argparse.Namespace) -> int:
                            settings.sources.max_text_chars)
     print(f"{stats['tickets']} tickets in {stats['themes']} themes, {stats['unclustered_share']:.0%} unclustered, "
           f"{stats['rejected']} rows rejected", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from csintel.classify.evaluation import train
+    from csintel.classify.heads import save_head
+
+    settings, _ = _settings(args)
+    head = train(args.task, args.labeled, settings, test=args.test)
+    path = save_head(head, settings.resolve(settings.models.model_dir))
+    cv = head.card.get("cross_validation")
+    if cv:
+        print(f"{args.task}: {cv['folds']}-fold cross-validated accuracy {cv['accuracy']}, macro F1 {cv['macro_f1']}, "
+              f"ECE {cv['ece']} (temperature {cv['temperature']}) on {head.card['examples']} examples")
+    held = head.card.get("held_out")
+    if held:
+        print(f"{args.task}: held-out {held['file']} (n={held['n']}): accuracy {held['accuracy']}, "
+              f"macro recall {held['macro_recall']}, macro F1 {held['macro_f1']}")
+    print(f"saved {head.task} head to {path} (the tagger uses it from now on; retag with `csintel enrich`)")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from csintel.classify.evaluation import evaluate, format_report
+
+    settings, _ = _settings(args)
+    result = evaluate(args.task, args.test, settings, train_file=args.train)
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        print(format_report(result))
     return 0
 
 
@@ -259,11 +376,11 @@ def _print_json(data: Any) -> None:
 
 
 def _print_ingest(ingest: dict[str, Any]) -> None:
-    for kind in ("accounts", "tickets"):
-        if kind in ingest:
-            r = ingest[kind]
-            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(r["reasons"].items()))
-            print(f"  {kind:<9} {r['loaded']:>6} loaded, {r['quarantined']} quarantined" + (f" ({reasons})" if reasons else ""))
+    for kind, r in ingest.items():   # accounts, tickets (files), then each helpdesk by name
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(r["reasons"].items()))
+        pages = f", {r['pages']} pages" if "pages" in r else ""
+        print(f"  {kind:<9} {r['loaded']:>6} loaded, {r['quarantined']} quarantined{pages}"
+              + (f" ({reasons})" if reasons else ""))
 
 
 def _print_summary(counts: dict[str, Any], settings: Settings) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
+import zoneinfo
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,140 @@ class ConfigError(ValueError):
 @dataclass
 class WarehouseConfig:
     path: str = ".csintel/warehouse.duckdb"   # relative paths are relative to the config file
+    # One run writes a warehouse at a time: a second waits this long for the first, then stops
+    # with a message naming it. A weekly run takes minutes, so waiting beats failing a schedule.
+    lock_timeout_s: float = 600.0
+
+
+@dataclass
+class ZendeskConfig:
+    """`[sources.zendesk]`: enabled when `subdomain` or `base_url` is set; the credential comes from
+    ZENDESK_API_TOKEN (with `email`) or ZENDESK_OAUTH_TOKEN."""
+
+    subdomain: str = ""              # "acme" for https://acme.zendesk.com
+    base_url: str = ""               # overrides subdomain: a host-mapped domain, a proxy, a local fake
+    email: str = ""                  # the agent the API token belongs to
+    start: str = ""                  # ISO date of the first sync's start; "" = 90 days before now
+    include_internal_notes: bool = False   # store internal notes in `comments` (never read by NLP)
+    page_size: int = 100             # tickets per export page: one transaction each
+    comments_page_size: int = 100    # comments per request (Zendesk's maximum is 100)
+    comment_workers: int = 4         # tickets whose comments are fetched at once
+
+    def __post_init__(self) -> None:
+        key = "sources.zendesk."
+        if self.subdomain and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", self.subdomain):
+            raise ConfigError(f"{key}subdomain must be the name only (\"acme\" for acme.zendesk.com), got "
+                              f"{self.subdomain!r}; use {key}base_url for a full address")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{key}base_url must be an http(s) address, got {self.base_url!r}")
+        if self.start:
+            try:
+                date.fromisoformat(self.start[:10])
+            except ValueError:
+                raise ConfigError(f"{key}start must be an ISO date (2026-01-31), got {self.start!r}") from None
+        for name, low, high in (("page_size", 1, 1000), ("comments_page_size", 1, 100), ("comment_workers", 1, 32)):
+            if not low <= getattr(self, name) <= high:
+                raise ConfigError(f"{key}{name} must be from {low} to {high}, got {getattr(self, name)!r}")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.subdomain or self.base_url)
+
+
+ACCOUNT_MATCHES = ("company", "domain")   # how a helpdesk ticket finds its account (see README)
+
+
+def _check_helpdesk(key: str, base_url: str, start: str, account_match: str) -> None:
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{key}base_url must be an http(s) address, got {base_url!r}")
+    if start:
+        try:
+            date.fromisoformat(start[:10])
+        except ValueError:
+            raise ConfigError(f"{key}start must be an ISO date (2026-01-31), got {start!r}") from None
+    if account_match not in ACCOUNT_MATCHES:
+        raise ConfigError(f"{key}account_match must be \"company\" (the helpdesk's company id is the account_id) "
+                          f"or \"domain\" (join by the requester's email domain), got {account_match!r}")
+
+
+@dataclass
+class FreshdeskConfig:
+    """`[sources.freshdesk]`: enabled when `domain` or `base_url` is set; the key comes from FRESHDESK_API_KEY."""
+
+    domain: str = ""                 # "acme" or "acme.freshdesk.com"
+    base_url: str = ""               # overrides domain: a custom domain, a proxy, a local fake
+    start: str = ""                  # ISO date of the first sync's start; "" = 90 days before now
+    per_page: int = 100              # tickets per list page (Freshdesk's maximum): one transaction each
+    account_match: str = "company"   # "company": account_id = Freshdesk company id; "domain": email domain
+    include_private_notes: bool = False   # store private notes in `comments` (never read by NLP)
+    satisfaction: bool = True        # csat from the satisfaction-ratings list (one listing per run)
+
+    def __post_init__(self) -> None:
+        key = "sources.freshdesk."
+        if self.domain and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", self.domain):
+            raise ConfigError(f"{key}domain must be \"acme\" or \"acme.freshdesk.com\", got {self.domain!r}")
+        _check_helpdesk(key, self.base_url, self.start, self.account_match)
+        if not 1 <= self.per_page <= 100:
+            raise ConfigError(f"{key}per_page must be from 1 to 100, got {self.per_page!r}")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.domain or self.base_url)
+
+    @property
+    def url(self) -> str:
+        host = self.domain if "." in self.domain else f"{self.domain}.freshdesk.com"
+        return self.base_url or f"https://{host}"
+
+
+@dataclass
+class IntercomConfig:
+    """`[sources.intercom]`: on with `enabled = true`; the token comes from INTERCOM_ACCESS_TOKEN."""
+
+    enabled: bool = False
+    base_url: str = "https://api.intercom.io"   # EU: https://api.eu.intercom.io, AU: https://api.au.intercom.io
+    api_version: str = "2.11"        # the Intercom-Version header
+    start: str = ""                  # ISO date of the first sync's start; "" = 90 days before now
+    per_page: int = 150              # conversations per search page (at most 150): one transaction each
+    account_match: str = "company"   # "company": account_id = the company's company_id; "domain": email domain
+    include_notes: bool = False      # store internal notes in `comments` (never read by NLP)
+
+    def __post_init__(self) -> None:
+        key = "sources.intercom."
+        _check_helpdesk(key, self.base_url, self.start, self.account_match)
+        if not 1 <= self.per_page <= 150:
+            raise ConfigError(f"{key}per_page must be from 1 to 150, got {self.per_page!r}")
+
+
+@dataclass
+class HubSpotConfig:
+    """`[sources.hubspot]`: accounts from HubSpot companies, on with `enabled = true`; the token
+    (a private app's, scopes crm.objects.companies.read and crm.objects.owners.read) comes from
+    HUBSPOT_ACCESS_TOKEN."""
+
+    enabled: bool = False
+    base_url: str = "https://api.hubapi.com"
+    arr_property: str = "annualrevenue"       # company property holding ARR in USD
+    renewal_property: str = "renewal_date"    # company property holding the next renewal date
+    owner_property: str = "hubspot_owner_id"  # the owner is the account's CSM
+    account_id_property: str = ""    # "" = the HubSpot company id is the account_id; else a property
+                                     # holding the id the helpdesk uses for the company
+    plan_property: str = ""
+    segment_property: str = ""
+    per_page: int = 100              # companies per request (HubSpot's maximum)
+    # CSM email -> Slack user id; emails not listed are looked up in Slack when SLACK_BOT_TOKEN is set.
+    slack_ids: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        key = "sources.hubspot."
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{key}base_url must be an http(s) address, got {self.base_url!r}")
+        if not 1 <= self.per_page <= 100:
+            raise ConfigError(f"{key}per_page must be from 1 to 100, got {self.per_page!r}")
+        if not isinstance(self.slack_ids, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.slack_ids.items()):
+            raise ConfigError(f"{key}slack_ids must be a table of email = \"Slack user id\", "
+                              f"e.g. \"ana@acme.com\" = \"U024BE7LH\"")
 
 
 @dataclass
@@ -48,6 +185,13 @@ class SourcesConfig:
     tickets: list[str] = field(default_factory=list)   # CSV / JSONL / Parquet files or globs
     accounts: list[str] = field(default_factory=list)
     max_text_chars: int = 50_000                       # longer tickets are quarantined, not truncated
+    zendesk: ZendeskConfig = field(default_factory=ZendeskConfig)
+    freshdesk: FreshdeskConfig = field(default_factory=FreshdeskConfig)
+    intercom: IntercomConfig = field(default_factory=IntercomConfig)
+    hubspot: HubSpotConfig = field(default_factory=HubSpotConfig)
+
+
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 @dataclass
@@ -55,11 +199,17 @@ class ModelsConfig:
     embedding: str = ""          # "" = the packaged all-MiniLM-L6-v2; else a local path or a model name
     device: str = "cpu"
     batch_size: int = 32
+    # How the embedding model runs (csintel/embed.py): int8 ONNX encodes ~2x faster than torch on a
+    # CPU with VNNI at equal tag accuracy (benchmarks/bench_tagging.py); it falls back to fp32 ONNX
+    # on other CPUs and to torch without onnxruntime.
+    backend: str = "onnx-int8"
     taxonomy: str = str(SHIPPED_MODELS / "taxonomy.yaml")
     competitors_file: str = str(SHIPPED_MODELS / "competitors.yaml")
     model_dir: str = ".csintel/models"   # trained classifier heads
     category_min_confidence: float = 0.30
     root_cause_min_confidence: float = 0.30
+    # A sentiment head can abstain too (the rules always answer); 0 = never "uncertain".
+    sentiment_min_confidence: float = 0.0
     # Cosine at which two feature-request phrases join one group. Short phrases embed far apart
     # ("dark mode" vs "dark theme"); 0.5 kept group purity at 0.985 on a held-out generated sample
     # while merging most rewordings (benchmarks/eval_tags.py).
@@ -77,6 +227,12 @@ class ThemesConfig:
     spike_z: float = 4.0
     min_trend_tickets: int = 0       # 0 = max(5, 2% of the window's mean weekly tickets)
     seed: int = 42
+    # Between full reclusterings new tickets are placed on the last fit's theme centroids; refit
+    # when more than this share of the window is tickets the fit did not cluster, or the fit is
+    # this many weeks old (also on a config/model change, on `cluster --refit`, and when new
+    # tickets left unplaced are enough to form a theme of their own).
+    refit_share: float = 0.25
+    refit_weeks: int = 4
 
 
 @dataclass
@@ -133,6 +289,23 @@ class RoutingConfig:
 
 
 @dataclass
+class ScheduleConfig:
+    # When `csintel serve` runs the weekly pipeline: Monday 07:00, so digests are in Slack before
+    # the week's first stand-ups. Standard five-field cron, read in `timezone` (IANA name).
+    weekly_cron: str = "0 7 * * 1"
+    timezone: str = "UTC"
+
+
+@dataclass
+class DaskConfig:
+    # "" runs everything in this process; "local" starts a LocalCluster of `n_workers` processes;
+    # "tcp://host:8786" uses a running scheduler. Only encoding and tagging batches go to Dask.
+    address: str = ""
+    n_workers: int = 2               # "local" only
+    threads_per_worker: int = 1      # "local" only; each thread of a worker tags one batch at a time
+
+
+@dataclass
 class CompetitorEntry:
     name: str
     aliases: list[str] = field(default_factory=list)
@@ -151,6 +324,8 @@ class Settings:
     digest: DigestConfig = field(default_factory=DigestConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    dask: DaskConfig = field(default_factory=DaskConfig)
     # An inline competitor list replaces the file's (a config may hold only this).
     competitors: list[CompetitorEntry] = field(default_factory=list)
     base_dir: str = "."              # set by the loader: the config file's folder
@@ -245,8 +420,11 @@ def _coerce(tp: Any, value: Any, key: str, source: str) -> Any:
 def _validate(s: Settings) -> Settings:
     checks: list[tuple[bool, str]] = [
         (s.models.batch_size >= 1, "models.batch_size must be at least 1"),
+        (s.models.backend in EMBEDDING_BACKENDS,
+         f"models.backend must be one of {', '.join(EMBEDDING_BACKENDS)}, got {s.models.backend!r}"),
         (0.0 <= s.models.category_min_confidence < 1.0, "models.category_min_confidence must be in [0, 1)"),
         (0.0 <= s.models.root_cause_min_confidence < 1.0, "models.root_cause_min_confidence must be in [0, 1)"),
+        (0.0 <= s.models.sentiment_min_confidence < 1.0, "models.sentiment_min_confidence must be in [0, 1)"),
         (0.0 < s.models.request_group_threshold < 1.0, "models.request_group_threshold must be in (0, 1)"),
         (s.themes.window_weeks >= 2, "themes.window_weeks must be at least 2 (trends need a baseline)"),
         (s.themes.min_cluster_size == 0 or s.themes.min_cluster_size >= 2,
@@ -254,6 +432,8 @@ def _validate(s: Settings) -> Settings:
         (0.0 < s.themes.match_threshold <= 1.0, "themes.match_threshold must be in (0, 1]"),
         (s.themes.spike_z > 0, "themes.spike_z must be positive (e.g. 4.0)"),
         (s.themes.min_trend_tickets >= 0, "themes.min_trend_tickets must be 0 (automatic) or more"),
+        (0.0 < s.themes.refit_share <= 1.0, "themes.refit_share must be in (0, 1], e.g. 0.25"),
+        (s.themes.refit_weeks >= 1, "themes.refit_weeks must be at least 1"),
         (s.risk.renewal_window_days > 0, "risk.renewal_window_days must be positive"),
         (s.risk.lookback_days > 0, "risk.lookback_days must be positive"),
         (s.risk.medium_score < s.risk.high_score, "risk.medium_score must be below risk.high_score"),
@@ -271,6 +451,19 @@ def _validate(s: Settings) -> Settings:
         (0.0 < s.support.answer_target < 1.0, "support.answer_target must be in (0, 1), e.g. 0.80"),
         (1 <= s.support.forecast_weeks <= 26, "support.forecast_weeks must be from 1 to 26"),
     ]
+    checks.append((len(s.schedule.weekly_cron.split()) == 5,
+                   f"schedule.weekly_cron must have five fields (minute hour day month weekday), "
+                   f"e.g. \"0 7 * * 1\"; got {s.schedule.weekly_cron!r}"))
+    checks.append((_known_timezone(s.schedule.timezone),
+                   f"schedule.timezone: unknown time zone {s.schedule.timezone!r} (an IANA name, e.g. Europe/Berlin)"))
+    checks += [
+        (s.warehouse.lock_timeout_s >= 0, "warehouse.lock_timeout_s must be 0 (do not wait) or more seconds"),
+        (s.dask.address in ("", "local") or bool(re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", s.dask.address)),
+         f"dask.address must be \"\" (no Dask), \"local\" or a scheduler address like tcp://10.0.0.5:8786; "
+         f"got {s.dask.address!r}"),
+        (s.dask.n_workers >= 1 and s.dask.threads_per_worker >= 1,
+         "dask.n_workers and dask.threads_per_worker must be at least 1"),
+    ]
     for audience in s.routing.disabled:
         checks.append((audience in AUDIENCES, f"routing.disabled: unknown audience '{audience}' "
                                                f"(one of {', '.join(AUDIENCES)})"))
@@ -284,6 +477,14 @@ def _validate(s: Settings) -> Settings:
 
 
 AUDIENCES = ("product", "cs", "sales", "support_ops")
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 STARTER_CONFIG = """\
@@ -300,6 +501,7 @@ accounts = ["{accounts}"]
 
 [models]
 # embedding = ""                         # "" = packaged all-MiniLM-L6-v2; or a local model folder
+# backend = "onnx-int8"                  # or "onnx" (fp32) or "torch"; int8 needs a CPU with VNNI
 # taxonomy = "models/taxonomy.yaml"      # categories and root causes with descriptions
 # competitors_file = "models/competitors.yaml"
 # model_dir = ".csintel/models"          # where `csintel train` saves classifier heads
@@ -308,6 +510,8 @@ accounts = ["{accounts}"]
 [themes]
 # window_weeks = 12                      # tickets clustered together
 # min_cluster_size = 0                   # 0 = scale with the window
+# refit_share = 0.25                     # recluster when this share of the window is new since the last fit
+# refit_weeks = 4                        # ... or when the last fit is this many weeks old
 
 [risk]
 # renewal_window_days = 120              # alert on accounts renewing this soon
@@ -336,6 +540,15 @@ sales = "#sales"
 support_ops = "#support-ops"
 # disabled = ["support_ops"]
 # csm_direct = false
+
+[dask]
+# address = ""                           # "" = this process; "local" = a LocalCluster; or tcp://host:8786
+# n_workers = 2                          # for "local"
+# threads_per_worker = 1
+
+[schedule]
+# weekly_cron = "0 7 * * 1"              # `csintel serve`: Monday 07:00 ...
+# timezone = "UTC"                       # ... in this time zone (IANA name)
 
 # An inline competitor list replaces models/competitors.yaml:
 # [[competitors]]

@@ -23,11 +23,14 @@ from csintel.digests.sales import build_sales_digest
 from csintel.digests.support_ops import build_support_ops_digest
 from csintel.embed import load_embedder
 from csintel.enrich import enrich
-from csintel.ingest import ingest_accounts, ingest_tickets
+from csintel.ingest import ingest_accounts, ingest_incremental, ingest_tickets
 from csintel.risk import RiskModel, load_model, update_account_risk
 from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, SlackTransport, Transport, deliver
 from csintel.routing.rules import routes
+from csintel.scaleout import claim_run, exclusive_run
+from csintel.sources.crm import CRM_NAMES, crm_sources
 from csintel.sources.files import FileSource
+from csintel.sources.helpdesks import helpdesk_sources
 from csintel.themes.stage import update_themes
 from csintel.warehouse import connect, fetch_df, finish_run, start_run
 from csintel.weeks import Week, parse_week
@@ -40,7 +43,9 @@ def make_enricher(settings: Settings) -> Enricher:
     """The Enricher for these settings, built once per process (prototypes and matchers cost seconds)."""
     key = repr(settings)
     if key not in _ENRICHERS:
-        embedder = load_embedder(settings.models.embedding, settings.models.device, settings.models.batch_size)
+        models = settings.models
+        embedder = load_embedder(models.embedding, models.device, models.batch_size, models.backend,
+                                 str(settings.resolve(models.model_dir) / "onnx"))
         _ENRICHERS[key] = Enricher(settings, embedder)
     return _ENRICHERS[key]
 
@@ -50,15 +55,30 @@ def risk_model(settings: Settings) -> RiskModel:
     return load_model(settings.resolve(settings.models.model_dir))
 
 
-def ingest_stage(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
-    """Load the configured account and ticket files (accounts first, so tickets can join by domain)."""
+FILE_SOURCE = "file"   # `--source file`: the configured [sources] tickets and accounts files
+
+
+def ingest_stage(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None = None,
+                 sources: list[str] | None = None) -> dict[str, Any]:
+    """Load the configured files (accounts first, so tickets can join by domain), then sync each
+    helpdesk incrementally. `sources` names what to load ("file", "zendesk", ...); None = the
+    files and every configured helpdesk. Counts are keyed accounts / tickets / helpdesk name."""
+    helpdesks = helpdesk_sources(settings, None if sources is None else
+                                 [n for n in sources if n != FILE_SOURCE and n not in CRM_NAMES])
+    crms = crm_sources(settings, sources)
+    files = sources is None or FILE_SOURCE in sources
     out: dict[str, Any] = {}
-    if settings.sources.accounts:
+    if files and settings.sources.accounts:
         out["accounts"] = asdict(ingest_accounts(con, FileSource([settings.resolve(p) for p in settings.sources.accounts]),
                                                  run_id))
-    if settings.sources.tickets:
+    for crm in crms:   # CRM accounts before any tickets, so tickets can join them by domain
+        out[crm.name] = asdict(ingest_accounts(con, crm, run_id))
+    if files and settings.sources.tickets:
         out["tickets"] = asdict(ingest_tickets(con, FileSource([settings.resolve(p) for p in settings.sources.tickets]),
                                                max_text_chars=settings.sources.max_text_chars, run_id=run_id))
+    for helpdesk in helpdesks:
+        out[helpdesk.name] = asdict(ingest_incremental(con, helpdesk, max_text_chars=settings.sources.max_text_chars,
+                                                       run_id=run_id))
     return out
 
 
@@ -72,9 +92,10 @@ def enrich_stage(con: duckdb.DuckDBPyConnection, settings: Settings, since: date
     return asdict(enrich(con, make_enricher(settings), since, until, progress=progress))
 
 
-def cluster_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> dict[str, Any]:
+def cluster_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week, refit: bool = False) -> dict[str, Any]:
+    """Themes and trends for the week: refit the window when due (or `refit`), else assign new tickets."""
     enricher = make_enricher(settings)
-    return asdict(update_themes(con, enricher.embedder, settings.themes, week, enricher.version))
+    return asdict(update_themes(con, enricher.embedder, settings.themes, week, enricher.version, refit=refit))
 
 
 def risk_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> dict[str, Any]:
@@ -129,18 +150,24 @@ def theme_chart(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) 
 
 @contextmanager
 def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[RunRecord]:
-    """Record a run in the `runs` table: counts on success, the error on failure."""
+    """Record a run in the `runs` table: counts on success, the error on failure.
+
+    The run holds the warehouse throughout (a second run waits, see csintel.scaleout), and marks
+    runs that a kill left 'running' as 'killed'.
+    """
     record = RunRecord()
-    with connect(settings.warehouse_path) as con:
-        record.run_id = start_run(con, flow, week.start if week else None)
-    try:
-        yield record
-    except BaseException as exc:
+    with exclusive_run(settings, flow):
         with connect(settings.warehouse_path) as con:
-            finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}")
-        raise
-    with connect(settings.warehouse_path) as con:
-        finish_run(con, record.run_id, record.counts, versions=record.versions)
+            record.run_id = start_run(con, flow, week.start if week else None)
+            claim_run(con, record.run_id)
+        try:
+            yield record
+        except BaseException as exc:
+            with connect(settings.warehouse_path) as con:
+                finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}")
+            raise
+        with connect(settings.warehouse_path) as con:
+            finish_run(con, record.run_id, record.counts, versions=record.versions)
 
 
 @dataclass
@@ -148,3 +175,25 @@ class RunRecord:
     run_id: str = ""
     counts: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+
+
+def figures_table(counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """A run's nested counts as flat rows (stage, figure, value), for a table artifact or a log."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(prefix: list[str], value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(prefix + [str(key)], inner)
+        elif isinstance(value, list):
+            # Deliveries and the like: how many, and how many of each status.
+            rows.append({"stage": prefix[0], "figure": ".".join(prefix[1:] + ["count"]), "value": len(value)})
+            statuses = [v.get("status") for v in value if isinstance(v, dict) and v.get("status")]
+            for status in sorted(set(statuses)):
+                rows.append({"stage": prefix[0], "figure": ".".join(prefix[1:] + [status]),
+                             "value": statuses.count(status)})
+        elif prefix:
+            rows.append({"stage": prefix[0], "figure": ".".join(prefix[1:]) or "value", "value": value})
+
+    walk([], counts)
+    return rows

@@ -10,9 +10,10 @@ from flows.params import previews, resolve
 
 
 @flow(name="csintel-digest")
-def digest_flow(week: str | None = None, config: str | None = None, deliver: bool = True) -> dict[str, Any]:
+def digest_flow(week: str | None = None, config: str | None = None, dry_run: bool = False,
+                model: str | None = None) -> dict[str, Any]:
     """Build the week's digests from the warehouse and deliver them (a rerun posts nothing twice)."""
-    settings, wk = resolve(config, week)
+    settings, wk = resolve(config, week, model)
     with tracked_run(settings, "digest", wk) as run:
-        digests = tasks.publish(settings, wk, run, deliver)
-    return run.counts if deliver else {**run.counts, "previews": previews(digests)}
+        digests = tasks.publish(settings, wk, run, deliver_them=not dry_run)
+    return {**run.counts, "previews": previews(digests)} if dry_run else run.counts

@@ -10,9 +10,10 @@ from flows import tasks
 
 
 @flow(name="csintel-ingest")
-def ingest_flow(config: str | None = None) -> dict[str, Any]:
-    """Load the configured ticket and account files into the warehouse."""
+def ingest_flow(config: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
+    """Load the configured files and sync the configured helpdesks; `sources` picks some by name
+    ("file", "zendesk", ...)."""
     settings = load_settings(config)
     with tracked_run(settings, "ingest", None) as run:
-        run.counts["ingest"] = tasks.ingest(settings, run.run_id)
+        run.counts["ingest"] = tasks.ingest(settings, run.run_id, sources)
     return run.counts

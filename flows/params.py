@@ -8,8 +8,17 @@ from csintel.routing.render import to_markdown
 from csintel.weeks import Week, last_complete_week, parse_week
 
 
-def resolve(config: str | None, week: str | None) -> tuple[Settings, Week]:
-    return load_settings(config), parse_week(week) if week else last_complete_week()
+def resolve(config: str | None, week: str | None, model: str | None = None) -> tuple[Settings, Week]:
+    """Settings and week from flow parameters; `model` overrides `[models] embedding` for this run
+    (a deployment can try another embedding model without editing the config file)."""
+    return settings_for(config, model), parse_week(week) if week else last_complete_week()
+
+
+def settings_for(config: str | None, model: str | None = None) -> Settings:
+    settings = load_settings(config)
+    if model:
+        settings.models.embedding = model
+    return settings
 
 
 def previews(digests: list[Digest]) -> dict[str, str]:

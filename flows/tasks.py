@@ -10,21 +10,23 @@ from datetime import datetime
 from typing import Any
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
 from csintel import pipeline
-from csintel.pipeline import RunRecord
 from csintel.config import Settings
 from csintel.digests.content import Digest
+from csintel.pipeline import RunRecord, figures_table
 from csintel.routing.deliver import DeliveryResult
+from csintel.routing.render import to_markdown
 from csintel.warehouse import connect
 from csintel.weeks import Week
 
 
 @task(name="ingest", cache_policy=NONE)
-def ingest(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+def ingest(settings: Settings, run_id: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
     with connect(settings.warehouse_path) as con:
-        return pipeline.ingest_stage(con, settings, run_id)
+        return pipeline.ingest_stage(con, settings, run_id, sources)
 
 
 @task(name="enrich", cache_policy=NONE)
@@ -34,9 +36,9 @@ def enrich(settings: Settings, since: datetime, until: datetime, progress: bool 
 
 
 @task(name="cluster", cache_policy=NONE)
-def cluster(settings: Settings, week: Week) -> dict[str, Any]:
+def cluster(settings: Settings, week: Week, refit: bool = False) -> dict[str, Any]:
     with connect(settings.warehouse_path) as con:
-        return pipeline.cluster_stage(con, settings, week)
+        return pipeline.cluster_stage(con, settings, week, refit=refit)
 
 
 @task(name="risk", cache_policy=NONE)
@@ -58,10 +60,19 @@ def deliver(settings: Settings, digests: list[Digest], run_id: str | None = None
 
 
 def publish(settings: Settings, week: Week, run: RunRecord, deliver_them: bool) -> list[Digest]:
-    """Build the week's digests and (unless a dry run) deliver them, counting both on the run."""
+    """Build the week's digests and (unless a dry run) deliver them, counting both on the run.
+
+    Each digest and the run's figures are also kept as Prefect artifacts, so the Prefect UI shows
+    what a run said without opening Slack or the warehouse.
+    """
     built = digests(settings, week)
     run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in built}
     if deliver_them:
         run.counts["deliveries"] = [vars(r) for r in deliver(settings, built, run.run_id)]
     run.counts["week"] = week.label
+    for d in built:
+        create_markdown_artifact(key=f"{d.audience.replace('_', '-')}-digest", markdown=to_markdown(d),
+                                 description=f"The {d.audience} digest for {week.label}")
+    create_table_artifact(key="run-figures", table=figures_table(run.counts),
+                          description=f"What the run for {week.label} did, stage by stage")
     return built

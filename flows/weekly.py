@@ -6,23 +6,26 @@ from prefect import flow
 
 from csintel.pipeline import tracked_run, window
 from flows import tasks
+from flows.enrich import enrich
 from flows.params import previews, resolve
 
 
 @flow(name="csintel-weekly")
-def weekly_flow(week: str | None = None, config: str | None = None, deliver: bool = True,
-                ingest: bool = True, progress: bool = False) -> dict[str, Any]:
+def weekly_flow(week: str | None = None, config: str | None = None, dry_run: bool = False,
+                ingest: bool = True, sources: list[str] | None = None, model: str | None = None,
+                progress: bool = False) -> dict[str, Any]:
     """The whole weekly pipeline: ingest, enrich, cluster, trends, risk, digests, delivery.
 
-    With `deliver=False` (a dry run) nothing is sent or recorded as sent; the result carries each
-    digest as Markdown under "previews" instead.
+    With `dry_run` nothing is sent or recorded as sent; the result carries each digest as Markdown
+    under "previews" instead. `sources` limits ingest to some sources by name ("file", "zendesk",
+    ...); `model` overrides the configured embedding model for this run.
     """
-    settings, wk = resolve(config, week)
+    settings, wk = resolve(config, week, model)
     with tracked_run(settings, "weekly", wk) as run:
         if ingest:
-            run.counts["ingest"] = tasks.ingest(settings, run.run_id)
-        run.counts["enrich"] = tasks.enrich(settings, *window(settings, wk), progress=progress)
+            run.counts["ingest"] = tasks.ingest(settings, run.run_id, sources)
+        run.counts["enrich"] = enrich(settings, *window(settings, wk), progress=progress)
         run.counts["themes"] = tasks.cluster(settings, wk)
         run.counts["risk"] = tasks.risk(settings, wk)
-        digests = tasks.publish(settings, wk, run, deliver)
-    return run.counts if deliver else {**run.counts, "previews": previews(digests)}
+        digests = tasks.publish(settings, wk, run, deliver_them=not dry_run)
+    return {**run.counts, "previews": previews(digests)} if dry_run else run.counts

@@ -6,7 +6,7 @@ import pytest
 
 from csintel.ingest import ingest_accounts, ingest_tickets
 from csintel.sources.files import FileSource, SourceFileError
-from csintel.warehouse import connect, migrate
+from csintel.warehouse import SQL_DIR, connect, migrate
 
 GOOD = [
     {"id": "T-1", "subject": "Export fails", "body": "The CSV export fails with HTTP 504.", "account_id": "A-1",
@@ -116,7 +116,9 @@ def test_migrations_apply_once(tmp_path):
     con.close()
     con = connect(path)
     names = [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
-    assert names == ["001_init.sql", "002_views.sql"]
+    # Every migration file, each once and in order (later tasks add files; 001 and 002 come first).
+    assert names == sorted(p.name for p in (SQL_DIR / "migrations").glob("*.sql"))
+    assert names[:2] == ["001_init.sql", "002_views.sql"]
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert {"tickets", "accounts", "ticket_tags", "themes", "ticket_themes", "theme_weekly", "competitor_mentions",
             "feature_requests", "account_risk", "deliveries", "runs", "quarantine"} <= views

@@ -9,7 +9,7 @@ shape so everything downstream is shared.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -26,3 +26,23 @@ class RowSource(Protocol):
     name: str                # the ticket key's `source` part, e.g. "file", "zendesk"
 
     def rows(self) -> Iterator[RawRow]: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of an incremental export: its rows and where to resume after them."""
+
+    rows: list[RawRow]       # tickets of this page, already mapped to the file-source raw-row shape
+    state: dict[str, Any]    # JSON-serialisable resume point AFTER these rows (cursor / watermark)
+
+
+class IncrementalSource(Protocol):
+    """A helpdesk export read page by page; each page's state is saved with its rows.
+
+    `pages(None)` starts the first sync; `pages(state)` resumes after the page that state came
+    with, so a run killed at any point loses and duplicates nothing when rerun.
+    """
+
+    name: str                # "zendesk" | "freshdesk" | "intercom": the ticket key's `source`
+
+    def pages(self, state: dict[str, Any] | None) -> Iterator[Page]: ...

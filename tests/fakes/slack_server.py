@@ -1,6 +1,7 @@
 """A fake Slack Web API on 127.0.0.1 for tests that drive the real slack_sdk client.
 
-It answers `chat.postMessage`, `auth.test`, `conversations.list` (paged with cursors) and the
+It answers `chat.postMessage`, `auth.test`, `conversations.list` (paged with cursors),
+`users.lookupByEmail` (from `.users`) and the
 file upload flow of `files_upload_v2` (`files.getUploadURLExternal`, the POST of the bytes to
 the returned upload URL, `files.completeUploadExternal`) the way Slack does (errors as HTTP 200
 with `{"ok": false, "error": ...}`), enforces the Block Kit limits the renderer must respect,
@@ -46,6 +47,7 @@ class FakeSlack:
     messages: list[dict] = field(default_factory=list)       # accepted chat.postMessage calls
     files: list[dict] = field(default_factory=list)          # completed uploads, in order
     calls: list[str] = field(default_factory=list)           # every API method called, UPLOAD
+    users: dict[str, str] = field(default_factory=dict)      # email -> user id, for users.lookupByEmail
     page_size: int = CHANNEL_PAGE_SIZE                       # most channels a list page holds
     _script: dict[str, list[int | str | None]] = field(default_factory=dict)
     _pending: dict[str, dict] = field(default_factory=dict)  # file id -> upload in progress
@@ -226,12 +228,20 @@ def _post_message(state: FakeSlack, body: dict) -> dict:
             "message": {"text": body.get("text"), "ts": ts}}
 
 
+def _lookup_by_email(state: FakeSlack, body: dict) -> dict:
+    user_id = {k.lower(): v for k, v in state.users.items()}.get(str(body.get("email", "")).lower())
+    if user_id is None:
+        return {"ok": False, "error": "users_not_found"}
+    return {"ok": True, "user": {"id": user_id, "profile": {"email": body["email"]}}}
+
+
 # The scriptable methods and how each answers a normal call.
 API_METHODS: dict[str, Callable[[FakeSlack, dict], dict]] = {
     "chat.postMessage": _post_message,
     "conversations.list": FakeSlack._list_channels,
     "files.getUploadURLExternal": FakeSlack._new_upload,
     "files.completeUploadExternal": FakeSlack._complete,
+    "users.lookupByEmail": _lookup_by_email,
 }
 
 

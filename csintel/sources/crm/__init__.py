@@ -1,0 +1,70 @@
+"""Accounts from a CRM (HubSpot companies), in the accounts-file contract's shape, so the
+account ingest and everything after it (renewal risk, CSM alerts) are shared with the file source.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from csintel.config import ConfigError, Settings
+from csintel.sources.crm.directory import MappedDirectory, SlackDirectory, SlackLookup
+from csintel.sources.crm.hubspot import HubSpotAccounts
+from csintel.sources.crm.mapping import CompanyProperties
+from csintel.sources.http import ApiClient, RetryPolicy
+
+TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
+SLACK_RETRIES = 3
+
+__all__ = ["CRM_NAMES", "HubSpotAccounts", "crm_sources", "hubspot_accounts", "TOKEN_ENV"]
+
+
+def hubspot_accounts(settings: Settings, *, directory: SlackDirectory | None = None,
+                     retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep) -> HubSpotAccounts:
+    """The configured HubSpot account source; raises ConfigError when HUBSPOT_ACCESS_TOKEN is not set.
+
+    CSM Slack ids come from `[sources.hubspot] slack_ids`, then (with SLACK_BOT_TOKEN set) from
+    Slack's users.lookupByEmail at `[slack] base_url`; `directory` replaces that lookup.
+    """
+    config = settings.sources.hubspot
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise ConfigError(f"HubSpot is enabled ([sources.hubspot]) but {TOKEN_ENV} is not set: export a private "
+                          f"app's token with the crm.objects.companies.read and crm.objects.owners.read scopes")
+    if directory is None and settings.slack_token:
+        directory = SlackLookup(WebClient(token=settings.slack_token, base_url=settings.slack.base_url, retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=SLACK_RETRIES),
+            RateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=SLACK_RETRIES)]))
+    props = CompanyProperties(arr=config.arr_property, renewal_date=config.renewal_property,
+                              owner=config.owner_property, account_id=config.account_id_property,
+                              plan=config.plan_property, segment=config.segment_property)
+    client = ApiClient(config.base_url, credential_env=TOKEN_ENV, headers={"Authorization": f"Bearer {token}"},
+                       retry=retry, sleep=sleep)
+    return HubSpotAccounts(client, props, MappedDirectory(config.slack_ids, directory), per_page=config.per_page)
+
+
+CRM_NAMES = ("hubspot", "crm")   # `--source hubspot` (or `crm`): accounts from the CRM alone
+
+
+def crm_sources(settings: Settings, only: list[str] | None = None) -> list[HubSpotAccounts]:
+    """The CRM account sources to load: with `only` None, HubSpot when enabled; else when named.
+
+    Raises:
+        ConfigError: HubSpot named but not enabled, or its token missing.
+    """
+    if only is None:
+        return [hubspot_accounts(settings)] if settings.sources.hubspot.enabled else []
+    if not any(name in CRM_NAMES for name in only):
+        return []
+    if not settings.sources.hubspot.enabled:
+        raise ConfigError("hubspot is not configured: set [sources.hubspot] enabled = true in the config")
+    return [hubspot_accounts(settings)]

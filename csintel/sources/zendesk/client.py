@@ -1,0 +1,142 @@
+"""The Zendesk Support API calls csintel needs, over the shared bounded-retry `ApiClient`."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Executor
+from typing import Any, Callable, Iterable, Iterator
+
+from csintel.config import ConfigError, ZendeskConfig
+from csintel.sources.http import ApiClient, ApiError, RetryPolicy
+from csintel.sources.zendesk import settings as api
+
+TOKEN_ENV = "ZENDESK_API_TOKEN"
+Conversation = tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]   # comments, their authors by id
+OAUTH_ENV = "ZENDESK_OAUTH_TOKEN"
+
+
+def base_url(config: ZendeskConfig) -> str:
+    return config.base_url or f"https://{config.subdomain}.zendesk.com"
+
+
+def credentials(config: ZendeskConfig, environ: dict[str, str] | None = None
+                ) -> tuple[Any, dict[str, str], str]:
+    """(auth, headers, variable name) from the environment; OAuth wins when both are set.
+
+    Raises:
+        ConfigError: no credential, or an API token without the agent's email.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(OAUTH_ENV):
+        return None, {"Authorization": f"Bearer {env[OAUTH_ENV]}"}, OAUTH_ENV
+    if env.get(TOKEN_ENV):
+        if not config.email:
+            raise ConfigError(f"{TOKEN_ENV} is set but sources.zendesk.email is not: an API token signs in "
+                              f"as '<agent email>/token', so set the agent's email in [sources.zendesk]")
+        return (f"{config.email}/token", env[TOKEN_ENV]), {}, TOKEN_ENV
+    raise ConfigError(f"Zendesk is configured ([sources.zendesk] {'base_url' if config.base_url else 'subdomain'}) "
+                      f"but no credential is set: export {TOKEN_ENV} (with sources.zendesk.email) or {OAUTH_ENV}")
+
+
+class ZendeskClient:
+    """Export pages, conversations and look-ups. Safe to use from several threads: each thread
+    gets its own HTTP session (connection pool), built by `make_api`."""
+
+    def __init__(self, make_api: Callable[[], ApiClient], config: ZendeskConfig) -> None:
+        self._make_api = make_api
+        self._local = threading.local()
+        self.config = config
+
+    @classmethod
+    def from_config(cls, config: ZendeskConfig, *, retry: RetryPolicy | None = None,
+                    sleep: Callable[[float], None] | None = None) -> ZendeskClient:
+        auth, headers, env = credentials(config)
+        url = base_url(config)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        return cls(lambda: ApiClient(url, credential_env=env, auth=auth, headers=headers, retry=retry, **extra),
+                   config)
+
+    @property
+    def api(self) -> ApiClient:
+        api = getattr(self._local, "api", None)
+        if api is None:
+            api = self._local.api = self._make_api()
+        return api
+
+    def export_pages(self, *, cursor: str | None, start_time: int) -> Iterator[dict[str, Any]]:
+        """Incremental export payloads from `cursor` (or from `start_time` when None) to the end
+        of the stream. The next request is built from `after_cursor` against our base address
+        (not `after_url`), so a proxy or EU base_url stays in the path."""
+        params: dict[str, Any] = {"per_page": self.config.page_size, "include": api.EXPORT_INCLUDE}
+        params.update({"cursor": cursor} if cursor else {"start_time": start_time})
+        while True:
+            data = self.api.get_json(api.EXPORT_PATH, params)
+            yield data
+            next_cursor = data.get("after_cursor")
+            if data.get("end_of_stream") or not next_cursor:
+                return
+            params = {"per_page": self.config.page_size, "include": api.EXPORT_INCLUDE, "cursor": next_cursor}
+
+    def conversation(self, ticket_id: int) -> Conversation | None:
+        """A ticket's comments (oldest first) and their authors; None when the ticket is gone."""
+        comments: list[dict[str, Any]] = []
+        users: dict[int, dict[str, Any]] = {}
+        url = api.COMMENTS_PATH.format(ticket_id=ticket_id)
+        params: dict[str, Any] | None = {"page[size]": self.config.comments_page_size,
+                                         "include": api.COMMENTS_INCLUDE}
+        while url:
+            try:
+                data = self.api.get_json(url, params)
+            except ApiError as exc:
+                if exc.status == 404:   # deleted between the export and now
+                    return None
+                raise
+            comments.extend(data.get("comments") or [])
+            users.update((u["id"], u) for u in data.get("users") or [] if "id" in u)
+            url, params = _next_link(data), None
+        return comments, users
+
+    def conversations(self, ticket_ids: list[int], pool: Executor | None = None) -> list[Conversation | None]:
+        """`conversation` for each id, in order; on `pool`'s threads when given."""
+        if pool is None or len(ticket_ids) <= 1:
+            return [self.conversation(t) for t in ticket_ids]
+        return list(pool.map(self.conversation, ticket_ids))
+
+    def users(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        return self._show_many(api.USERS_PATH, "users", ids)
+
+    def organizations(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        return self._show_many(api.ORGANIZATIONS_PATH, "organizations", ids)
+
+    def ticket_field_labels(self) -> dict[int, str]:
+        """Custom field id -> its title, for naming `custom_fields` values."""
+        labels: dict[int, str] = {}
+        url: str | None = api.TICKET_FIELDS_PATH
+        params: dict[str, Any] | None = {"page[size]": api.TICKET_FIELDS_PAGE}
+        while url:
+            data = self.api.get_json(url, params)
+            labels.update((f["id"], str(f.get("title") or f["id"])) for f in data.get("ticket_fields") or []
+                          if "id" in f)
+            url, params = _next_link(data), None
+        return labels
+
+    def _show_many(self, path: str, key: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        wanted = sorted(set(ids))
+        found: dict[int, dict[str, Any]] = {}
+        for i in range(0, len(wanted), api.SHOW_MANY_IDS):
+            chunk = wanted[i:i + api.SHOW_MANY_IDS]
+            data = self.api.get_json(path, {"ids": ",".join(map(str, chunk))})
+            found.update((item["id"], item) for item in data.get(key) or [] if "id" in item)
+        return found
+
+
+def _next_link(data: dict[str, Any]) -> str | None:
+    """The next page's absolute URL: cursor paging (`meta.has_more` + `links.next`) or the older
+    offset paging (`next_page`)."""
+    meta, links = data.get("meta") or {}, data.get("links") or {}
+    if meta.get("has_more") and links.get("next"):
+        return str(links["next"])
+    if "meta" not in data and data.get("next_page"):
+        return str(data["next_page"])
+    return None
