@@ -12,9 +12,9 @@ import numpy as np
 from csintel.classify.enricher import Enricher, RequestGroup
 from csintel.sources.files import FileSource
 from csintel.sources.records import RowError, ticket_record
-from csintel.themes.cluster import ClusterParams, cluster_centroids, cluster_embeddings
+from csintel.themes.cluster import ClusterParams, cluster_embeddings
 from csintel.themes.identity import match_to_themes
-from csintel.themes.labels import label_clusters, merge_near_duplicates
+from csintel.themes.labels import label_clusters
 from csintel.text import redact_pii
 from csintel.warehouse import utcnow
 
@@ -80,13 +80,15 @@ def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterPara
     texts = [t.text or "" for t in good]
     vectors = (np.concatenate([enricher.embedder.encode(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)])
                if texts else np.zeros((0, enricher.embedder.dim), dtype=np.float32))
-    tags, _ = enricher.tag([t.id or "" for t in good], texts, vectors) if texts else ([], [])
+    # Categories and error codes name the themes; request groups are not needed, so no grouping.
+    tags = enricher.tag_each([t.id or "" for t in good], texts, vectors) if texts else []
+    # cluster_embeddings already merges fragments of one theme (params.merge_threshold).
     result = cluster_embeddings(vectors, params)
-    labels = merge_near_duplicates(result.centroids, result.labels) if len(result.centroids) else result.labels
-    centroids = cluster_centroids(vectors, labels)
+    labels = result.labels
     names = label_clusters([redact_pii(t) for t in texts], labels, vectors, categories=[t.category.label for t in tags],
                            errors=[t.errors for t in tags])
-    theme_of = {m.cluster: m.theme_id for m in match_to_themes(centroids, [], np.zeros((0, vectors.shape[1])))}
+    theme_of = {m.cluster: m.theme_id
+                for m in match_to_themes(result.centroids, [], np.zeros((0, vectors.shape[1])))}
     assigned = {}
     for t, c, p in zip(good, labels, result.probabilities):
         c = int(c)

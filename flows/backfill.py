@@ -11,6 +11,7 @@ from tqdm import tqdm
 from csintel.pipeline import tracked_run, window
 from csintel.weeks import weeks_between
 from flows import tasks
+from flows.enrich import enrich
 from flows.params import settings_for
 
 
@@ -30,7 +31,7 @@ def backfill_flow(since: str, until: str, config: str | None = None, deliver: bo
     with tracked_run(settings, "backfill", None) as run:
         if ingest:
             run.counts["ingest"] = tasks.ingest(settings, run.run_id)
-        run.counts["enrich"] = tasks.enrich(settings, window(settings, weeks[0])[0], weeks[-1].end_ts)
+        run.counts["enrich"] = enrich(settings, window(settings, weeks[0])[0], weeks[-1].end_ts, progress=progress)
         for i, wk in enumerate(tqdm(weeks, desc="backfill", unit="week", disable=not progress), 1):
             themes = tasks.cluster(settings, wk)
             risk = tasks.risk(settings, wk)

@@ -10,6 +10,8 @@ from csintel.themes.cluster import (
     cluster_centroids,
     cluster_embeddings,
     default_min_cluster_size,
+    merge_similar_clusters,
+    nearest_neighbors,
     normalize_rows,
 )
 
@@ -116,6 +118,8 @@ def test_rejects_bad_vectors():
         cluster_embeddings(np.zeros(5))
     with pytest.raises(ValueError):
         cluster_embeddings(np.full((3, 4), np.nan))
+    with pytest.raises(ValueError):
+        cluster_embeddings(np.ones((3, 4)), ClusterParams(fit_sample=1))
 
 
 def test_canonical_labels_orders_by_size_then_first_row():
@@ -145,3 +149,75 @@ def test_min_cluster_size_scales_with_window():
     assert default_min_cluster_size(300) == 8
     assert default_min_cluster_size(10_000) == 60
     assert default_min_cluster_size(1_000_000) == 200
+
+
+def test_unclustered_share_stays_low_on_blobs_with_noise():
+    vectors, truth, _ = blobs([150, 120, 90, 60], noise=30, spread=1.3, seed=11)
+    result = cluster_embeddings(vectors)
+    members = truth >= 0
+    assert result.outlier_share <= 0.2
+    assert (result.labels[members] >= 0).mean() >= 0.98  # only the random noise stays out
+    assert (result.labels[~members] == -1).all()
+    assert adjusted_rand_score(truth[members], result.labels[members]) > 0.95
+
+
+def test_sample_fit_places_the_other_rows_consistently():
+    vectors, truth, _ = blobs([120, 100, 80], noise=0, seed=4)
+    params = ClusterParams(fit_sample=120)
+    first, second = cluster_embeddings(vectors, params), cluster_embeddings(vectors, params)
+    assert first.fit_rows == 120
+    np.testing.assert_array_equal(first.labels, second.labels)
+    assert adjusted_rand_score(truth, first.labels) > 0.95
+    full = cluster_embeddings(vectors)
+    assert full.fit_rows == len(vectors)
+    assert adjusted_rand_score(full.labels, first.labels) > 0.95
+
+
+def test_sample_fit_scales_the_minimum_cluster_size(monkeypatch):
+    seen = {}
+
+    def fake_hdbscan(space, min_size, min_samples):
+        seen.update(rows=len(space), min_size=min_size, min_samples=min_samples)
+        return np.zeros(len(space), dtype=np.int64), np.ones(len(space))
+
+    monkeypatch.setattr(cluster, "_reduce", lambda x, params: x[:, :5].astype(np.float64))
+    monkeypatch.setattr(cluster, "_hdbscan", fake_hdbscan)
+    vectors, _, _ = blobs([400], noise=0, seed=2)
+    result = cluster_embeddings(vectors, ClusterParams(min_cluster_size=40, min_samples=12, fit_sample=100))
+    assert seen == {"rows": 100, "min_size": 10, "min_samples": 3}
+    assert (result.labels == 0).all()  # the 300 unsampled rows join the only theme
+
+
+def test_fragments_of_one_theme_are_merged(monkeypatch):
+    vectors, _, _ = blobs([40, 40], noise=0, seed=8)
+    # HDBSCAN stand-in that shreds the first blob into two halves.
+    fake = np.array([0] * 20 + [2] * 20 + [1] * 40)
+    monkeypatch.setattr(cluster, "_hdbscan", lambda *args: (fake.copy(), np.ones(80)))
+    result = cluster_embeddings(vectors, ClusterParams(min_cluster_size=10))
+    np.testing.assert_array_equal(result.labels, [0] * 40 + [1] * 40)
+    kept = cluster_embeddings(vectors, ClusterParams(min_cluster_size=10, merge_threshold=1.01))
+    assert kept.labels.max() == 2
+
+
+def test_merge_uses_centroid_linkage_not_chains():
+    # a-b and b-c are similar pairs, but once a and b merge their centroid is too far from c.
+    a, b, c = np.eye(3)[0], normalize_rows([[1.0, 1.0, 0.0]])[0], np.eye(3)[1]
+    vectors = np.vstack([np.tile(a, (5, 1)), np.tile(b, (2, 1)), np.tile(c, (5, 1))])
+    labels = np.array([0] * 5 + [1] * 2 + [2] * 5)
+    merged = merge_similar_clusters(vectors, labels, threshold=0.7)
+    np.testing.assert_array_equal(merged, [0] * 7 + [1] * 5)
+    np.testing.assert_array_equal(merge_similar_clusters(vectors, np.full(12, -1), 0.7), np.full(12, -1))
+
+
+def test_nearest_neighbors_are_exact_and_self_first():
+    rng = np.random.default_rng(0)
+    x = normalize_rows(rng.standard_normal((50, 8)))
+    x[7] = x[3]  # an exact duplicate must not displace a row from its own first place
+    indices, distances = nearest_neighbors(x, 5)
+    np.testing.assert_array_equal(indices[:, 0], np.arange(50))
+    assert indices[3, 1] == 7 and indices[7, 1] == 3
+    sims = x @ x.T
+    np.fill_diagonal(sims, np.inf)
+    # Ties (row 3 and its duplicate 7) may swap places: compare the similarities, not the rows.
+    np.testing.assert_allclose(1 - distances[:, 1:], -np.sort(-sims, axis=1)[:, 1:5], atol=1e-6)
+    assert (np.diff(distances, axis=1) >= -1e-6).all() and (distances[:, 0] == 0).all()

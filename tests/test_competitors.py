@@ -168,3 +168,62 @@ def test_load_competitors_rejects_bad_entries(tmp_path, body, message):
     path.write_text(body, encoding="utf-8")
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_competitors(path)
+
+
+# --- hard cases from data/eval (one per pattern class) ----------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("Contacts created on app.hubspot.com never reach us.", [("HubSpot", "integration")]),          # subdomain
+    ("Their rep sent me to pipedrive.com/pricing to compare plans.", [("Pipedrive", "pricing")]),  # URL path
+    ("We got burned by Attio' support before, please don't.", [("Attio", "past_user")]),          # s' possessive
+    ("We're looking at front-end fixes first.", []),                                                # compound word
+    ("Front is on our list of tools to look at.", [("Front", "evaluating")]),                       # sentence-initial
+    ("Copper is half the price for us.", [("Copper", "pricing")]),
+    ("Please close the ticket, Copper Creek office says hi.", []),
+])
+def test_hard_mentions(matcher, text, expected):
+    assert [(m.name, m.context) for m in matcher.find(text)] == expected
+
+
+@pytest.mark.parametrize("text, name, context", [
+    ("Our CEO wants to ditch you for Pipedrive.", "Pipedrive", "switching"),
+    ("We've chosen Attio and will not renew.", "Attio", "switching"),
+    ("We'll be moving everything into Pipedrive by March.", "Pipedrive", "switching"),
+    ("Leadership wants to consolidate on Attio.", "Attio", "switching"),
+    ("We're thinking about moving to Pipedrive.", "Pipedrive", "evaluating"),   # a hedged move is an evaluation
+    ("We've been asked to compare you against Attio.", "Attio", "evaluating"),
+    ("I spent the weekend testing a free account on Attio.", "Attio", "evaluating"),
+    ("We tried Attio for a month last year.", "Attio", "past_user"),            # tried + a past time
+    ("We came to you from Pipedrive three years ago.", "Pipedrive", "past_user"),
+    ("I'm a former Attio user and miss the dialer.", "Attio", "past_user"),
+    ("We left Pipedrive because of their pricing changes.", "Pipedrive", "past_user"),
+    ("Pipedrive charges less than half of your Pro plan.", "Pipedrive", "pricing"),
+    ("Attio quoted us less for 30 seats.", "Attio", "pricing"),
+    ("In Attio, threads show up on the contact automatically.", "Attio", "comparison"),
+    ("Attio's timeline is what our support team wants here too.", "Attio", "comparison"),
+    ("A friend's team uses Pipedrive and they don't have this problem.", "Pipedrive", "comparison"),
+])
+def test_context_cues(matcher, text, name, context):
+    assert [(m.name, m.context) for m in matcher.find(text)] == [(name, context)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Each name reads its own clause ...
+    ("We moved from Pipedrive to you years ago; now we're considering Attio.",
+     [("Pipedrive", "past_user"), ("Attio", "evaluating")]),
+    ("The HubSpot sync is fine, but Pipedrive is cheaper.", [("HubSpot", "integration"), ("Pipedrive", "pricing")]),
+    # ... and names joined by "and" share the verb after them.
+    ("Attio and Pipedrive both have a proper timeline view.", [("Attio", "comparison"), ("Pipedrive", "comparison")]),
+])
+def test_several_competitors_in_one_sentence(matcher, text, expected):
+    assert [(m.name, m.context) for m in matcher.find(text)] == expected
+
+
+@pytest.mark.parametrize("text, name, context, competitive", [
+    ("Contacts not coming over from HubSpot", "HubSpot", "integration", False),   # data moving, not a past user
+    ("Syncing to HubSpot costs us API calls every minute.", "HubSpot", "integration", False),
+    ("The Salesforce connector is better than the old CSV import.", "Salesforce", "integration", False),
+    ("Back when we were on Salesforce, reports were automatic.", "Salesforce", "past_user", True),
+    ("Salesforce does this natively; can your integration copy it?", "Salesforce", "comparison", True),
+])
+def test_partner_mentions(matcher, text, name, context, competitive):
+    assert names(matcher, text) == [(name, context, competitive)]

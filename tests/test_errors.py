@@ -62,3 +62,33 @@ def test_ignore_prefixes_constant():
 ])
 def test_odd_inputs(text):
     assert extract_errors(text) == ["HTTP 500"]
+
+
+# --- hard cases from data/eval ----------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("Mostly 502 and 503 errors since the deploy.", ["HTTP 502", "HTTP 503"]),            # chained statuses
+    ("The API responds 500 Internal Server Error and sometimes 502.", ["HTTP 500", "HTTP 502"]),
+    ("504s all day on the dashboard.", ["HTTP 504"]),                                       # plural
+    ("Gateway timeout (504) after 60 seconds", ["HTTP 504"]),                              # reason (code)
+    ("the server responded with a status of 500", ["HTTP 500"]),
+    ("sync-409 again this morning", ["SYNC-409"]),                                          # lower case, in context
+    ("email sync error err_auth_expired", ["ERR_AUTH_EXPIRED"]),
+    ("webhook failed with error code wh-5003", ["WH-5003"]),
+    ("Error E-4012 shows up in the add-in.", ["E-4012"]),
+])
+def test_hard_errors(text, expected):
+    assert extract_errors(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Support ticket SR-50012 was closed without an answer.",   # an id, by its prefix or the word before it
+    "See case CASE-10234 for the history.",
+    "Order ORD-55120 was double charged.",
+    "Room E1204 is booked for the training.",
+    "The discount code SPRING-2026 didn't apply.",
+    "We use deal-12345 style slugs in our URLs.",              # lower case without an error nearby
+    "Our first_name_missing column is empty in the export.",
+    "We live in the 500s range of seats.",
+])
+def test_hard_non_errors(text):
+    assert extract_errors(text) == []

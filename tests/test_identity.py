@@ -136,3 +136,58 @@ def test_rejects_inconsistent_inputs(existing):
         match_to_themes(existing, IDS[:3], existing)
     with pytest.raises(ValueError):
         match_to_themes(existing, ["x", "x", "y", "z"], existing)
+
+
+def toward(rng, base, cosine):
+    """A unit vector at `cosine` to `base`."""
+    other = unit(rng, 1)[0]
+    other = normalize_rows((other - (other @ base) * base)[None])[0]
+    return cosine * base + np.sqrt(1 - cosine**2) * other
+
+
+def test_events_of_a_split_a_merge_a_birth_and_a_death():
+    from csintel.themes.identity import lifecycle_events
+
+    rng = np.random.default_rng(9)
+    a, d = unit(rng, 2)
+    b = unit(rng, 1)[0]
+    c = toward(rng, b, 0.75)
+    ids = ["th-a", "th-b", "th-c", "th-d"]
+    new = np.vstack([toward(rng, a, 0.95), toward(rng, a, 0.70), normalize_rows((b + c)[None])[0], unit(rng, 1)[0]])
+    reconciliation = reconcile_themes(new, ids, np.vstack([a, b, c, d]), new_id=lambda i: f"th-new{i}")
+    events = {e.theme_id: (e.event, e.related_ids) for e in lifecycle_events(reconciliation)}
+    survivor = reconciliation.matches[2].theme_id
+    absorbed = ({"th-b", "th-c"} - {survivor}).pop()
+    assert events == {
+        "th-a": ("continued", ("th-new1",)),
+        "th-new1": ("split", ("th-a",)),
+        survivor: ("continued", (absorbed,)),
+        absorbed: ("merged", (survivor,)),
+        "th-new3": ("born", ()),
+        "th-d": ("retired", ()),
+    }
+
+
+def test_a_theme_whose_parts_all_drift_dissolves_into_its_children():
+    from csintel.themes.identity import lifecycle_events
+
+    rng = np.random.default_rng(10)
+    a, b = unit(rng, 2)
+    halves = np.vstack([toward(rng, a, 0.72), toward(rng, a, 0.70), toward(rng, b, 0.97)])
+    result = reconcile_themes(halves, ["th-a", "th-b"], np.vstack([a, b]), new_id=lambda i: f"th-part{i}")
+    assert [(m.theme_id, m.status, m.parent) for m in result.matches] == [
+        ("th-part0", "born", "th-a"), ("th-part1", "born", "th-a"), ("th-b", "kept", None)]
+    (fate,) = result.retired
+    assert (fate.theme_id, fate.status, fate.children) == ("th-a", "split", ("th-part0", "th-part1"))
+    events = {e.theme_id: (e.event, e.related_ids) for e in lifecycle_events(result)}
+    assert events["th-a"] == ("retired", ("th-part0", "th-part1"))
+    assert events["th-part0"] == ("split", ("th-a",))
+
+
+def test_retired_ids_are_never_given_to_a_new_theme():
+    rng = np.random.default_rng(12)
+    new = unit(rng, 1)
+    natural = centroid_theme_id(new[0])
+    fresh = reconcile_themes(new, [], np.zeros((0, DIM)), reserved_ids={natural}).matches[0]
+    assert fresh.status == "born" and fresh.theme_id != natural
+    assert fresh.theme_id == centroid_theme_id(new[0], salt=1)

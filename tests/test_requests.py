@@ -168,3 +168,58 @@ def test_deals_in_the_pipeline_is_not_a_roadmap_ask():
     text = "Half of our widgets are blank even though there are deals in the pipeline."
     assert not detect_request(text).is_request
     assert detect_request("Is dark mode on the roadmap?").is_request
+
+
+# --- hard cases from data/eval (one per phrasing class) ---------------------------------------
+@pytest.mark.parametrize("text, phrase, cue", [
+    ("Our SDRs keep asking for a darker color scheme option.", "darker color scheme", "keep asking for"),
+    ("Any chance you could add mass editing for deals?", "mass editing for deals", "any chance"),
+    ("Requesting Okta login support for our workspace.", "okta login", "requesting"),
+    ("Bulk editing deals would save our ops team hours every week.", "bulk editing deals", "would save"),
+    ("We really need offline access on mobile for site visits.", "offline access on mobile for site visits",
+     "we need"),
+    ("The mobile app badly needs an offline mode.", "offline mode", "badly needs"),
+    ("It would be great if the mobile app worked offline.", "mobile app worked offline", "would be great"),
+    ("It's 2026 and there's still no Outlook calendar integration?", "outlook calendar integration", "still no"),
+    ("Would it be possible to add a kanban board for tasks?", "kanban board for tasks", "would it be possible"),
+    ("+1 for a board view of tasks, the list gets unwieldy.", "board view of tasks", "+1"),
+    ("You really should add an export to Excel.", "export to excel", "you should add"),
+    ("Not having an Excel export is painful for our finance team.", "excel export", "not having"),
+    ("Is territory management something you're working on?", "territory management",
+     "something you're working on"),
+    ("Night mode please!", "night mode", "X please"),
+    ("We want to force reps to fill in the loss reason.", "force reps to fill in the loss reason", "we want to"),
+    ("Could Tidewater support required custom fields?", "required custom fields", "could you add"),
+])
+def test_more_request_cues(text, phrase, cue):
+    assert detect_request(text) == RequestResult(True, phrase, cue)
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("Is there a way to bulk update deal stages? There doesn't seem to be one.", "bulk update deal stages"),
+    ("Is there any way to make tasks recur? Apparently not, but it would be very useful.", "make tasks recur"),
+    ("Why can't tasks repeat? Every other to-do app does this.", "tasks repeat"),
+])
+def test_a_question_answered_no_is_a_request(text, phrase):
+    assert detect_request(text) == RequestResult(True, phrase, "is there a way (no)")
+
+
+@pytest.mark.parametrize("text", [
+    "Is there a way to filter the report by region? I couldn't find it. A short video or help article would be great.",
+    "Why is there no data on my dashboard today?",          # missing data is a bug
+    "How come there is no data in the activity report since Monday?",
+    "I wish someone had told us about the price change.",  # a regret
+    "It would be nice if the page loaded in 20 seconds like it used to.",   # a regression
+    "I wish the sync would stop failing every night.",
+    "Would be great to hear back on this today.",
+    "Please enable SSO for our account, we bought the add-on.",
+    "Please add the attached PDF to our contract file.",
+    "Could you add Zack in cc on your replies?",
+    "Please add my colleague Gus to this ticket.",
+    "Any plans to reduce the price for nonprofits?",
+    "We need this fixed before Thursday.",
+    "I want Bianca to be able to edit reports, how do I set that up?",
+    "I need a way to reach your billing team.",
+])
+def test_more_non_requests(text):
+    assert not detect_request(text).is_request

@@ -129,3 +129,16 @@ def test_switching_browsers_or_plans_is_not_churn(text):
 
 def test_switching_to_a_domain_is_churn():
     assert score_sentiment("We are moving to monday.com next month.").churn_language
+
+
+def test_features_are_the_rules_evidence():
+    from csintel.classify.sentiment import FEATURES, sentiment_features, sentiment_with_features
+
+    text = "Still broken!!! We might cancel our subscription. Is anyone there?"
+    result, evidence = sentiment_with_features(text)
+    assert result == score_sentiment(text) and evidence == sentiment_features(text)
+    named = dict(zip(FEATURES, evidence, strict=True))
+    assert named["score"] == pytest.approx(result.score, abs=1e-4) and named["churn"] == 1.0
+    assert named["frustration"] < 0 and named["positive"] == 0 and named["question"] == 1.0
+    assert dict(zip(FEATURES, sentiment_features("Thanks, that fixed it!")))["resolution"] > 0
+    assert sentiment_features("") == [0.0] * len(FEATURES)

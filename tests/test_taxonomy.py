@@ -34,3 +34,13 @@ def test_bad_taxonomy_file(tmp_path):
         load_taxonomy(p)
     with pytest.raises(TaxonomyError, match="not found"):
         load_taxonomy(tmp_path / "missing.yaml")
+
+
+def test_probabilities_match_predictions(classifier, embedder):
+    vectors = embedder.encode(["We were billed twice", "hello"])
+    probs = classifier.probabilities("root_cause", vectors)
+    assert probs.shape == (2, len(classifier.labels("root_cause"))) and probs.sum(axis=1) == pytest.approx([1, 1])
+    for row, pred in zip(probs, classifier.predict("root_cause", vectors)):
+        best = classifier.labels("root_cause")[row.argmax()]
+        assert pred.confidence == round(row.max(), 4) and pred.label in (best, UNCERTAIN)
+    assert classifier.prototypes("root_cause").shape == (len(classifier.labels("root_cause")), embedder.dim)

@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -117,3 +118,55 @@ def test_new_theme_with_a_few_stray_older_tickets_is_still_new():
     assert row["trend"] == "new"
     weekly.loc[0, "tickets"] = 6    # a real earlier presence: no longer new
     assert weekly_trends(weekly, date(2026, 11, 16)).iloc[0]["trend"] != "new"
+
+
+def dims(rows):
+    return pd.DataFrame(rows, columns=["dimension", "key", "week", "tickets"])
+
+
+def test_one_rule_set_marks_every_dimension_with_its_numbers():
+    from csintel.themes.trends import MARK_COLUMNS, trend_marks
+
+    rows = (
+        [("category", "billing", ago(a), 10) for a in range(1, 9)] + [("category", "billing", WEEK, 30)]
+        + [("competitor", "HubSpot", ago(a), 1) for a in range(1, 9)] + [("competitor", "HubSpot", WEEK, 3)]
+        + [("request_group", "bulk-export", ago(1), 3), ("request_group", "bulk-export", WEEK, 4)]
+        + [("theme", "th-1", ago(a), 10) for a in range(1, 9)] + [("theme", "th-1", WEEK, 2)]
+        + [("category", "quiet", ago(20), 5)]
+    )
+    out = trend_marks(dims(rows), ago(1), WEEK)
+    assert list(out.columns) == MARK_COLUMNS
+    now = out[out["week"] == WEEK].set_index(["dimension", "key"])
+    assert now["mark"].to_dict() == {
+        ("category", "billing"): "spiking", ("competitor", "HubSpot"): "steady",   # 1 -> 3: below min volume
+        ("request_group", "bulk-export"): "new", ("theme", "th-1"): "fading",
+    }
+    billing = now.loc[("category", "billing")]
+    assert (billing["tickets"], billing["baseline"], billing["ratio"]) == (30, 10.0, 3.0)
+    assert billing["z_score"] == pytest.approx(20 / 10**0.5)
+    assert (billing["recent_tickets"], billing["earlier_tickets"]) == (50, 60)
+    group = now.loc[("request_group", "bulk-export")]
+    assert (group["recent_tickets"], group["earlier_tickets"]) == (7, 0) and group["baseline"] == 3.0
+    assert np.isnan(out.set_index(["dimension", "key", "week"]).loc[("request_group", "bulk-export", ago(1)), "ratio"])
+    assert list(out["week"].unique()) == [ago(1), WEEK]
+
+
+def test_the_min_volume_rule_holds_for_every_dimension():
+    from csintel.themes.trends import trend_marks
+
+    for dimension in ("theme", "category", "competitor", "request_group"):
+        rows = [(dimension, "k", ago(a), 1) for a in range(1, 9)] + [(dimension, "k", WEEK, 4)]
+        assert trend_marks(dims(rows), WEEK, WEEK, min_volume=5)["mark"].tolist() == ["steady"]
+        assert trend_marks(dims(rows), WEEK, WEEK, min_volume=4, z_threshold=3.0)["mark"].tolist() == ["spiking"]
+
+
+def test_theme_marks_agree_with_weekly_trends():
+    from csintel.themes.trends import trend_marks
+
+    rows = (history("steady", 10, 11) + history("spike", 2, 12) + history("fade", 10, 3)
+            + [("new", ago(1), 3), ("new", WEEK, 4)])
+    series = frame(rows).assign(dimension="theme").rename(columns={"theme_id": "key"})
+    marks = trend_marks(series, WEEK, WEEK).set_index("key")
+    expected = weekly_trends(frame(rows), WEEK).set_index("theme_id")
+    assert marks["mark"].to_dict() == expected["trend"].to_dict()
+    assert marks["z_score"].to_dict() == expected["z_score"].to_dict()

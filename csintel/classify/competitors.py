@@ -3,7 +3,9 @@
 Names match in any casing, with possessives, as domains, and (for distinctive names) with one
 typo. Names that are also ordinary words ("close", "front", "monday", "copper") count only with
 evidence that the product is meant. Each mention is labelled with the context Sales cares about:
-switching, evaluating, pricing, past_user, comparison, integration or other.
+switching, evaluating, past_user, pricing, comparison, integration or other — first from the
+words next to the name ("moving to X", "came from X", "the X sync"), else from the cues of its
+clause, strongest first. Accuracy on hand-written cases: data/eval/README-extraction.md.
 """
 
 from __future__ import annotations
@@ -24,71 +26,135 @@ from spacy.tokens import Doc, Span
 # --- data -------------------------------------------------------------------------------------
 
 CONTEXTS = ("switching", "evaluating", "past_user", "pricing", "comparison", "integration", "other")
-COMPETITIVE_CONTEXTS = frozenset({"switching", "evaluating", "pricing", "comparison"})
 SWITCH_VERB = (r"(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|leav\w+|jump\w*|port(?:ing)?|transition\w*"
                r"|chang(?:e|es|ed|ing))")
-# Cues about the mention itself, read from the words just before it ...
+# Context is read in two tiers. First the words right next to the name, which say what is
+# done with this product ("moving to X", "came from X", "the X sync"); then, when those say
+# nothing, the cues of the name's clause, strongest context first (CONTEXTS order).
 SWITCHING_BEFORE = re.compile(
-    rf"(?:\b{SWITCH_VERB}\b[\w\s,'-]{{0,30}}?\b(?:to|for)|\b(?:go|going|went)\s+(?:over\s+)?(?:to|with)"
-    r"|\breplac\w+\s+(?:you|your\s+\w+|\w+)\s+with|\b(?:decided|decide|chose|choosing|signed|signing"
-    r"|sign)\s+(?:to\s+go\s+)?(?:with|up\s+with))\s*$",
+    rf"(?:\b{SWITCH_VERB}\b[\w\s,'-]{{0,30}}?\b(?:to|for|into|onto)|\b(?:go|going|went|gone)\s+(?:over\s+)?(?:to|with)"
+    r"|\b(?:replac\w+|ditch\w*|dump\w*|drop\w*|swap\w*|trad(?:e|es|ed|ing)|abandon\w*)\s+(?:you|your\s+\w+|\w+)"
+    r"\s+(?:with|for)"
+    r"|\b(?:decided|decide|chose|choosing|choose|picked|sign\w*(?:\s+\w+){0,3}?)\s+(?:to\s+go\s+)?(?:with|up\s+with)"
+    r"|\b(?:chosen|selected|opted\s+for|settled\s+on|committed\s+to|standardi[sz]\w*\s+on)"
+    r"|\b(?:will|'ll|going\s+to)\s+be\s+(?:on|using))\s*$",
     re.IGNORECASE,
 )
-FROM_BEFORE = re.compile(r"\b(?:from|off)\s*$", re.IGNORECASE)
-PAST_BEFORE = re.compile(
-    r"(?:\bused\s+to\s+(?:use|be\s+on|have)|\bwe\s+(?:used|had|were\s+using|were\s+on|came\s+from)"
-    r"|\b(?:when|while)\s+(?:we|i)\s+(?:were|was)\s+(?:on|using|with)|\b(?:our|my)\s+(?:old|previous|former"
-    r"|last)\s+(?:crm|tool|system|provider|vendor|platform|software)"
-    r"|\b(?:came|coming|switched|moved|migrated|migrating|switching|moving|converted)\s+(?:over\s+)?from)\s*$",
-    re.IGNORECASE,
-)
-# ... just after it ...
 SWITCHING_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?instead\b", re.IGNORECASE)
-COMPARISON_AFTER = re.compile(
-    r"^(?:\s*'s|\s*’s)?\s+(?:\w+\s+){0,2}?(?:lets|let\s+you|allows?|has|have|had|does|did|offers?|supports?|provides?"
-    r"|gives|includes|can|handles|shows|is\s+(?:better|faster|easier|simpler|nicer|cheaper))\b",
+PAST_BEFORE = re.compile(
+    r"(?:\bused\s+to\s+(?:use|be\s+on|have)|\b(?:we|i)\s+(?:used|had|were\s+using|were\s+on|were|was)"
+    r"|\b(?:when|while)\s+(?:we|i)\s+(?:were|was)\s+(?:on|using|with)"
+    r"|\b(?:our|my)\s+(?:old|previous|former|last)\s+(?:crm|tool|system|provider|vendor|platform|software|helpdesk"
+    r"|help\s+desk|inbox)(?:\s+(?:was|is))?\s*,?"
+    r"|\bex-|\b(?:former|previous|past|ex)"
+    r"|\b(?:we|i)\s+(?:left|dropped|ditched|quit|cancell?ed|abandoned|ran\s+on|lived\s+in|worked\s+in))\s*$",
     re.IGNORECASE,
 )
+# "We came over from X" is a past user; "contacts are not coming over from X" is the sync.
+MOVED_FROM_BEFORE = re.compile(
+    rf"(?:\b{SWITCH_VERB}\b|\b(?:came|coming|come|converted|ported))[\w\s,'-]{{0,30}}?\bfrom\s*$",
+    re.IGNORECASE,
+)
+PERSON = re.compile(r"\b(?:we|i|us|our\s+(?:team|company|org|organi[sz]ation|reps|agents))\b", re.IGNORECASE)
 EVALUATING_BEFORE = re.compile(
-    r"\b(?:looking\s+at|looked\s+at|look\s+at|checking\s+out|check\s+out|trying(?:\s+out)?|tried(?:\s+out)?"
-    r"|testing(?:\s+out)?|test\s+out)\s*$",
+    r"\b(?:looking\s+at|looked\s+at|look\s+at|checking\s+out|check\s+out|trying(?:\s+out)?|testing(?:\s+out)?"
+    r"|test\s+out|demo\s+(?:of|with)|trial\s+(?:of|with)|pilot\s+(?:of|with)|compar\w+\s+(?:\w+\s+)?(?:against|with|to)"
+    r"|between)\s*$",
     re.IGNORECASE,
 )
-# ... or anywhere in its sentence.
+TRIED_BEFORE = re.compile(r"\b(?:tried|tested)(?:\s+out)?\s*$", re.IGNORECASE)
+# The mention is about our integration with the product: its sync, or data that lives there.
+INTEGRATION_AFTER = re.compile(
+    r"^(?:\s*['’]s?)?\s+(?:\w+\s+)?(?:sync\w*|integrations?|connectors?|connections?|org|orgs|instance|sandbox"
+    r"|forms?|fields?|api|plugin|add-?on|webhooks?|import\w*|export\w*|mapping\w*)\b",
+    re.IGNORECASE,
+)
+INTEGRATION_BEFORE = re.compile(
+    r"(?:\b(?:sync\w*|connect\w*|import\w*|export\w*|push\w*|pull\w*|mirror\w*|feed\w*|send\w*|map\w*|link\w*)"
+    r"\s+(?:\w+\s+){0,3}?(?:to|from|with|into|in)"
+    r"|\b(?:created|updated|edited|deleted|added|entered|changed|logged|stored|kept|lives?|living)\s+(?:in|on))\s*$",
+    re.IGNORECASE,
+)
+PRICING_HIT = re.compile(r"/(?:\w+/)?(?:pricing|prices?|plans)\b", re.IGNORECASE)   # "pipedrive.com/pricing"
+WEAK_COMPARISON_AFTER = re.compile(   # "Attio has this": for partners too weak (their API "has" things)
+    r"^(?:\s*['’]s?)?\s+(?:\w+\s+){0,2}?(?:has|have|had|does|did|offers?|supports?|provides?|gives|includes|can"
+    r"|handles|shows|is\s+(?:better|faster|easier|simpler|nicer|cheaper))\b",
+    re.IGNORECASE,
+)
+FEATURE_AFTER = re.compile(   # "Copper's Gmail sidebar", "Zoho CRM's Blueprint feature"
+    r"^\s*['’]s?\s+(?:\w+\s+){0,2}?(?:features?|views?|interface|ui|ux|apps?|dialer|sidebar|editor|inbox|timeline"
+    r"|reports?|reporting|dashboards?|automations?|workflows?|mobile|search|bots?|pages?|macros?|templates?)\b",
+    re.IGNORECASE,
+)
+IN_PRODUCT_BEFORE = re.compile(r"^\W*in\s*$", re.IGNORECASE)   # "In Copper, threads show up on the contact"
+# Clause cues, strongest first.
+HEDGE = re.compile(
+    r"\b(?:consider\w*|thinking\s+(?:about|of)|explor\w+|debat\w+|discuss\w+|looking\s+into|weigh\w*|evaluat\w+)\b",
+    re.IGNORECASE,
+)
+SWITCHING = re.compile(
+    r"\bconsolidat\w+\s+(?:on|onto|into|there|to|with)\b"
+    r"|\b(?:management|leadership|corporate|the\s+board|our\s+board"
+    r"|(?:our|my|the)\s+(?:ceo|cfo|cto|coo|boss|vp|director)"
+    r"|hq|headquarters|(?:half|most|all|part)\s+of\s+(?:our|the)\s+team|everyone)\s+wants?\s+"
+    r"(?:us\b|to\s+(?:go|move|switch|use|consolidate|ditch|drop|leave)\b)"
+    r"|\bwants?\s+to\s+(?:go|move|switch|migrate)\b|\bwon't\s+be\s+renewing\b|\bnot\s+(?:be\s+)?renewing\b",
+    re.IGNORECASE,
+)
 EVALUATING = re.compile(
     r"\btrial\w*|\bevaluat\w+|\bdemos?\b|\bdemoed\b|\bconsider(?:ing|ed)\b|\bpilot\w*|\bpoc\b|\bproof\s+of\s+concept\b"
-    r"|\bshortlist\w*|\bcomparing\b|\b(?:got|have|had|received|getting|requested)\s+(?:a\s+|an\s+)?(?:quote|proposal"
-    r"|offer)\b"
+    r"|\bshortlist\w*|\bcompar(?:e|es|ing)\b|\bproposals?\b|\b(?:choos|decid|pick)\w*\s+between\b"
+    r"|\bas\s+an?\s+(?:option|alternative|replacement|backup)\b|\balternatives?\b|\bon\s+(?:our|the)\s+(?:short)?list\b"
+    r"|\blist\s+of\s+(?:tools|options|vendors|alternatives)\b|\bthinking\s+(?:about|of)\b|\bexplor\w+\b"
+    r"|\breached\s+out\b|\bfree\s+(?:account|trial)\b|\bsign(?:ed)?\s+up\s+for\s+(?:a\s+)?(?:free|trial)\b"
     r"|\b(?:talking|talked|speaking|spoke)\s+(?:to|with)\b|\bin\s+talks\s+with\b",
     re.IGNORECASE,
 )
-PRICING = re.compile(
-    r"\bcheaper\b|\bpric(?:e|es|ed|ing)\b|\bcosts?\b|\bcosting\b|\bhalf\s+the\s+price\b|\bdiscount\w*|\bexpensive\b"
-    r"|\bpay(?:ing)?\s+less\b"
-    r"|[$€£]\s?\d|\bper\s+(?:seat|user|month|year)\b|\bbudget\b|\bquote\b|\bfree\s+(?:plan|tier)\b|\bcheap\b"
-    r"|\baffordable\b",
+PAST_TIME = re.compile(
+    r"\blast\s+(?:year|month|quarter|spring|summer|fall|autumn|winter)\b|\b(?:years?|months?)\s+ago\b|\bin\s+20\d\d\b"
+    r"|\bback\s+then\b|\bwent\s+back\b|\bbefore\s*(?:[,.;!?]|$)|\bbefore\s+(?:you|coming|switching|moving|joining)\b",
     re.IGNORECASE,
 )
 PAST_USER = re.compile(
     r"\bused\s+to\s+(?:use|be\s+on|have)\b|\bwe\s+(?:used|had|were\s+using|were\s+on)\b|\b(?:when|while)\s+(?:we"
     r"|i)\s+(?:were|was)\s+(?:on|using|with)\b"
-    r"|\b(?:our|my)\s+(?:old|previous|former|last)\s+(?:crm|tool|system|provider|vendor|platform|software)\b"
-    r"|\bpreviously\b|\bin\s+the\s+past\b|\bback\s+when\b",
+    r"|\b(?:our|my)\s+(?:old|previous|former|last)\s+(?:crm|tool|system|provider|vendor|platform|software|helpdesk"
+    r"|help\s+desk|inbox)\b"
+    r"|\bpreviously\b|\bin\s+the\s+past\b|\bback\s+when\b|\bleft\s+(?:them|it|\w+)\s+for\b"
+    r"|\bbefore\s*(?:[,.;!?]|$)|\bbefore\s+(?:you|coming|switching|moving|joining|we|i)\b",
+    re.IGNORECASE,
+)
+PRICING = re.compile(
+    r"\bcheaper\b|\bpric(?:e|es|ed|ing)\b|\bcosts?\b|\bcosting\b|\bhalf\s+the\s+price\b|\bdiscount\w*|\bexpensive\b"
+    r"|\bpa(?:y|ys|ying|id)\b|\bcharg(?:e|es|ed|ing)\b|\bquot(?:e|es|ed|ing)\b|\boffer(?:ed|s)?\s+us\b"
+    r"|[$€£]\s?\d|\bper\s+(?:seat|user|agent|month|year)\b|\bseats\b|\bbudget\b|\bfree\s+(?:plan|tier)\b"
+    r"|\bmonths?\s+free\b|\bcheap\b|\baffordable\b|\bless\s+(?:than|for)\b|\blower\b|\bdeal\s+on\b",
     re.IGNORECASE,
 )
 COMPARISON_STRONG = re.compile(
-    r"\bbetter\b|\bworse\b|\bunlike\s+(?:you|yours|your\s+\w+)\b|\bcompared\s+(?:to|with)\b|\bvs\.?\s|\bversus\b"
-    r"|\bthan\s+(?:you|yours|your)\b"
-    r"|\bsame\s+as\b|\bsimilar\s+to\b|\blike\s+(?:in|on)\b|\bfaster\b|\beasier\b|\bsimpler\b|\bnicer\b",
+    r"\bbetter\b|\bworse\b|\bunlike\b|\bcompared\s+(?:to|with)\b|\bvs\.?\s|\bversus\b|\bthan\s+(?:you|yours|your)\b"
+    r"|\bsame\s+as\b|\bsimilar\s+to\b|\blike\s+(?:in|on)\b|\bfaster\b|\beasier\b|\bsimpler\b|\bnicer\b"
+    r"|\bprefer\w*\b|\bwhat\s+(?:we|i|they|our\s+\w+(?:\s+\w+)?)\s+(?:need|needs|want|wants|keep\s+asking|asked)\b"
+    r"|\bhere\s+too\b|\b(?:they|everyone|people)\s+love\s+it\b|\bup\s+against\b|\bexactly\s+what\b"
+    r"|\bworks?\s+(?:\w+\s+)?there\b"
+    r"|\bnatively\b|\bbuilt[\s-]?in\b|\bout\s+of\s+the\s+box\b|\byou\s+(?:don't|do\s+not|can't|cannot|only)\b"
+    r"|\byours\s+(?:doesn't|does\s+not|can't|isn't)\b"
+    r"|\byour\s+\w+\s+(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|isn't|aren't)\b"
+    r"|\bwhy\s+(?:can't|don't)\s+you\b|\b(?:lets|allows)\s+you\b"
+    r"|\bin\s+\w+(?:\s+\w+)?,?\s+you\s+can\b"
+    r"|\b(?:don't|doesn't|didn't|never)\s+(?:have|has|had|get|see)\s+(?:this|that|these|those|the\s+same)\s+"
+    r"(?:problem|issue|bug)s?\b",
     re.IGNORECASE,
 )
 INTEGRATION = re.compile(
-    r"\bsync\w*|\bintegrat\w+|\bconnector\w*|\bconnect\w*|\bfield\s+mapping\w*|\bmapping\w*"
-    r"|\bimport\w*\s+(?:\w+\s+){0,2}?from\b"
-    r"|\bexport\w*\s+(?:\w+\s+){0,2}?to\b|\bpush\w*\b|\bapi\b|\bwebhooks?\b|\bplugin\b|\badd-?on\b|\bmarketplace\b"
+    r"\bsync\w*|\bintegrat\w+|\bconnector\w*|\bconnect\w*|\bfield\s+mapping\w*|\bmapping\w*|\bimport\w*|\bexport\w*"
+    r"|\bpush\w*\b|\bapi\b|\bwebhooks?\b|\bplugin\b|\badd-?on\b|\bmarketplace\b|\bfeed\w*\s+(?:\w+\s+)?(?:into|to)\b"
+    r"|\bforms?\b|\bmirror\w*|\bshow\s+up\s+in\b|\breach(?:es)?\s+(?:us|our|your)\b|\blink\w*\b|\bsandbox\b"
     r"|\btwo-way\b|\b2-way\b|\bbi-?directional\b",
     re.IGNORECASE,
 )
+CLAUSE_BREAK = frozenset({";", "but", "however", "whereas", "although", "though"})
+COORDINATION = frozenset({",", "and", "or", "&", "/", "nor", "both"})
 # An ordinary word needs evidence to be a product. Strong evidence just before or after it
 # counts in any casing ("switching to close"); weak evidence only for a capitalised word
 # ("Close has a better pipeline view" but not "the front has a button").
@@ -119,6 +185,7 @@ ALWAYS_CAPITALISED = frozenset({  # capitals prove nothing for these words
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december",
 })
+SUBJECT_VERBS = frozenset({"is", "was", "has", "had", "does", "did", "are", "were", "will", "would", "seems", "looks"})
 LONG_RUN = re.compile(r"\S{300,}")
 DOMAIN_CHARS = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 FUZZY_MIN_LENGTH = 6
@@ -262,22 +329,31 @@ class CompetitorMatcher:
         sent_of = np.zeros(len(doc), dtype=np.int64)
         for i, sent in enumerate(sents):
             sent_of[sent.start:sent.end] = i
-        best: dict[tuple[int, int], tuple[int, Mention]] = {}
         tries: dict[tuple[int, int], int] = {}
+        found: list[tuple[_Hit, Span]] = []
         for hit in self._hits(doc):
             sent = sents[sent_of[hit.start]]
             key = (hit.spec, sent.start)
             tries[key] = tries.get(key, 0) + 1
             if tries[key] > MAX_TRIES_PER_SENTENCE:   # a name repeated 1,000 times says no more
                 continue
-            if not hit.evident and not self._product_meant(doc, hit, sent):
-                continue
+            if hit.evident or self._product_meant(doc, hit, sent):
+                found.append((hit, sent))
+        names_in: dict[int, set[int]] = {}
+        for hit, sent in found:
+            names_in.setdefault(sent.start, set()).add(hit.spec)
+        best: dict[tuple[int, int], tuple[int, Mention]] = {}
+        for i, (hit, sent) in enumerate(found):
             spec = self.specs[hit.spec]
-            context = _context(doc, hit, sent, spec)
-            competitive = context in COMPETITIVE_CONTEXTS or (not spec.integration_partner and context != "integration")
+            start, end = _coordinated(doc, found, i)
+            # Several competitors in one sentence: each takes the cues of its own clause.
+            scope = _clause(doc, start, end, sent) if len(names_in[sent.start]) > 1 else sent
+            context = _context(doc, hit, start, end, scope, spec)
             rank = CONTEXTS.index(context)
+            key = (hit.spec, sent.start)
             if key not in best or rank < best[key][0]:
-                mention = Mention(spec.name, context, competitive, text[sent.start_char:sent.end_char].strip())
+                mention = Mention(spec.name, context, is_competitive(context, spec.integration_partner),
+                                  text[sent.start_char:sent.end_char].strip())
                 best[key] = (rank, mention)
         return [mention for _, mention in best.values()]
 
@@ -331,8 +407,13 @@ class CompetitorMatcher:
 
     def _domain(self, token: str) -> int | None:
         # "https://www.pipedrive.com/en/pricing" and "HUBSPOT.COM" are single tokens.
-        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", token).split("/", 1)[0].rstrip(".")
-        return self.domains.get(host)
+        host = re.sub(r"^(?:https?://)?", "", token).split("/", 1)[0].rstrip(".")
+        labels = host.split(".")
+        for i in range(len(labels) - 1):   # "app.hubspot.com", "www.pipedrive.com" -> the listed domain
+            index = self.domains.get(".".join(labels[i:]))
+            if index is not None:
+                return index
+        return None
 
     def _fuzzy(self, token: str) -> int | None:
         for length in (len(token) - 1, len(token), len(token) + 1):
@@ -343,6 +424,8 @@ class CompetitorMatcher:
 
     def _product_meant(self, doc: Doc, hit: _Hit, sent: Span) -> bool:
         token = doc[hit.start]
+        if _in_compound(doc, hit):
+            return False
         before = doc[max(sent.start, hit.start - 4):hit.start].text
         after = doc[hit.end:min(sent.end, hit.end + 3)].text_with_ws
         after = (" " + after) if token.whitespace_ else after
@@ -358,8 +441,21 @@ class CompetitorMatcher:
         token = doc[hit.start]
         if not token.text[:1].isupper() or token.is_upper and len(token) > 1 or token.lower_ in ALWAYS_CAPITALISED:
             return False
-        if hit.start == sent.start or not doc[hit.start - 1].is_alpha and doc[hit.start - 1].text not in (",", "("):
-            return False  # sentence-initial, or after a quote/colon/bullet: capitals are the rule there
+        if hit.start == sent.start:
+            # Capitals are the rule here; a name is the subject of "is/has/does" in a sentence
+            # with a competitive cue ("Front is on our list of tools to look at").
+            # A partner's name also opens a sentence about the integration ("Linear issues linked
+            # to tickets lose their status").
+            following = doc[hit.end] if hit.end < sent.end else None
+            if following is None:
+                return False
+            if self.specs[hit.spec].integration_partner and INTEGRATION.search(sent.text):
+                return True
+            return following.lower_ in SUBJECT_VERBS and bool(
+                SWITCHING.search(sent.text) or EVALUATING.search(sent.text) or PRICING.search(sent.text)
+                or COMPARISON_STRONG.search(sent.text))
+        if not doc[hit.start - 1].is_alpha and doc[hit.start - 1].text not in (",", "("):
+            return False  # after a quote/colon/bullet: capitals are the rule there
         following = doc[hit.end] if hit.end < sent.end else None
         if following is not None and following.is_alpha and following.text[:1].isupper():
             return False  # "the Close Date field", "Front Desk": part of another capitalised name
@@ -368,28 +464,97 @@ class CompetitorMatcher:
         return capitalised <= max(2, len(words) // 2)  # Title Case Subject Lines prove nothing
 
 
-def _context(doc: Doc, hit: _Hit, sent: Span, spec: CompetitorSpec) -> str:
-    before = doc[max(sent.start, hit.start - CONTEXT_TOKENS):hit.start].text
-    after = doc[hit.end:min(sent.end, hit.end + CONTEXT_TOKENS)].text_with_ws
-    after = (" " + after) if doc[hit.end - 1].whitespace_ else after
-    integration = INTEGRATION.search(sent.text)
-    # A partner's sentence about the sync may also say "cost" or "better" about something else:
-    # there, only cues right next to the name count.
-    nearby = doc[max(sent.start, hit.start - LOCAL_TOKENS):min(sent.end, hit.end + LOCAL_TOKENS)].text
-    cue_text = nearby if spec.integration_partner and integration else sent.text
-    if SWITCHING_BEFORE.search(before) or SWITCHING_AFTER.match(after):
-        return "switching"
-    if EVALUATING_BEFORE.search(before) or EVALUATING.search(cue_text):
-        return "evaluating"
-    came_from = PAST_BEFORE.search(before) or PAST_USER.search(sent.text) or (
-        FROM_BEFORE.search(before) and re.search(SWITCH_VERB, before, re.IGNORECASE))
-    if came_from and not spec.integration_partner:
+def is_competitive(context: str, integration_partner: bool) -> bool:
+    """Whether a mention in this context is competitive intel: all but the integration (and, for a
+    partner, a plain mention); a partner's past user came to us from them."""
+    return context != "integration" and (context != "other" or not integration_partner)
+
+
+def _in_compound(doc: Doc, hit: _Hit) -> bool:
+    """ "front-end", "close-up", "pre-close": a hyphen joins the word into another word."""
+    joined_after = (hit.end + 1 < len(doc) and not doc[hit.end - 1].whitespace_ and doc[hit.end].text == "-"
+                    and not doc[hit.end].whitespace_ and doc[hit.end + 1].is_alpha)
+    joined_before = (hit.start >= 2 and doc[hit.start - 1].text == "-" and not doc[hit.start - 1].whitespace_
+                     and not doc[hit.start - 2].whitespace_ and doc[hit.start - 2].is_alpha)
+    return joined_after or joined_before
+
+
+def _coordinated(doc: Doc, found: Sequence[tuple[_Hit, Span]], i: int) -> tuple[int, int]:
+    """Token span of the names joined to found[i] by "and", "or" or commas ("X and Y both have").
+
+    Coordinated names share their cues: the verb after the last is about all of them.
+    """
+    start, end = found[i][0].start, found[i][0].end
+    j = i
+    while j > 0 and found[j - 1][1].start == found[i][1].start and _only_conjunctions(doc, found[j - 1][0].end, start):
+        j -= 1
+        start = found[j][0].start
+    j = i
+    while j + 1 < len(found) and found[j + 1][1].start == found[i][1].start and _only_conjunctions(
+            doc, end, found[j + 1][0].start):
+        j += 1
+        end = found[j][0].end
+    return start, end
+
+
+def _only_conjunctions(doc: Doc, start: int, end: int) -> bool:
+    return start < end and all(t.lower_ in COORDINATION for t in doc[start:end])
+
+
+def _clause(doc: Doc, start: int, end: int, sent: Span) -> Span:
+    """The part of the sentence around tokens start..end, between "but", ";", ", now" and the like."""
+    def breaks(k: int) -> bool:
+        word = doc[k].lower_
+        return word in CLAUSE_BREAK or word == "now" and k > sent.start and doc[k - 1].lower_ in (",", "and", ";")
+    left = start
+    while left > sent.start and not breaks(left - 1):
+        left -= 1
+    right = end
+    while right < sent.end and not breaks(right):
+        right += 1
+    return doc[left:right]
+
+
+def _context(doc: Doc, hit: _Hit, start: int, end: int, clause: Span, spec: CompetitorSpec) -> str:
+    before = doc[max(clause.start, start - CONTEXT_TOKENS):start].text
+    after = doc[end:min(clause.end, end + CONTEXT_TOKENS)].text_with_ws
+    after = (" " + after) if doc[end - 1].whitespace_ else after
+    text = clause.text
+    hedged = HEDGE.search(doc[clause.start:start].text)
+    partner = spec.integration_partner
+    # 1. What the words right next to the name do with it.
+    if PAST_BEFORE.search(before) or MOVED_FROM_BEFORE.search(before) and PERSON.search(before):
         return "past_user"
+    if SWITCHING_BEFORE.search(before) or SWITCHING_AFTER.match(after):
+        return "evaluating" if hedged else "switching"
+    if PRICING_HIT.search(doc[hit.start:hit.end].text):
+        return "pricing"
+    if TRIED_BEFORE.search(before):
+        return "past_user" if PAST_TIME.search(text) else "evaluating"
+    if EVALUATING_BEFORE.search(before):
+        return "evaluating"
+    attached = INTEGRATION_AFTER.match(after) or INTEGRATION_BEFORE.search(before)
+    if attached and partner:
+        return "integration"
+    if IN_PRODUCT_BEFORE.match(doc[clause.start:start].text) and not partner:
+        return "comparison"
+    # 2. The clause's cues, strongest first.
+    if SWITCHING.search(text):
+        return "evaluating" if hedged else "switching"
+    if EVALUATING.search(text):
+        return "evaluating"
+    if PAST_USER.search(text):
+        return "past_user"
+    integration = INTEGRATION.search(text)
+    # A partner's clause about the sync may also say "cost" or "better" about something else:
+    # there, only cues right next to the name count.
+    cue_text = (doc[max(clause.start, start - LOCAL_TOKENS):min(clause.end, end + LOCAL_TOKENS)].text
+                if partner and integration else text)
     if PRICING.search(cue_text):
         return "pricing"
-    weak_comparison = COMPARISON_AFTER.match(after) and not (spec.integration_partner and integration)
-    if COMPARISON_STRONG.search(cue_text) or weak_comparison:
+    if (COMPARISON_STRONG.search(cue_text) or FEATURE_AFTER.match(after)
+            or not partner and WEAK_COMPARISON_AFTER.match(after)):
         return "comparison"
-    if integration or spec.integration_partner:
+    if integration or attached or partner:
         return "integration"
     return "other"

@@ -19,13 +19,16 @@ import yaml
 from csintel.classify.competitors import CompetitorMatcher, CompetitorSpec, Mention, load_competitors
 from csintel.classify.errors import extract_errors
 from csintel.classify.requests import detect_request, group_requests
-from csintel.classify.sentiment import SentimentResult, score_sentiment
-from csintel.classify.taxonomy import Prediction, ZeroShotClassifier, load_taxonomy
+from csintel.classify.heads import TASKS as HEAD_TASKS
+from csintel.classify.heads import Head, installed_head
+from csintel.classify.sentiment import SentimentResult, sentiment_with_features
+from csintel.classify.taxonomy import Prediction, ZeroShotClassifier, load_taxonomy, predictions
 from csintel.config import Settings
 from csintel.embed import Embedder
 from csintel.text import redact_pii, short_quote
 
 RULES_VERSION = "rules-3"   # bump when a rule module's behaviour changes
+POLARITY = {"positive": 1.0, "negative": -1.0}   # a sentiment head's score: P(positive) - P(negative)
 
 
 @dataclass
@@ -88,17 +91,26 @@ class Enricher:
         taxonomy = load_taxonomy(self.settings.resolve(models.taxonomy))
         specs, competitors_version = competitor_specs(self.settings)
         self.matcher = CompetitorMatcher(specs)
-        self.classifier = ZeroShotClassifier(
-            taxonomy, self.embedder,
-            {"category": models.category_min_confidence, "root_cause": models.root_cause_min_confidence},
-        )
+        self.thresholds = {"category": models.category_min_confidence,
+                           "root_cause": models.root_cause_min_confidence,
+                           "sentiment": models.sentiment_min_confidence}
+        # A trained head (the model folder's, else a shipped one that fits) replaces zero-shot or the rules.
+        self.heads: dict[str, Head] = {}
+        for task in HEAD_TASKS:
+            labels = [s.name for s in taxonomy.tasks[task]] if task in taxonomy.tasks else None
+            head = installed_head(task, self.settings, self.embedder, labels)
+            if head is not None:
+                self.heads[task] = head
+        self.classifier = (None if {"category", "root_cause"} <= self.heads.keys()
+                           else ZeroShotClassifier(taxonomy, self.embedder, self.thresholds))
         self.versions = {
             "embedding": self.embedder.name,
             "taxonomy": taxonomy.version,
             "competitors": competitors_version,
             "rules": RULES_VERSION,
             "thresholds": f"{models.category_min_confidence}/{models.root_cause_min_confidence}/"
-                          f"{models.request_group_threshold}",
+                          f"{models.request_group_threshold}/{models.sentiment_min_confidence}",
+            "heads": ",".join(head.version for head in self.heads.values()) or "none",
         }
         digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
         self.version = f"tags-{digest}"
@@ -109,29 +121,64 @@ class Enricher:
 
         Returns the tags and the request groups this batch created.
         """
-        categories = self.classifier.predict("category", vectors)
-        causes = self.classifier.predict("root_cause", vectors)
+        out = self.tag_each(ids, texts, vectors)
+        return out, self.group(out, groups, self.request_vectors(out))
+
+    def tag_each(self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray) -> list[TicketTags]:
+        """Every tag that depends on the ticket alone (request groups not yet assigned).
+
+        Pure given the settings, so batches can be tagged in any order or on other machines;
+        `group` then assigns request groups, which depend on earlier batches, in order.
+        """
+        categories = self._classify("category", vectors, texts)
+        causes = self._classify("root_cause", vectors, texts)
+        sentiments = self._sentiments(vectors, texts)
         out: list[TicketTags] = []
         for i, text in enumerate(texts):
             request = detect_request(text)
             mentions = [Mention(m.name, m.context, m.competitive, short_quote(redact_pii(m.sentence), 240))
                         for m in self.matcher.find(text)]
             out.append(TicketTags(
-                id=ids[i], category=categories[i], root_cause=causes[i], sentiment=score_sentiment(text),
+                id=ids[i], category=categories[i], root_cause=causes[i], sentiment=sentiments[i],
                 competitors=mentions, is_request=request.is_request,
                 # The phrase becomes a group label in digests: redact it like any quote.
                 request=redact_pii(request.phrase) if request.is_request and request.phrase else None,
                 errors=extract_errors(text),
             ))
-        new_groups = self._group(out, groups)
-        return out, new_groups
+        return out
 
-    def _group(self, tags: list[TicketTags], groups: Sequence[RequestGroup]) -> list[RequestGroup]:
+    def _classify(self, task: str, vectors: np.ndarray, texts: Sequence[str]) -> list[Prediction]:
+        head = self.heads.get(task)
+        if head is not None:
+            return head.predict(vectors, texts, self.thresholds[task])
+        assert self.classifier is not None   # built whenever a taxonomy task lacks a head
+        return self.classifier.predict(task, vectors)
+
+    def _sentiments(self, vectors: np.ndarray, texts: Sequence[str]) -> list[SentimentResult]:
+        ruled = [sentiment_with_features(t) for t in texts]
+        head = self.heads.get("sentiment")
+        if head is None or not ruled:
+            return [result for result, _ in ruled]
+        # The head decides the label and the score, P(positive) - P(negative); the rules still say
+        # whether churn language was used and which cues they saw (the explanation).
+        probs = head.probabilities(vectors, texts, np.array([evidence for _, evidence in ruled]))
+        scores = probs @ np.array([POLARITY.get(label, 0.0) for label in head.labels])
+        labels = predictions(probs, head.labels, self.thresholds["sentiment"])
+        return [SentimentResult(pred.label, round(float(score), 4), rules.churn_language, rules.cues)
+                for (rules, _), score, pred in zip(ruled, scores, labels)]
+
+    def request_vectors(self, tags: Sequence[TicketTags]) -> np.ndarray:
+        """Embeddings of the request phrases of `tags`, in order, for `group`."""
+        phrases = [t.request for t in tags if t.is_request and t.request]
+        return self.embedder.encode(phrases) if phrases else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+    def group(self, tags: Sequence[TicketTags], groups: Sequence[RequestGroup],
+              vectors: np.ndarray) -> list[RequestGroup]:
+        """Assign request groups to `tags` (whose phrases embed to `vectors`); returns the new groups."""
         asking = [t for t in tags if t.is_request and t.request]
         if not asking:
             return []
         phrases = [t.request or "" for t in asking]
-        vectors = self.embedder.encode(phrases)
         existing = [(g.group_id, g.label, g.centroid) for g in groups]
         ids, created = group_requests(phrases, vectors, existing,
                                       threshold=self.settings.models.request_group_threshold)

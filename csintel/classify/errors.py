@@ -10,7 +10,17 @@ import re
 
 # --- data -------------------------------------------------------------------------------------
 
-IGNORE_PREFIXES = ("TW", "ACC", "INV")   # ticket, account and invoice ids look like codes
+# Ticket, account, invoice, order, case and contract ids look like codes.
+IGNORE_PREFIXES = ("TW", "ACC", "INV", "CASE", "ORD", "ORDER", "SR", "REQ", "TKT", "TICKET", "REF", "CTR", "CUST",
+                   "QUOTE", "Q", "PO", "ID")
+# ... and so does any code right after a word that names an id ("ticket SR-50012", "room E1204").
+ID_BEFORE = re.compile(
+    r"\b(?:tickets?|case|order|invoice|account|contract|request|ref(?:erence)?|po|quote|id|room|suite|unit|building"
+    r"|floor|gate|seat|flight|model|part|sku|serial|license|licence|customer|deal|opportunity|item|product"
+    r"|(?:discount|promo|coupon|voucher|referral|gift)\s+codes?)"
+    r"\s*(?:#|no\.?|number|id)?\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
 NOT_ERROR_PREFIXES = frozenset({         # standards, encodings, periods: "ISO-8601", "UTF-16", "FY-2026"
     "ISO", "RFC", "UTF", "UTC", "GMT", "SHA", "MD", "PCI", "SOC", "COVID", "RSA", "AES", "TLS", "SSL", "FY", "Q",
     "CVE", "WCAG", "IEC", "EN", "DIN", "GDPR", "PO", "SKU", "US", "UK", "EU", "TLSV", "HTTP", "HTTPS",
@@ -28,10 +38,12 @@ HTTP_REASONS = (
 STATUS = r"(?P<code>[45]\d\d)"
 NO_NUMBER_AROUND = r"(?![\d.,]\d|\d)"
 HTTP_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
+    rf"(?:{HTTP_REASONS})\s*[(\[]\s*{STATUS}\s*[)\]]",                     # "Gateway Timeout (504)"
+    rf"(?<![$€£\d.,])(?<!\bthe\s)\b{STATUS}s\b(?!\s+(?:range|to\s+\d))",       # "504s all day"
     rf"\bHTTPS?(?:/\d(?:\.\d)?)?[\s:#-]*(?:status\s*)?(?:code\s*)?[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}",
     rf"(?<![$€£\d.,])\b{STATUS}\s*[-:]?\s*\(?(?:{HTTP_REASONS})\b",
     rf"(?<![$€£\d.,])\b{STATUS}\s+(?:errors?|error\s+codes?|status(?:\s+code)?|response|page|responses)\b",
-    rf"\b(?:error|status|response|return|http\s+error)(?:\s+code)?\s*[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}",
+    rf"\b(?:error|status|response|return|http\s+error)(?:\s+code)?(?:\s+of)?\s*[:#=]?\s*{STATUS}\b{NO_NUMBER_AROUND}",
     r"\b(?:got|get|gets|getting|returns?|returned|returning|received|receiving|seeing|see|saw|throws?|throwing"
     rf"|hit|hitting|shows?|showing)\s+(?:an?\s+|the\s+)?{STATUS}\b{NO_NUMBER_AROUND}"
     r"(?=\s*(?:from|when|on|while|after|back|again|every|$|[.,;:!?)]))",
@@ -46,7 +58,7 @@ ERROR_WORDS = frozenset({
     "UNAVAILABLE", "BLOCKED", "LOCKED", "NOT", "BAD", "UNSUPPORTED", "DUPLICATE", "INSUFFICIENT", "EXCEPTION",
     "CERT", "SSL", "QUOTA", "REVOKED", "DISABLED", "MALFORMED", "NO", "CANNOT", "UNABLE",
 })
-SHORT_CODE = re.compile(r"(?<![\w-])(?:E|ERR|ERROR)\d{3,5}(?![\w-]|\.\d)")
+SHORT_CODE = re.compile(r"(?<![\w-])(?:E|ERR|ERROR)-?\d{3,5}(?![\w-]|\.\d)")   # E1234, E-4012
 EXCEPTION = re.compile(
     r"(?<![\w.])(?:[A-Za-z_][\w]*\.)*"
     r"(?P<name>[A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Failure|Timeout|Refused|Denied))(?!\w)"
@@ -56,6 +68,25 @@ ERRNO = re.compile(
     r"|NOENT|HOSTUNREACH|NETUNREACH|NETDOWN|AI_AGAIN|PROTO|MFILE|NOSPC|NOMEM|BUSY|EXIST|ISDIR|NOTDIR|CANCELED"
     r"|SOCKETTIMEDOUT|HOSTDOWN)(?!\w)"
 )
+
+
+# A status named next to one already found: "502 and 503 errors", "500 ... and sometimes 502".
+CHAINED_AFTER = re.compile(
+    r"^[\s)\]]*(?:,|/|&|\band\b|\bor\b|\bthen\b)\s*(?:(?:sometimes|occasionally|then|also|even|a|an)\s+)*"
+    rf"{STATUS}s?\b{NO_NUMBER_AROUND}",
+    re.IGNORECASE,
+)
+CHAINED_BEFORE = re.compile(rf"(?<![$€£\d.,])\b{STATUS}s?\s*(?:,|/|&|\band\b|\bor\b)\s*$", re.IGNORECASE)
+# A lower-case code counts only in an error's company: "sync-409 again", "error sync-409".
+LOWER_CODE = re.compile(r"(?<![\w/.-])(?P<prefix>[a-z]{2,12})-(?P<number>\d{3,6})(?![\w-]|\.\d)")
+LOWER_UNDERSCORE_CODE = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+){2,}(?![\w-])")
+ERROR_CONTEXT = re.compile(
+    r"\b(?:errors?|fail\w*|codes?|exceptions?|crash\w*|again|returns?|returned|got|getting|seeing|shows?|showing"
+    r"|throws?|throwing|says|hit|hitting)\b",
+    re.IGNORECASE,
+)
+ERROR_CONTEXT_CHARS = 40
+YEAR = re.compile(r"(?:19|20)\d\d")   # "SPRING-2026", "FY-2026": a year, unless an error is named nearby
 
 
 def extract_errors(text: str) -> list[str]:
@@ -70,16 +101,47 @@ def extract_errors(text: str) -> list[str]:
         return []
     found: list[tuple[int, str]] = []
     for pattern in HTTP_PATTERNS:
-        found.extend((m.start(), f"HTTP {m.group('code')}") for m in pattern.finditer(text))
+        for m in pattern.finditer(text):
+            found.append((m.start(), f"HTTP {m.group('code')}"))
+            found.extend(_chained(text, m))
     for m in DASH_CODE.finditer(text):
         head = re.split(r"[-_]", m.group("prefix"))[0]
-        if head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and not head.isdigit():
+        if head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and not head.isdigit() and not _after_id(
+                text, m.start()) and not (YEAR.fullmatch(m.group("number")) and not _error_nearby(text, m)):
             found.append((m.start(), m.group()))
+    for m in LOWER_CODE.finditer(text):
+        head = m.group("prefix").upper()
+        if (head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and _error_nearby(text, m)
+                and not _after_id(text, m.start())):
+            found.append((m.start(), m.group().upper()))
     for m in UNDERSCORE_CODE.finditer(text):
         if set(m.group().split("_")) & ERROR_WORDS:
             found.append((m.start(), m.group()))
-    found.extend((m.start(), m.group()) for m in SHORT_CODE.finditer(text))
+    for m in LOWER_UNDERSCORE_CODE.finditer(text):   # "error err_auth_expired": snake_case needs an error nearby
+        if set(m.group().upper().split("_")) & ERROR_WORDS and _error_nearby(text, m):
+            found.append((m.start(), m.group().upper()))
+    found.extend((m.start(), m.group()) for m in SHORT_CODE.finditer(text) if not _after_id(text, m.start()))
     found.extend((m.start("name"), m.group("name")) for m in EXCEPTION.finditer(text))
     found.extend((m.start(), m.group()) for m in ERRNO.finditer(text))
     found.sort(key=lambda item: item[0])
     return list(dict.fromkeys(value for _, value in found))
+
+
+def _chained(text: str, m: re.Match[str]) -> list[tuple[int, str]]:
+    out = []
+    end = m.end()
+    while (chained := CHAINED_AFTER.match(text[end:end + 60])) is not None:
+        out.append((end + chained.start("code"), f"HTTP {chained.group('code')}"))
+        end += chained.end()
+    before = CHAINED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+    if before is not None:
+        out.append((m.start() - 1, f"HTTP {before.group('code')}"))
+    return out
+
+
+def _error_nearby(text: str, m: re.Match[str]) -> bool:
+    return bool(ERROR_CONTEXT.search(text[max(0, m.start() - ERROR_CONTEXT_CHARS):m.end() + ERROR_CONTEXT_CHARS]))
+
+
+def _after_id(text: str, start: int) -> bool:
+    return bool(ID_BEFORE.search(text[max(0, start - 30):start]))

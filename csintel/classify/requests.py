@@ -20,7 +20,8 @@ from csintel.text import split_sentences
 
 # --- data: cues -------------------------------------------------------------------------------
 
-ASK_VERB = (r"(?:add|build|implement|introduce|include|support|offer|enable|bring\s+back|give\s+(?:us|me)"
+# Not "enable": "please enable SSO for our account" asks to switch on what exists.
+ASK_VERB = (r"(?:add|build|implement|introduce|include|support|offer|bring\s+back|give\s+(?:us|me)"
             r"|provide\s+(?=(?:an?\s+|the\s+|some\s+)?(?:way|option|ability|setting|feature|support)\b)"
             r"|consider\s+adding|make\s+it\s+possible\s+to|allow\s+(?:us|me|users|admins|people)\s+to"
             r"|let\s+(?:us|me|users|admins)(?!\s+know)|create\s+(?:an?\s+)?(?:option|way|setting)\s+to)")
@@ -40,12 +41,15 @@ CUES: list[tuple[str, str]] = [
      r"becoming\s+a\s+)?(?:real\s+|big\s+|huge\s+)?(?:problem|pain|issue|blocker|deal-?breaker|frustrating|annoying)"),
     ("please add", rf"\b(?:please|pls|plz|kindly)\s+(?:(?:could|can)\s+you\s+)?{ASK_VERB}\b{OBJ}"),
     ("could you add",
-     r"\b(?:could|can|would|will)\s+(?:you|your\s+team|you\s+guys|y'all)\s+(?:please\s+)?(?:ever\s+)?"
+     r"\b(?:could|can|would|will)\s+(?:you|your\s+team|you\s+guys|y'all|(?-i:[A-Z][a-z]+))\s+(?:please\s+)?"
+     r"(?:ever\s+)?"
      rf"{ASK_VERB}\b{OBJ}"),
     ("would be great",
-     r"\b(?:would|'d|will)\s+(?:also\s+)?(?:really\s+)?be\s+"
+     r"(?:\b(?:would|'d|will)\s+(?:also\s+)?(?:really\s+)?be\s+"
      r"(?:so\s+|really\s+|very\s+|super\s+|extremely\s+|incredibly\s+|much\s+more\s+)?"
-     rf"{GOOD}\s+(?:if|to|for\s+(?:us|me|users|everyone)\s+to){OBJ}"),
+     rf"{GOOD}\s+(?:if|to|for\s+(?:us|me|users|everyone)\s+to)"
+     r"|\b(?:would|'d)\s+(?:really\s+)?help\s+(?:us\s+)?(?:a\s+lot|enormously|massively|tremendously|hugely)?"
+     rf"\s*if){OBJ}"),
     ("would love",
      r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?(?:love|like)\s+"
      r"(?:to\s+see|it\s+if|to\s+have|to\s+be\s+able\s+to|to\s+get|(?:for\s+)?you\s+to\s+(?:add|build|support|offer)"
@@ -62,7 +66,7 @@ CUES: list[tuple[str, str]] = [
      r"\b(?:is\s+there\s+a\s+roadmap\s+for|(?:any|what's|what\s+is\s+the)\s+(?:roadmap|timeline|eta)\s+(?:for|on))"
      rf"{OBJ}"),
     # Not "in the pipeline": in a sales tool that is where the customer's deals are.
-    ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|your)\s+(?:roadmap|backlog)\b"),
+    ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|teh|your)\s+(?:roadmap|backlog)\b"),
     ("we need the ability",
      r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents)|users|customers)\s+"
      r"(?:really\s+|really\s+really\s+|badly\s+|also\s+|urgently\s+|desperately\s+|would\s+)?"
@@ -79,13 +83,17 @@ CUES: list[tuple[str, str]] = [
      r"(?:\b(?:why|how\s+come)\s+(?:is\s+there|isn't\s+there|there's|there\s+is)\s+(?:still\s+)?"
      r"(?:no|not\s+(?:a|an|any))\b"
      r"|\bwhy\s+(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|won't)\s+"
-     r"(?:you|you\s+guys|the\s+(?:app|product|platform|tool)|it)\s+"
+     r"(?:you|you\s+guys|the\s+(?:app|product|platform|tool)|it|(?-i:[A-Z][a-z]+))\s+"
      rf"(?:still\s+)?(?:support|have|offer|allow|let\s+(?:us|me|users))){OBJ}"),
     ("it's a shame",
      r"\b(?:it's|it\s+is|what|it\s+was)\s+(?:a\s+)?(?:real\s+)?(?:shame|pity|bummer)\s+(?:that\s+)?"
      r"(?:you|there|it|the\s+(?:app|product|platform|tool))\s*"
      r"(?:still\s+)?(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|isn't|is\s+no|'s\s+no|won't)\s*"
      rf"(?:support|have|offer|allow|let\s+(?:us|me|users))?{OBJ}"),
+    ("still no",
+     r"\b(?:(?:frustrating|annoying|shame|pity|surprising|strange|weird|odd|ridiculous|disappointing|painful"
+     r"|unfortunate|crazy|baffling|amazing|shocking)\b[^.?!]{0,20}?\bthere(?:'s|\s+is|\s+are)\s+(?:still\s+)?no"
+     rf"|\bthere(?:'s|\s+is|\s+are)\s+still\s+no)\b{OBJ}"),
     ("there's no way to",
      r"\b(?:there(?:'s|\s+is)\s+(?:still\s+)?no\s+(?:way|option|setting|feature|ability)"
      r"|(?:lack|lacking|missing)\s+(?:of\s+)?(?:a|an|the|any)?\s*"
@@ -98,7 +106,98 @@ CUES: list[tuple[str, str]] = [
      rf"(?:adding|building|supporting|offering|implementing|introducing|bringing\s+back){OBJ}"),
     ("possible for you to add",
      rf"\b(?:is\s+it|would\s+it\s+be)\s+possible\s+for\s+(?:you|your\s+team)\s+to\s+{ASK_VERB}\b{OBJ}"),
+    ("would it be possible",
+     rf"\b(?:would|will)\s+it\s+be\s+possible\s+(?:for\s+you\s+)?to\s+{ASK_VERB}\b{OBJ}"),
+    ("any way you could", rf"\bany\s+way\s+(?:you|your\s+team)\s+(?:could|can|might)\s+{ASK_VERB}\b{OBJ}"),
+    ("+1", rf"(?:^|\s)(?:\+1|upvot\w+|me\s+too)\s+(?:for|on|to)\b{OBJ}"),
+    ("begging for",
+     rf"\b(?:begging|clamou?ring|crying\s+out|dying|desperate|pleading)\s+(?:for|to\s+have)\b{OBJ}"),
+    ("hoping you add",
+     r"\bhop(?:e|ing)\s+(?:(?:that\s+)?you(?:'ll|\s+will|\s+can|\s+could|\s+guys\s+can)?\s+(?:can\s+)?"
+     rf"(?:{ASK_VERB}|ship|release|translate)|to\s+see)\b{OBJ}"),
+    ("you should add",
+     r"\byou\s+(?:guys\s+)?(?:really\s+|definitely\s+|seriously\s+)?(?:should|need\s+to|ought\s+to|must)\s+"
+     rf"(?:really\s+)?(?:{ASK_VERB}|have|get)\b{OBJ}"),
+    ("we'd pay for",
+     rf"\b(?:we|i)(?:'d|\s+would)\s+(?:happily\s+|gladly\s+)?pay\s+(?:extra|more|good\s+money)\s+for\b{OBJ}"),
+    ("not having",
+     r"\bnot\s+having\s+(?P<obj>.{3,60}?)\s+(?:is|has\s+been|was)\s+(?:a\s+|really\s+|so\s+|very\s+|such\s+a\s+)?"
+     r"(?:real\s+|big\s+|huge\s+)?(?:problem|pain|painful|issue|blocker|deal-?breaker|frustrating|annoying|hard"
+     r"|difficult|tough)"),
+    ("a real gap", rf"\b(?:real|big|huge|major|glaring)\s+gap\s+(?:that|is\s+that|in)\b{OBJ}"),
+    ("something you're working on",
+     r"\bis\s+(?P<obj>.{2,60}?)\s+something\s+(?:you(?:'re|\s+are)|your\s+team\s+is)\s+(?:working\s+on|planning"
+     r"|considering|thinking\s+about|looking\s+(?:at|into))"),
+    ("planned",
+     r"\b(?:do\s+you\s+have|is|are)\s+(?P<obj>.{2,60}?)\s+(?:planned|in\s+the\s+works|coming(?:\s+soon)?"
+     r"|in\s+development)\b"),
+    ("looking forward to",
+     r"\blooking\s+forward\s+to\s+(?:the\s+day\s+)?(?:when\s+)?(?:you|tidewater)\s+"
+     rf"(?:{ASK_VERB}|ship|release)\w*\b{OBJ}"),
+    ("we miss", rf"\b(?:(?:really|sorely|badly|still)\s+missing|(?:we|i)\s+(?:really\s+|sorely\s+)?miss)\b{OBJ}"),
+    ("any chance",
+     r"\bany\s+chance\s+(?:(?:you|your\s+team|you\s+guys)\s+(?:could|can|will|would|might)\s+(?:please\s+)?"
+     rf"{ASK_VERB}\b|(?:of|for)\s+(?:getting\s+|having\s+|seeing\s+)?){OBJ}"),
+    ("keep asking for",
+     rf"\b(?:keep|keeps|kept|are|is|have\s+been|has\s+been)\s+asking\s+(?:us\s+|me\s+)?(?:for|about)\b{OBJ}"),
+    ("requesting", rf"(?:^|\b(?:i'm|we're|i\s+am|we\s+are|just)\s+)requesting\b{OBJ}"),
+    # The broad cues last, and only with a real object (STRICT_CUES): "X would save us hours",
+    # "we really need X", "the app badly needs X".
+    ("would save",
+     r"^(?:(?:honestly|also|frankly|really|and|but|so)[,\s]+)?(?P<obj>[^,;:]{3,80}?)\s+would\s+"
+     r"(?:really\s+|honestly\s+|definitely\s+|also\s+|probably\s+)?"
+     r"(?:save|make\s+(?:\w+\s+){0,3}?(?:usable|easier|faster|simpler|possible|better)|let\s+(?:us|me|our)"
+     r"|allow\s+(?:us|me|our)|help\s+(?:us|our|me|a\s+lot)"
+     r"|be\s+(?:a\s+)?(?:huge|big|great|massive|real|nice|game)[\s-]*(?:win|help|improvement|plus|changer)"
+     rf"|be\s+(?:so\s+|really\s+|very\s+|super\s+|incredibly\s+)?{GOOD})\b"),
+    ("we need",
+     r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents|company))\s+"
+     r"(?:really\s+|badly\s+|urgently\s+|desperately\s+|also\s+|absolutely\s+|definitely\s+|still\s+)?"
+     r"(?:need|want|require)\s+(?!to\b|this\b|that\b|it\b|these\b|those\b|them\b|him\b|her\b|you\b|someone\b"
+     rf"|somebody\b|anyone\b){OBJ}"),
+    ("badly needs", rf"\b(?:badly|desperately|really|seriously|urgently)\s+needs\s+{OBJ}"),
+    ("we want to",
+     r"\b(?:we|i)\s+(?:really\s+)?(?:want|need|would\s+like)\s+to\s+(?:be\s+able\s+to\s+)?"
+     rf"(?=(?:force|require|make|prevent|stop|restrict|block|lock|enforce|automate|allow)\b){OBJ}"),
+    ("would love to",
+     r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?love\s+to\s+"
+     rf"(?!know|hear|understand|talk|speak|chat|discuss|learn|get\s+(?:a|an|the|some)\s){OBJ}"),
+    ("X please", r"^(?P<obj>(?:[\w-]+\s+){0,4}[\w-]+)\s*,?\s*(?:please|pls|plz)\s*[!.]*$"),
 ]
+STRICT_CUES = frozenset({"would save", "we need", "badly needs", "we want to", "would love to", "X please"})
+# Cues that say something is missing: missing data or a missing answer is a bug or a service
+# matter ("why is there no data on my dashboard today?"), not a missing feature.
+ABSENCE_CUES = frozenset({"surprised there's no", "can't believe there's no", "why is there no", "it's a shame",
+                          "still no", "there's no way to"})
+ABSENT_NOT_A_FEATURE = re.compile(
+    r"^(?:any\s+|the\s+|my\s+|our\s+|new\s+)?(?:data|records?|numbers|results|activit(?:y|ies)|entries"
+    r"|response|reply|answer|update|fix|change|progress|sound|connection|signal|word)\b"
+    r"|\b(?:today|yesterday|since|anymore|any\s+more|this\s+(?:morning|week|afternoon)|right\s+now|again)\b",
+    re.IGNORECASE,
+)
+# "I wish someone had told us": a regret, not a wish for the product.
+REGRET = re.compile(r"\bhad\s+(?:been\s+)?\w+(?:ed|en|ld|wn|ne|ght)\b", re.IGNORECASE)
+# A how-to or why-can't question is an ask when the next sentences say the answer is no
+# ("Is there a way to bulk edit deals? Apparently not.") or that other tools can. Not "I
+# couldn't find it": people asking where a setting is say that too.
+QUESTION_OBJECT = re.compile(
+    r"\b(?:is\s+there\s+(?:a|any)\s+way\s+to|is\s+it\s+possible\s+to|why\s+(?:can't|cannot|can\s+not)"
+    r"(?!\s+(?:i|we|my|our)\b))\s+(?P<obj>[^?]*)",
+    re.IGNORECASE,
+)
+ANSWER_IS_NO = re.compile(
+    r"\bthere\s+(?:isn't|is\s+not|'s\s+no|is\s+no|doesn't\s+seem\s+to\s+be|does\s+not\s+seem\s+to\s+be)\b"
+    r"|\bapparently\s+not\b|\bseems?\s+not\b|\b(?:isn't|is\s+not|not)\s+possible\b|\bif\s+not\b"
+    r"|\bplease\s+(?:add|change|consider)\b"
+    rf"|\b(?:it|that|this|which)\s*(?:would|'d)\s+be\s+(?:very\s+|really\s+|so\s+|super\s+)?{GOOD}\b"
+    r"|\b(?:every|all|most)\s+other\s+(?:[\w-]+\s+){0,2}?(?:tools?|apps?|crms?|products?|software|platforms?"
+    r"|systems?|vendors?)\b",
+    re.IGNORECASE,
+)
+SOMEONE_ABLE = re.compile(r"^\w+\s+to\s+(?:be\s+able|have|see|edit|access|get|view|manage)\b", re.IGNORECASE)
+# An ask for the ticket to be handled, not for the product to change ("we need this back by Friday").
+NOT_A_NEED = re.compile(r"\b(?:back|fixed|resolved|restored|working|asap|urgently|today|tomorrow|tonight"
+                        r"|by\s+(?:monday|tuesday|wednesday|thursday|friday|eod|end\s+of))\b", re.IGNORECASE)
 CUE_PATTERNS = [(name, re.compile(p, re.IGNORECASE)) for name, p in CUES]
 # How-to questions: not requests, but their object names the request when a cue follows
 # ("Is there a way to merge deals? If not, it would be great to have").
@@ -109,23 +208,36 @@ HOWTO_OBJECT = re.compile(
 )
 # Asks that are service, not product: "please add a user", "could you look into this".
 SERVICE_OBJECT = re.compile(
-    r"^(?:(?:my|our|a|an|the|\d+|two|three|four|five|few|some|more|another|this|these|new|extra|additional"
-    r"|missing|deleted|lost)\s+)*"
+    r"^(?:(?:get|getting|have|having|receive|hear\s+back|some)\s+)?"
+    r"(?:(?:my|our|a|an|the|\d+|two|three|four|five|few|some|more|another|this|these|new|extra|additional"
+    r"|missing|deleted|lost|short|quick|brief|simple|step-by-step)\s+)*"
     r"(?:colleagues?|users?|seats?|licen[cs]es?|members?|admins?|credits?|invoices?|contacts?|emails?|persons?"
     r"|people|him|her|them|me|us|employees?|agents?|teammates?|accounts?|refund|discount|receipts?|ticket|call"
     r"|meeting|updates?|status|eta|information|info|details|feedback|answer|response|reply|access|copy|link"
     r"|estimate|quote|documentation|docs|screenshots?|instructions|steps|guidance|help|assistance|clarification"
     r"|confirmation|callback|demo|training|walkthrough|session|vat|tax\s+ids?|po\s+numbers?|purchase\s+orders?"
-    r"|(?:billing|postal|company)\s+(?:address|details|name|contact))\b"
-    r"|@|\[email\]"
+    r"|(?:help\s+|support\s+)?(?:articles?|videos?|guides?|tutorials?|examples?|explanations?)"
+    r"|(?:billing|postal|company)\s+(?:address|details|name|contact))"
+    # ... as the head of the object ("a user for me"), not a modifier ("user provisioning").
+    r"(?=\s*(?:$|[.,;:!?)(]|(?:to|for|as|on|in|into|from|with|at|so|and|or|please|asap|by|of|back|again|if|who"
+    r"|that|which|would|will|here|there|today|now)\b))"
+    r"|@|\[email\]|\b(?:in|to|on)\s+(?:the\s+)?cc\b|\bto\s+(?:this|the|my|our)\s+(?:ticket|thread|conversation|case)\b"
+    r"|\b(?:colleague|teammate|coworker|co-worker)s?\s+\w+\s+(?:to|as|in|on)\b"
     r"|^(?:you\s+could\s+|you\s+can\s+|someone\s+could\s+)?(?:fix|look|resolve|investigate|check|help|get\s+back"
-    r"|respond|call|reply|let\s+(?:me|us)\s+know|update\s+(?:me|us)|confirm|advise|close|cancel|refund|escalate"
-    r"|send\s+(?:me|us)|log\s+in|login|sign\s+in|access|reach|contact)\b",
+    r"|respond|call|reply|hear|let\s+(?:me|us)\s+know|update\s+(?:me|us)|confirm|advise|close|cancel|refund|escalate"
+    r"|send\s+(?:me|us)|log\s+in|login|sign\s+in|access|reach|contact|reduce|lower|cut|waive|extend|renew"
+    r"|upgrade|downgrade)\b"
+    r"|\b(?:attached|enclosed)\b|\bto\s+(?:our|my)\s+(?:contract|file|account|invoices?|order|ticket)\b"
+    r"|^(?:the\s+)?(?:price|pricing|prices|cost|costs|fees?|rates?|bill)\b",
     re.IGNORECASE,
 )
+# "if the export worked (again)" is a bug report; "if the app worked offline" asks for more.
 BUG_OBJECT = re.compile(
-    r"\b(?:worked|works|would\s+work|was\s+working|were\s+working|didn't\s+(?:crash|fail|break)"
-    r"|stopped\s+(?:crashing|failing)|got\s+fixed|was\s+fixed|were\s+fixed|fixed|bug)\b",
+    r"\b(?:worked|works|would\s+work|was\s+working|were\s+working)\s*(?:again|properly|correctly|reliably|as\s+"
+    r"(?:expected|before|intended)|at\s+all|[.!?,;]|$)"
+    r"|\b(?:actually|just|even)\s+(?:worked|works|work)\b"
+    r"|\b(?:didn't\s+(?:crash|fail|break)|stopped\s+(?:crashing|failing)|got\s+fixed|was\s+fixed|were\s+fixed"
+    r"|fixed|bugs?|fail\w*|crash\w*|broken|break(?:s|ing)?|stop(?:s|ped)?\s+\w+ing|used\s+to)\b",
     re.IGNORECASE,
 )
 WEAK_OBJECT = re.compile(
@@ -210,12 +322,30 @@ def detect_request(text: str) -> RequestResult:
             raw = (match.groupdict().get("obj") or "").strip()
             if not raw and name == "feature request" and index + 1 < len(sentences):
                 raw = sentences[index + 1]   # "Feature request" as a heading, the ask on the next line
-            if SERVICE_OBJECT.search(raw.lstrip()) or BUG_OBJECT.search(raw):
+            if SERVICE_OBJECT.search(raw.lstrip()) or BUG_OBJECT.search(raw) or REGRET.search(raw):
+                continue
+            if name in ABSENCE_CUES and ABSENT_NOT_A_FEATURE.search(raw.lstrip()):
                 continue
             phrase = normalise_phrase(raw)
+            if name in STRICT_CUES and (WEAK_OBJECT.match(phrase) or NOT_A_NEED.search(raw)
+                                        or SERVICE_OBJECT.search(phrase)
+                                        or HOWTO_OBJECT.search(sentence) or sentence.rstrip().endswith("?")
+                                        or SOMEONE_ABLE.match(raw.lstrip())):
+                continue
             if WEAK_OBJECT.match(phrase or ""):
                 phrase = _howto_object(sentences)
             return RequestResult(True, phrase or None, name)
+    return _question_answered_no(sentences)
+
+
+def _question_answered_no(sentences: Sequence[str]) -> RequestResult:
+    for index, sentence in enumerate(sentences):
+        match = QUESTION_OBJECT.search(sentence)
+        if match and any(ANSWER_IS_NO.search(s) for s in sentences[index + 1:index + 3]):
+            raw = match.group("obj")
+            phrase = normalise_phrase(raw)
+            if phrase and not WEAK_OBJECT.match(phrase) and not SERVICE_OBJECT.search(raw.lstrip()):
+                return RequestResult(True, phrase, "is there a way (no)")
     return NO_REQUEST
 
 

@@ -242,8 +242,38 @@ class _Cue:
 def score_sentiment(text: str) -> SentimentResult:
     """Score support text: negative for complaints, frustration, urgency and churn language,
     positive for specific thanks and praise, neutral for questions and plain requests."""
+    return sentiment_with_features(text)[0]
+
+
+# The rule evidence a trained sentiment head reads beside the embedding (csintel/classify/heads.py):
+# the score, the churn flag, the weighed cues summed by kind (each sum signed as it counts), and
+# whether the text asks something.
+FEATURES = ("score", "churn", "frustration", "urgency", "problem", "positive", "resolution", "polite", "question")
+
+
+def sentiment_features(text: str) -> list[float]:
+    """The rules' evidence for one text, in the order of FEATURES."""
+    return sentiment_with_features(text)[1]
+
+
+def sentiment_with_features(text: str) -> tuple[SentimentResult, list[float]]:
+    """The rules' result and their evidence (FEATURES) from one pass over the text."""
+    score, churn, drivers = _analyse(text)
+    label = "negative" if score <= -THRESHOLD else "positive" if score >= THRESHOLD else "neutral"
+    phrases = tuple(dict.fromkeys(c.phrase for c in sorted(drivers, key=lambda c: -abs(c.weight))))
+    sums = dict.fromkeys(FEATURES[2:8], 0.0)
+    for cue in drivers:
+        if cue.kind in sums:   # churn cues are the churn flag
+            sums[cue.kind] += cue.weight
+    sums["problem"] = max(sums["problem"], -PROBLEM_CAP)
+    evidence = [score, float(churn), *sums.values(), float("?" in (text or ""))]
+    return SentimentResult(label, round(score, 4), churn, phrases), evidence
+
+
+def _analyse(text: str) -> tuple[float, bool, list[_Cue]]:
+    """The score in -1..1, the churn flag, and the cues that carry weight after every adjustment."""
     if not text or not text.strip():
-        return SentimentResult("neutral", 0.0, False, ())
+        return 0.0, False, []
     text = text.replace("’", "'").replace("‘", "'")
     spans = sentence_spans(text)
     starts = [s for s, _ in spans]
@@ -281,9 +311,7 @@ def score_sentiment(text: str) -> SentimentResult:
     churn = any(c.kind == "churn" and c.weight < 0 for c in cues)
     if churn:
         score = min(score, CHURN_FLOOR)
-    label = "negative" if score <= -THRESHOLD else "positive" if score >= THRESHOLD else "neutral"
-    phrases = tuple(dict.fromkeys(c.phrase for c in sorted(drivers, key=lambda c: -abs(c.weight))))
-    return SentimentResult(label, round(score, 4), churn, phrases)
+    return score, churn, drivers
 
 
 def _sentence_of(starts: list[int], offset: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import yaml
@@ -93,18 +94,30 @@ class ZeroShotClassifier:
             self._prototypes[task] = protos / np.linalg.norm(protos, axis=1, keepdims=True)
             self._labels[task] = [s.name for s in specs]
 
-    def predict(self, task: str, vectors: np.ndarray) -> list[Prediction]:
+    def labels(self, task: str) -> list[str]:
+        return list(self._labels[task])
+
+    def prototypes(self, task: str) -> np.ndarray:
+        """The unit-length label prototypes (rows in `labels(task)` order)."""
+        return self._prototypes[task]
+
+    def probabilities(self, task: str, vectors: np.ndarray) -> np.ndarray:
+        """Label probabilities per vector (columns in `labels(task)` order)."""
         if len(vectors) == 0:
-            return []
-        sims = vectors @ self._prototypes[task].T
-        logits = sims / TEMPERATURE
+            return np.zeros((0, len(self._labels[task])))
+        logits = vectors @ self._prototypes[task].T / TEMPERATURE
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        best = probs.argmax(axis=1)
-        threshold = self.min_confidence.get(task, 0.0)
-        out = []
-        for row, i in enumerate(best):
-            confidence = float(probs[row, i])
-            label = self._labels[task][i] if confidence >= threshold else UNCERTAIN
-            out.append(Prediction(label, round(confidence, 4)))
-        return out
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def predict(self, task: str, vectors: np.ndarray) -> list[Prediction]:
+        return predictions(self.probabilities(task, vectors), self._labels[task], self.min_confidence.get(task, 0.0))
+
+
+def predictions(probs: np.ndarray, labels: Sequence[str], min_confidence: float) -> list[Prediction]:
+    """Top label and its probability per row; "uncertain" below `min_confidence`."""
+    out = []
+    for row in probs:
+        i = int(row.argmax())
+        confidence = float(row[i])
+        out.append(Prediction(labels[i] if confidence >= min_confidence else UNCERTAIN, round(confidence, 4)))
+    return out

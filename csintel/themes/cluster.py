@@ -1,11 +1,16 @@
-"""Cluster ticket embeddings into themes: UMAP reduction, HDBSCAN, then outlier reassignment.
+"""Cluster ticket embeddings into themes: exact neighbours, UMAP reduction, HDBSCAN, fragment
+merging, then outlier reassignment.
 
 Pure and deterministic: the same vectors and parameters always give the same labels and the
-same cluster numbering.
+same cluster numbering on the same machine (seeded UMAP, seeded sampling, exact neighbours).
+Windows larger than `ClusterParams.fit_sample` are fitted on a seeded sample and the other rows
+join the nearest theme, which keeps 200k tickets within minutes and a few GB on two cores
+(benchmarks/bench_themes.py).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +30,9 @@ MIN_CLUSTER_CAP = 200
 # robust to single stray tickets yet lets the fringe in (30/10 is the pairing measured in
 # ENVIRONMENT.md).
 MIN_SAMPLES_RATIO = 1 / 3
+# Similarity rows computed at once by the exact neighbour search (32 MB of float32): bounds the
+# search's memory whatever the window.
+KNN_BLOCK_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,23 @@ class ClusterParams:
 
     min_cluster_size: int | None = None
     min_samples: int | None = None
-    n_components: int = 5
+    # 10 rather than BERTopic's 5: on the generated sample it split fewer themes (ARI +0.03-0.06)
+    # at no measurable cost in HDBSCAN time.
+    n_components: int = 10
     n_neighbors: int = 15
+    # UMAP runs 500 epochs below 10k rows, 200 above; 200 everywhere halved the small-window time
+    # and scored as well or better (benchmarks/bench_themes.py).
+    n_epochs: int = 200
     reassign_threshold: float = 0.55  # cosine to a centroid (original space) to rescue an outlier
     member_floor: float = 0.25  # cosine to its own centroid below which a member is an outlier
+    # HDBSCAN splits a theme whose tickets are phrased a few different ways into fragments; two
+    # clusters whose centroids reach this cosine are one subject (the same bar that keeps a
+    # theme's id across fits, identity.MATCH_THRESHOLD). Distinct sample themes peak at ~0.72.
+    merge_threshold: float = 0.80
+    # Above this many rows the reduction and HDBSCAN are fitted on a seeded sample of this size
+    # and the other rows join the nearest theme: exact neighbours cost O(N^2) and UMAP's epochs
+    # O(N), while a 50k sample already holds every theme above the minimum size many times over.
+    fit_sample: int = 50_000
     seed: int = 42
 
 
@@ -47,8 +68,9 @@ class ClusterResult:
     labels: np.ndarray
     probabilities: np.ndarray
     centroids: np.ndarray  # (k, dim), L2-normalised, row i = cluster i, original space
-    outlier_share_before: float
+    outlier_share_before: float  # of the fitted rows, before reassignment
     outlier_share: float
+    fit_rows: int  # rows the reduction and HDBSCAN saw (all of them up to params.fit_sample)
 
 
 def default_min_cluster_size(n: int) -> int:
@@ -124,15 +146,88 @@ def assign_to_centroids(
     return np.where(best >= threshold, nearest, -1), best
 
 
+def nearest_neighbors(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine of L2-normalised rows, each row first in its own list.
+
+    Blocked matrix products: BLAS uses every core and gives the same answer on every run, which
+    UMAP's seeded approximate search (one thread) does not beat below ~50k rows.
+
+    Returns:
+        (N, k) int32 neighbour indices and float32 cosine distances, nearest first.
+    """
+    n = len(x)
+    k = min(k, n)
+    indices = np.empty((n, k), dtype=np.int32)
+    distances = np.empty((n, k), dtype=np.float32)
+    block = max(1, KNN_BLOCK_CELLS // max(n, 1))
+    for start in range(0, n, block):
+        sims = x[start:start + block] @ x.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = np.inf  # itself first, even among exact duplicates
+        top = np.argpartition(sims, n - k, axis=1)[:, n - k:]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_sims, axis=1, kind="stable")
+        indices[start:start + block] = np.take_along_axis(top, order, axis=1)
+        distances[start:start + block] = 1.0 - np.take_along_axis(top_sims, order, axis=1)
+    distances[:, 0] = 0.0
+    np.clip(distances, 0.0, 2.0, out=distances)
+    return indices, distances
+
+
+def merge_similar_clusters(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Merge clusters whose centroids reach `threshold` cosine, most similar pair first.
+
+    Centroid linkage: after each merge the pair's centroid is recomputed from all its members,
+    so a chain of pairwise-similar fragments only fuses while the merged theme stays coherent
+    (unlike single linkage). Ties go to the lowest cluster numbers; labels come back canonical.
+    """
+    labels = canonical_labels(labels)
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k < 2:
+        return labels
+    rows = np.flatnonzero(labels >= 0)
+    onehot = sparse.csr_matrix((np.ones(len(rows)), (labels[rows], rows)), shape=(k, len(labels)))
+    sums = np.asarray(onehot @ np.asarray(vectors, dtype=np.float64))
+    unit = _unit(sums)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    alive = np.ones(k, dtype=bool)
+    parent = np.arange(k)
+    while True:
+        a, b = sorted(np.unravel_index(int(np.argmax(sims)), sims.shape))
+        if sims[a, b] < threshold:
+            break
+        sums[a] += sums[b]
+        parent[parent == b] = a
+        alive[b] = False
+        unit[a] = _unit(sums[a:a + 1])[0]
+        row = unit @ unit[a]
+        row[~alive] = -np.inf
+        row[a] = -np.inf
+        sims[a, :] = sims[:, a] = row
+        sims[b, :] = sims[:, b] = -np.inf
+    labels[rows] = parent[labels[rows]]
+    return canonical_labels(labels)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0)
+
+
 def cluster_embeddings(
     vectors: np.ndarray, params: ClusterParams = ClusterParams()
 ) -> ClusterResult:
     """Group embeddings into themes.
 
-    UMAP (cosine, min_dist 0) reduces to `params.n_components` dimensions, HDBSCAN (euclidean,
-    excess of mass) finds dense clusters there. In the original space, members whose cosine to
-    their cluster centroid is below `params.member_floor` become outliers, then each outlier
-    whose cosine to the nearest centroid reaches `params.reassign_threshold` joins that cluster.
+    Exact cosine neighbours feed UMAP (min_dist 0, seeded), which reduces to
+    `params.n_components` dimensions; HDBSCAN (euclidean, excess of mass) finds dense clusters
+    there, and clusters whose centroids reach `params.merge_threshold` are merged. In the
+    original space, members whose cosine to their cluster centroid is below
+    `params.member_floor` become outliers, then each outlier whose cosine to the nearest centroid
+    reaches `params.reassign_threshold` joins that cluster. With more than `params.fit_sample`
+    rows, the reduction and HDBSCAN see a seeded sample of that size (the minimum cluster size
+    scaled by the sample's share) and the other rows are placed by the same centroid rule.
     Inputs too small for UMAP's neighbour graph are clustered on the vectors directly, and
     inputs smaller than the minimum cluster size stay unclustered.
 
@@ -141,15 +236,18 @@ def cluster_embeddings(
         params: clustering parameters.
 
     Returns:
-        Labels numbered canonically (largest cluster is 0), probabilities, centroids, and the
-        outlier share before reassignment (HDBSCAN's noise plus the rows below the member
-        floor) and after it.
+        Labels numbered canonically (largest cluster is 0), probabilities (HDBSCAN's membership
+        strength, or the cosine to the centroid for reassigned and sample-placed rows),
+        centroids, and the outlier share of the fitted rows before reassignment (HDBSCAN's noise
+        plus the rows below the member floor) and of all rows after it.
     """
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"vectors must be 2-D (N, dim), got shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("vectors contain NaN or infinite values")
+    if params.fit_sample < 2:
+        raise ValueError("fit_sample must be at least 2")
     n = len(x)
     x = normalize_rows(x)
     min_size = params.min_cluster_size
@@ -161,19 +259,25 @@ def cluster_embeddings(
     if min_size < 2 or min_samples < 1:
         raise ValueError("min_cluster_size must be >= 2 and min_samples >= 1")
 
-    if n < min_size:
-        labels, probabilities = np.full(n, -1, dtype=np.int64), np.zeros(n)
-    else:
+    fit = _fit_rows(n, params)
+    labels, probabilities = np.full(n, -1, dtype=np.int64), np.zeros(n)
+    if n >= min_size:
+        # A sample must find the themes the whole window would: the same share of its rows.
+        share = len(fit) / n
+        fit_size = min(min_size, max(MIN_CLUSTER_FLOOR, round(min_size * share)))
+        fit_samples = max(1, round(min_samples * share))
+        xf = x[fit]
         # UMAP needs a neighbour graph and room for the embedding; with fewer than three minimum
         # clusters the reduction buys nothing and HDBSCAN on a few hundred raw rows is cheap.
-        small = n < max(3 * min_size, params.n_neighbors + 2, params.n_components + 2)
-        space = x if small else _reduce(x, params)
-        labels, probabilities = _hdbscan(space, min_size, min(min_samples, n - 1))
+        small = len(xf) < max(3 * fit_size, params.n_neighbors + 2, params.n_components + 2)
+        space = xf if small else _reduce(xf, params)
+        found, strength = _hdbscan(space, fit_size, min(fit_samples, len(xf) - 1))
+        labels[fit] = merge_similar_clusters(xf, found, params.merge_threshold)
+        probabilities[fit] = strength
 
-    labels = canonical_labels(labels)
     centroids = cluster_centroids(x, labels)
     labels, probabilities = _eject_strays(x, labels, probabilities, centroids, params.member_floor)
-    outlier_share_before = float(np.mean(labels < 0)) if n else 0.0
+    outlier_share_before = float(np.mean(labels[fit] < 0)) if n else 0.0
     labels, probabilities = _reassign_outliers(
         x, labels, probabilities, centroids, params.reassign_threshold
     )
@@ -184,21 +288,37 @@ def cluster_embeddings(
         centroids=cluster_centroids(x, labels),
         outlier_share_before=outlier_share_before,
         outlier_share=float(np.mean(labels < 0)) if n else 0.0,
+        fit_rows=len(fit),
     )
+
+
+def _fit_rows(n: int, params: ClusterParams) -> np.ndarray:
+    if n <= params.fit_sample:
+        return np.arange(n)
+    rng = np.random.default_rng(params.seed)
+    return np.sort(rng.choice(n, size=params.fit_sample, replace=False))
 
 
 def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
     import umap  # slow to import (numba): only when clustering actually runs
 
+    k = min(params.n_neighbors, len(x) - 1)
     reducer = umap.UMAP(
-        n_neighbors=min(params.n_neighbors, len(x) - 1),
+        n_neighbors=k,
         n_components=params.n_components,
         metric="cosine",
         min_dist=0.0,
+        n_epochs=params.n_epochs,
+        precomputed_knn=nearest_neighbors(x, k),
         random_state=params.seed,
-        n_jobs=1,  # what random_state forces anyway; saying so silences UMAP's warning
+        # A seed makes UMAP's epochs single-threaded; measured, that costs less than the
+        # unseeded run saves once the neighbours are exact and parallel (bench_themes.json).
+        n_jobs=1,
     )
-    return np.asarray(reducer.fit_transform(x), dtype=np.float64)
+    with warnings.catch_warnings():
+        # Exact neighbours come without UMAP's search index, which only `transform` would need.
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        return np.asarray(reducer.fit_transform(x), dtype=np.float64)
 
 
 def _hdbscan(space: np.ndarray, min_size: int, min_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +330,9 @@ def _hdbscan(space: np.ndarray, min_size: int, min_samples: int) -> tuple[np.nda
         metric="euclidean",
         cluster_selection_method="eom",
         # allow_single_cluster stays off: on small windows it fused clearly separate themes.
+        # The default pool of 4 processes for core distances took longer to start (~13 s on a
+        # busy 2-core machine, once per run) than it saved on 50k rows.
+        core_dist_n_jobs=1,
     )
     labels = clusterer.fit_predict(np.asarray(space, dtype=np.float64))
     probabilities = np.asarray(clusterer.probabilities_, dtype=np.float64)

@@ -1,0 +1,198 @@
+"""Extraction taggers (competitors, feature requests, errors) on the hand-written cases in data/eval.
+
+Run: .venv/bin/python benchmarks/eval_extraction.py [--output FILE]; writes
+benchmarks/results/eval_extraction.json and prints a summary table. Each set is scored with the
+same functions `csintel eval --task competitors|feature_request|errors` calls. The `dev*` sets
+were iterated on; `test` sets were written before the taggers saw them and scored once (see
+data/eval/README-extraction.md for the protocol). Alternatives compared in the same run:
+- feature requests: a logistic regression on the packaged embedding of the whole ticket,
+  trained on the dev sets, alone and OR-ed with the rules; grouping at other thresholds;
+- competitor context: a logistic regression on the embedding of the mention's sentence, trained
+  on the dev sets' mentions, used where the rules find no cue ("other");
+- errors: a naive pattern (any 4xx/5xx number, any CAPS-123 token) to show what context saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score
+
+from csintel.adhoc import read_tickets
+from csintel.classify.competitors import CompetitorMatcher
+from csintel.classify.enricher import competitor_specs
+from csintel.classify.errors import extract_errors
+from csintel.classify.eval_extraction import (
+    eval_competitors, eval_errors, eval_feature_requests, parse_competitor_label, read_cases, strongest,
+)
+from csintel.classify.requests import detect_request, group_requests
+from csintel.config import SAMPLE_DIR, Settings, load_settings
+from csintel.embed import load_embedder
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "data" / "eval"
+RESULTS = Path(__file__).parent / "results" / "eval_extraction.json"
+HELPDESK_CONFIG = EVAL / "competitors-helpdesk.toml"
+DEV_SETS = ("dev", "dev2", "dev3")
+SETS = (*DEV_SETS, "test")
+SUMMARY_KEYS = ("n", "accuracy", "macro_f1", "macro_recall", "precision", "recall", "f1", "context_accuracy",
+                "competitive_accuracy", "detection_f1", "grouping_ari", "groups_true", "groups_found", "phrase_words",
+                "negative_rows", "negative_rows_flagged", "quotes", "per_label", "per_note")
+THRESHOLDS = (0.40, 0.45, 0.50, 0.55)
+LEARNED_CUTOFFS = (0.5, 0.7)
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result[k] for k in SUMMARY_KEYS if k in result}
+
+
+def prf(truth: list[bool], said: list[bool]) -> dict[str, float]:
+    tp = sum(t and s for t, s in zip(truth, said))
+    fp = sum(s and not t for t, s in zip(truth, said))
+    fn = sum(t and not s for t, s in zip(truth, said))
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4)}
+
+
+def learned_requests(embedder: Any) -> dict[str, Any]:
+    """Rules vs a ticket-embedding classifier trained on the dev sets, on the test set."""
+    cases = {name: read_cases(EVAL / f"requests_{name}.csv") for name in SETS}
+    vectors = {name: embedder.encode([t for t, _, _ in rows]) for name, rows in cases.items()}
+    truth = {name: [label != "none" for _, label, _ in rows] for name, rows in cases.items()}
+    model = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced").fit(
+        np.vstack([vectors[n] for n in DEV_SETS]), np.concatenate([truth[n] for n in DEV_SETS]))
+    probability = model.predict_proba(vectors["test"])[:, 1]
+    rules = [detect_request(t).is_request for t, _, _ in cases["test"]]
+    out: dict[str, Any] = {"rules": prf(truth["test"], rules)}
+    for cutoff in LEARNED_CUTOFFS:
+        learned = [bool(p > cutoff) for p in probability]
+        out[f"learned>{cutoff}"] = prf(truth["test"], learned)
+        out[f"rules_or_learned>{cutoff}"] = prf(truth["test"], [a or b for a, b in zip(rules, learned)])
+    return out
+
+
+def grouping_thresholds(embedder: Any) -> dict[str, dict[str, float]]:
+    """Grouping ARI of the detected phrases at several thresholds, per set (the default is 0.50)."""
+    out: dict[str, dict[str, float]] = {}
+    for name in SETS:
+        found = [(detect_request(t), label) for t, label, _ in read_cases(EVAL / f"requests_{name}.csv")]
+        rows = [(r.phrase or "", label) for r, label in found if label != "none" and r.is_request and r.phrase]
+        vectors = embedder.encode([p for p, _ in rows])
+        out[name] = {str(th): round(float(adjusted_rand_score(
+            [g for _, g in rows], group_requests([p for p, _ in rows], vectors, threshold=th)[0])), 4)
+            for th in THRESHOLDS}
+    return out
+
+
+def learned_context(settings: Settings, embedder: Any) -> dict[str, Any]:
+    """Rule context vs rules with a learned fallback where no cue fired, on the test set's mentions."""
+    specs, _ = competitor_specs(settings)
+    matcher = CompetitorMatcher(specs)
+
+    def mentions(name: str) -> list[tuple[str, str, str]]:   # (masked sentence, gold, rule) per found name
+        rows = []
+        for text, label, _ in read_cases(EVAL / f"competitors_{name}.csv"):
+            gold = parse_competitor_label(label)
+            found = matcher.find(text)
+            best = strongest(found)
+            for competitor in gold.keys() & best.keys():
+                sentence = next(m.sentence for m in found if m.name == competitor)
+                rows.append((_mask(sentence, competitor, specs), gold[competitor], best[competitor]))
+        return rows
+
+    train = [row for name in DEV_SETS for row in mentions(name)]
+    test = mentions("test")
+    model = LogisticRegression(C=4.0, max_iter=3000).fit(embedder.encode([s for s, _, _ in train]),
+                                                         [g for _, g, _ in train])
+    learned = model.predict(embedder.encode([s for s, _, _ in test])) if test else []
+    hybrid = [lrn if rule == "other" else rule for (_, _, rule), lrn in zip(test, learned)]
+    n = len(test) or 1
+    return {"mentions": len(test),
+            "rules": round(sum(g == r for _, g, r in test) / n, 4),
+            "learned": round(sum(g == lrn for (_, g, _), lrn in zip(test, learned)) / n, 4),
+            "rules_then_learned": round(sum(g == h for (_, g, _), h in zip(test, hybrid)) / n, 4)}
+
+
+def _mask(sentence: str, name: str, specs: list[Any]) -> str:
+    spec = next(s for s in specs if s.name == name)
+    for term in sorted((spec.name, *spec.aliases), key=len, reverse=True):
+        sentence = re.sub(re.escape(term), "the other product", sentence, flags=re.IGNORECASE)
+    return sentence
+
+
+NAIVE_HTTP = re.compile(r"\b([45]\d\d)\b")
+NAIVE_CODE = re.compile(r"\b[A-Z][A-Z0-9]+[-_]\d+\b")
+
+
+def naive_errors() -> dict[str, Any]:
+    """A pattern without context, on the errors test set: what the context rules buy."""
+    cases = read_cases(EVAL / "errors_test.csv")
+    tp = fp = fn = 0
+    flagged = 0
+    for text, label, _ in cases:
+        want = {s for s in label.split("|") if s}
+        got = {f"HTTP {m}" for m in NAIVE_HTTP.findall(text)} | set(NAIVE_CODE.findall(text))
+        tp, fp, fn = tp + len(want & got), fp + len(got - want), fn + len(want - got)
+        flagged += bool(got) and not want
+    p, r = tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            "negative_rows_flagged": flagged}
+
+
+def speed(settings: Settings) -> dict[str, Any]:
+    """Tickets per second of each tagger over the bundled sample (one process, no embedding)."""
+    texts = [t.text for t in read_tickets(SAMPLE_DIR / "tickets.jsonl", 50_000) if t.text]
+    matcher = CompetitorMatcher(competitor_specs(settings)[0])
+    out: dict[str, Any] = {"tickets": len(texts)}
+    for name, tagger in (("competitors", matcher.find), ("feature_requests", detect_request),
+                         ("errors", extract_errors)):
+        start = time.perf_counter()
+        for text in texts:
+            tagger(text)
+        out[f"{name}_per_s"] = round(len(texts) / (time.perf_counter() - start))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--output", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    settings = load_settings(None)
+    helpdesk = load_settings(HELPDESK_CONFIG)
+    embedder = load_embedder(settings.models.embedding, settings.models.device, settings.models.batch_size)
+    result: dict[str, Any] = {"competitors": {}, "competitors_helpdesk": {}, "feature_requests": {}, "errors": {}}
+    for name in SETS:
+        result["competitors"][name] = summary(eval_competitors(EVAL / f"competitors_{name}.csv", settings))
+        result["feature_requests"][name] = summary(eval_feature_requests(EVAL / f"requests_{name}.csv", settings))
+        result["errors"][name] = summary(eval_errors(EVAL / f"errors_{name}.csv", settings))
+    for name in ("dev", "dev2", "dev3"):
+        result["competitors_helpdesk"][name] = summary(
+            eval_competitors(EVAL / f"competitors-helpdesk_{name}.csv", helpdesk))
+    result["alternatives"] = {
+        "feature_request_detection_on_test": learned_requests(embedder),
+        "grouping_ari_by_threshold": grouping_thresholds(embedder),
+        "competitor_context_on_test": learned_context(settings, embedder),
+        "naive_errors_on_test": naive_errors(),
+    }
+    result["speed"] = speed(settings)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    rows = [("competitors", "f1", "context_accuracy"), ("competitors_helpdesk", "f1", "context_accuracy"),
+            ("feature_requests", "detection_f1", "grouping_ari"), ("errors", "f1", "accuracy")]
+    print(f"{'task':22s} {'set':5s} {'n':>4s}  main   second")
+    for task, first, second in rows:
+        for name, r in result[task].items():
+            print(f"{task:22s} {name:5s} {r['n']:4d}  {r[first]:.3f}  {r[second] if r[second] is not None else '-'}")
+    print(json.dumps({"alternatives": result["alternatives"], "speed": result["speed"]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
