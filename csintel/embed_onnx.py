@@ -139,6 +139,10 @@ class OnnxEmbedder:
             export(self.pipeline, self.path, int8=int8)
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # Idle onnxruntime threads spin by default, taking a core from the rules that run between
+        # batches (and from anything else on a small machine): measured 80 -> 117 texts/s and the
+        # rules 10% faster on 2 shared cores with spinning off.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
         self.dim = int(self._session.get_outputs()[0].shape[-1])
