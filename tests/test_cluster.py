@@ -11,7 +11,6 @@ from csintel.themes.cluster import (
     cluster_embeddings,
     default_min_cluster_size,
     merge_similar_clusters,
-    nearest_neighbors,
     normalize_rows,
 )
 
@@ -207,17 +206,3 @@ def test_merge_uses_centroid_linkage_not_chains():
     merged = merge_similar_clusters(vectors, labels, threshold=0.7)
     np.testing.assert_array_equal(merged, [0] * 7 + [1] * 5)
     np.testing.assert_array_equal(merge_similar_clusters(vectors, np.full(12, -1), 0.7), np.full(12, -1))
-
-
-def test_nearest_neighbors_are_exact_and_self_first():
-    rng = np.random.default_rng(0)
-    x = normalize_rows(rng.standard_normal((50, 8)))
-    x[7] = x[3]  # an exact duplicate must not displace a row from its own first place
-    indices, distances = nearest_neighbors(x, 5)
-    np.testing.assert_array_equal(indices[:, 0], np.arange(50))
-    assert indices[3, 1] == 7 and indices[7, 1] == 3
-    sims = x @ x.T
-    np.fill_diagonal(sims, np.inf)
-    # Ties (row 3 and its duplicate 7) may swap places: compare the similarities, not the rows.
-    np.testing.assert_allclose(1 - distances[:, 1:], -np.sort(-sims, axis=1)[:, 1:5], atol=1e-6)
-    assert (np.diff(distances, axis=1) >= -1e-6).all() and (distances[:, 0] == 0).all()

@@ -1,8 +1,8 @@
-"""Cluster ticket embeddings into themes: exact neighbours, UMAP reduction, HDBSCAN, fragment
-merging, then outlier reassignment.
+"""Cluster ticket embeddings into themes: UMAP reduction, HDBSCAN, fragment merging, then
+outlier reassignment.
 
 Pure and deterministic: the same vectors and parameters always give the same labels and the
-same cluster numbering on the same machine (seeded UMAP, seeded sampling, exact neighbours).
+same cluster numbering (seeded UMAP, seeded sampling).
 Windows larger than `ClusterParams.fit_sample` are fitted on a seeded sample and the other rows
 join the nearest theme, which keeps 200k tickets within minutes and a few GB on two cores
 (benchmarks/bench_themes.py).
@@ -10,7 +10,6 @@ join the nearest theme, which keeps 200k tickets within minutes and a few GB on 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +29,6 @@ MIN_CLUSTER_CAP = 200
 # robust to single stray tickets yet lets the fringe in (30/10 is the pairing measured in
 # ENVIRONMENT.md).
 MIN_SAMPLES_RATIO = 1 / 3
-# Similarity rows computed at once by the exact neighbour search (32 MB of float32): bounds the
-# search's memory whatever the window.
-KNN_BLOCK_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -41,8 +37,8 @@ class ClusterParams:
 
     min_cluster_size: int | None = None
     min_samples: int | None = None
-    # 10 rather than BERTopic's 5: on the generated sample it split fewer themes (ARI +0.03-0.06)
-    # at no measurable cost in HDBSCAN time.
+    # 10 rather than BERTopic's 5: on the generated sample it split fewer themes (ARI +0.03-0.06
+    # at 4k tickets, +0.06 at 50k) and HDBSCAN still takes seconds on 50k rows.
     n_components: int = 10
     n_neighbors: int = 15
     # UMAP runs 500 epochs below 10k rows, 200 above; 200 everywhere halved the small-window time
@@ -55,8 +51,9 @@ class ClusterParams:
     # theme's id across fits, identity.MATCH_THRESHOLD). Distinct sample themes peak at ~0.72.
     merge_threshold: float = 0.80
     # Above this many rows the reduction and HDBSCAN are fitted on a seeded sample of this size
-    # and the other rows join the nearest theme: exact neighbours cost O(N^2) and UMAP's epochs
-    # O(N), while a 50k sample already holds every theme above the minimum size many times over.
+    # and the other rows join the nearest theme: UMAP runs on one core and its neighbour search
+    # grows faster than N, while placing a row is one matrix product; a 50k sample already holds
+    # every theme above the minimum size many times over.
     fit_sample: int = 50_000
     seed: int = 42
 
@@ -146,34 +143,6 @@ def assign_to_centroids(
     return np.where(best >= threshold, nearest, -1), best
 
 
-def nearest_neighbors(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours by cosine of L2-normalised rows, each row first in its own list.
-
-    Blocked matrix products: BLAS uses every core and gives the same answer on every run, which
-    UMAP's seeded approximate search (one thread) does not beat below ~50k rows.
-
-    Returns:
-        (N, k) int32 neighbour indices and float32 cosine distances, nearest first.
-    """
-    n = len(x)
-    k = min(k, n)
-    indices = np.empty((n, k), dtype=np.int32)
-    distances = np.empty((n, k), dtype=np.float32)
-    block = max(1, KNN_BLOCK_CELLS // max(n, 1))
-    for start in range(0, n, block):
-        sims = x[start:start + block] @ x.T
-        rows = np.arange(len(sims))
-        sims[rows, start + rows] = np.inf  # itself first, even among exact duplicates
-        top = np.argpartition(sims, n - k, axis=1)[:, n - k:]
-        top_sims = np.take_along_axis(sims, top, axis=1)
-        order = np.argsort(-top_sims, axis=1, kind="stable")
-        indices[start:start + block] = np.take_along_axis(top, order, axis=1)
-        distances[start:start + block] = 1.0 - np.take_along_axis(top_sims, order, axis=1)
-    distances[:, 0] = 0.0
-    np.clip(distances, 0.0, 2.0, out=distances)
-    return indices, distances
-
-
 def merge_similar_clusters(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
     """Merge clusters whose centroids reach `threshold` cosine, most similar pair first.
 
@@ -220,10 +189,9 @@ def cluster_embeddings(
 ) -> ClusterResult:
     """Group embeddings into themes.
 
-    Exact cosine neighbours feed UMAP (min_dist 0, seeded), which reduces to
-    `params.n_components` dimensions; HDBSCAN (euclidean, excess of mass) finds dense clusters
-    there, and clusters whose centroids reach `params.merge_threshold` are merged. In the
-    original space, members whose cosine to their cluster centroid is below
+    UMAP (cosine, min_dist 0, seeded) reduces to `params.n_components` dimensions, HDBSCAN
+    (euclidean, excess of mass) finds dense clusters there, and clusters whose centroids reach
+    `params.merge_threshold` are merged. In the original space, members whose cosine to their cluster centroid is below
     `params.member_floor` become outliers, then each outlier whose cosine to the nearest centroid
     reaches `params.reassign_threshold` joins that cluster. With more than `params.fit_sample`
     rows, the reduction and HDBSCAN see a seeded sample of that size (the minimum cluster size
@@ -302,23 +270,19 @@ def _fit_rows(n: int, params: ClusterParams) -> np.ndarray:
 def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
     import umap  # slow to import (numba): only when clustering actually runs
 
-    k = min(params.n_neighbors, len(x) - 1)
     reducer = umap.UMAP(
-        n_neighbors=k,
+        n_neighbors=min(params.n_neighbors, len(x) - 1),
         n_components=params.n_components,
         metric="cosine",
         min_dist=0.0,
         n_epochs=params.n_epochs,
-        precomputed_knn=nearest_neighbors(x, k),
         random_state=params.seed,
-        # A seed makes UMAP's epochs single-threaded; measured, that costs less than the
-        # unseeded run saves once the neighbours are exact and parallel (bench_themes.json).
+        # A seed makes UMAP single-threaded. On 2 cores that cost nothing: the seeded fit of 10k
+        # and 50k rows was as fast as the parallel unseeded one, or faster (bench_themes.json,
+        # determinism_cost), so determinism is kept.
         n_jobs=1,
     )
-    with warnings.catch_warnings():
-        # Exact neighbours come without UMAP's search index, which only `transform` would need.
-        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
-        return np.asarray(reducer.fit_transform(x), dtype=np.float64)
+    return np.asarray(reducer.fit_transform(x), dtype=np.float64)
 
 
 def _hdbscan(space: np.ndarray, min_size: int, min_samples: int) -> tuple[np.ndarray, np.ndarray]:
