@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csintel.config import EMBEDDING_BACKENDS
+from csintel.config import EMBEDDING_BACKENDS, Settings
 from csintel.warehouse import upsert
 
 log = logging.getLogger(__name__)
@@ -164,3 +164,11 @@ def load_vectors(con: duckdb.DuckDBPyConnection, model: str, hashes: Sequence[st
     finally:
         con.unregister("_wanted")
     return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+
+
+def configured_embedder(settings: Settings) -> Embedder:
+    """The embedding model the configuration names (model, device, batch size, backend), with
+    ONNX exports cached under the model folder: what the pipeline, training and eval all use."""
+    models = settings.models
+    return load_embedder(models.embedding, models.device, models.batch_size, models.backend,
+                         str(settings.resolve(models.model_dir) / "onnx"))

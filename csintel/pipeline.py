@@ -21,7 +21,7 @@ from csintel.digests.cs import build_cs_digest
 from csintel.digests.product import build_product_digest
 from csintel.digests.sales import build_sales_digest
 from csintel.digests.support_ops import build_support_ops_digest
-from csintel.embed import load_embedder
+from csintel.embed import configured_embedder
 from csintel.enrich import enrich
 from csintel.ingest import ingest_accounts, ingest_incremental, ingest_tickets
 from csintel.risk import RiskModel, load_model, update_account_risk
@@ -43,10 +43,7 @@ def make_enricher(settings: Settings) -> Enricher:
     """The Enricher for these settings, built once per process (prototypes and matchers cost seconds)."""
     key = repr(settings)
     if key not in _ENRICHERS:
-        models = settings.models
-        embedder = load_embedder(models.embedding, models.device, models.batch_size, models.backend,
-                                 str(settings.resolve(models.model_dir) / "onnx"))
-        _ENRICHERS[key] = Enricher(settings, embedder)
+        _ENRICHERS[key] = Enricher(settings, configured_embedder(settings))
     return _ENRICHERS[key]
 
 

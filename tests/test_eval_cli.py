@@ -36,7 +36,7 @@ TEST = [
 @pytest.fixture(autouse=True)
 def session_model(embedder, monkeypatch):
     # The configured model is the packaged one the session fixture already loaded.
-    monkeypatch.setattr(evaluation, "settings_embedder", lambda settings: embedder)
+    monkeypatch.setattr(evaluation, "configured_embedder", lambda settings: embedder)
 
 
 @pytest.fixture

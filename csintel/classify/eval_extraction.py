@@ -26,7 +26,7 @@ from csintel.classify.enricher import competitor_specs
 from csintel.classify.errors import ERRNO, extract_errors
 from csintel.classify.requests import detect_request, group_requests
 from csintel.config import Settings
-from csintel.embed import load_embedder
+from csintel.embed import configured_embedder
 from csintel.text import EMAIL, PHONE, redact_pii, short_quote
 
 NO_REQUEST = "none"
@@ -163,7 +163,7 @@ def eval_feature_requests(test: Path, settings: Settings) -> dict[str, Any]:
     ari = None
     n_groups = 0
     if phrases:
-        embedder = load_embedder(settings.models.embedding, settings.models.device, settings.models.batch_size)
+        embedder = configured_embedder(settings)
         ids, _ = group_requests(phrases, embedder.encode(phrases), threshold=settings.models.request_group_threshold)
         gold_groups = [cases[i][1] for i in grouped]
         ari = round(float(adjusted_rand_score(gold_groups, ids)), 4)

@@ -26,7 +26,7 @@ from csintel.classify.taxonomy import (
     UNCERTAIN, Prediction, Taxonomy, ZeroShotClassifier, load_taxonomy, predictions,
 )
 from csintel.config import Settings
-from csintel.embed import Embedder, load_embedder
+from csintel.embed import Embedder, configured_embedder
 
 # The extraction taggers are scored by their own module (labels there are lists, not one class).
 EXTRACTION_TASKS = {"competitors": "eval_competitors", "feature_request": "eval_feature_requests",
@@ -76,19 +76,12 @@ def read_labeled(path: Path, task: str) -> Labeled:
     return Labeled(path, texts[keep].tolist(), labels[keep].tolist(), hard)
 
 
-def settings_embedder(settings: Settings) -> Embedder:
-    """The embedding model the configuration names, loaded as the pipeline loads it."""
-    models = settings.models
-    return load_embedder(models.embedding, models.device, models.batch_size, models.backend,
-                         str(settings.resolve(models.model_dir) / "onnx"))
-
-
 def train(task: str, labeled: Path, settings: Settings, embedder: Embedder | None = None,
           test: Path | None = None) -> Head:
     """Fit the task's head on a labelled file (cross-validated); with `test`, record held-out figures in its card."""
     if task not in TASKS:
         raise ValueError(f"csintel train learns {', '.join(TASKS)}; got '{task}'")
-    embedder = embedder or settings_embedder(settings)
+    embedder = embedder or configured_embedder(settings)
     data = read_labeled(labeled, task)
     taxonomy = load_taxonomy(settings.resolve(settings.models.taxonomy)) if task != "sentiment" else None
     head = train_head(task, data.texts, data.labels, embedder, taxonomy=taxonomy, trained_on=str(labeled))
@@ -121,7 +114,7 @@ def evaluate(task: str, test: Path, settings: Settings, *, train_file: Path | No
     if task not in TASKS:
         raise ValueError(f"unknown task '{task}': one of {', '.join(EVAL_TASKS)}")
     data = read_labeled(test, task)
-    embedder = embedder or settings_embedder(settings)
+    embedder = embedder or configured_embedder(settings)
     taxonomy = load_taxonomy(settings.resolve(settings.models.taxonomy))
     taxonomy_labels = [s.name for s in taxonomy.tasks[task]] if task != "sentiment" else None
     if head is None and train_file is not None:
