@@ -280,9 +280,9 @@ def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
         # callback (~12 s for 4k tickets); its approximate search takes ~1 s and scored the same.
         force_approximation_algorithm=True,
         random_state=params.seed,
-        # A seed makes UMAP single-threaded. On 2 cores that cost nothing: the seeded fit of 10k
-        # and 50k rows was as fast as the parallel unseeded one, or faster (bench_themes.json,
-        # determinism_cost), so determinism is kept.
+        # A seed makes UMAP single-threaded. On 2 cores that cost 1.6 s at 10k rows and 3.4 s
+        # (+17%) at 50k against the parallel unseeded fit (bench_themes.json, determinism_cost):
+        # a small price for themes that do not change when nothing changed.
         n_jobs=1,
     )
     return np.asarray(reducer.fit_transform(x), dtype=np.float64)
