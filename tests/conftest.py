@@ -34,6 +34,20 @@ def prefect_harness():
         yield
 
 
+def write_sample_config(folder: Path, sample: Path, extra: str = "") -> Path:
+    """A csintel.toml in `folder` over a generated sample, warehouse and outbox beside it;
+    `extra` adds TOML (sections must not repeat [warehouse] or [sources])."""
+    path = folder / "csintel.toml"
+    path.write_text(f"""
+[warehouse]
+path = "warehouse.duckdb"
+[sources]
+tickets = ["{sample / 'tickets.jsonl'}"]
+accounts = ["{sample / 'accounts.csv'}"]
+{extra}""", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def small_sample(tmp_path_factory) -> Path:
     """A small generated sample with every planted pattern (the bundled one is ~10x larger)."""

@@ -15,6 +15,7 @@ import yaml
 
 from csintel.config import REPO_ROOT, ScheduleConfig, load_settings
 from csintel.warehouse import connect
+from tests.conftest import write_sample_config
 
 WEEK = "2026-W47"
 
@@ -107,18 +108,12 @@ def prefect_server(tmp_path_factory):
 
 def test_serve_deploys_the_weekly_flow_and_runs_it_when_triggered(prefect_server, small_sample, tmp_path):
     api, env, server = prefect_server
-    cfg = tmp_path / "csintel.toml"
-    cfg.write_text(f"""
-[warehouse]
-path = "warehouse.duckdb"
-[sources]
-tickets = ["{small_sample / 'tickets.jsonl'}"]
-accounts = ["{small_sample / 'accounts.csv'}"]
+    cfg = write_sample_config(tmp_path, small_sample, """
 [slack]
 outbox = "outbox"
 [schedule]
 timezone = "America/New_York"
-""", encoding="utf-8")
+""")
     env = {**env, "PREFECT_API_URL": api, "PREFECT_RUNNER_POLL_FREQUENCY": "1", "HF_HUB_OFFLINE": "1"}
     serve = Proc([sys.executable, "-m", "csintel.cli", "serve", "--config", str(cfg)], env,
                  tmp_path / "serve.log", cwd=tmp_path)

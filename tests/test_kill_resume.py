@@ -32,6 +32,7 @@ from csintel.scaleout import lock_path, read_holder
 from csintel.warehouse import connect
 from csintel.weeks import parse_week
 from tests.fakes.slack_server import FakeSlack, running_fake_slack
+from tests.conftest import write_sample_config
 
 WEEK = "2026-W47"
 SEED = 8
@@ -109,17 +110,11 @@ def setup(small_sample: Path, tmp_path_factory, slack: FakeSlack, prefect_harnes
     from prefect.settings import PREFECT_API_URL
 
     root = tmp_path_factory.mktemp("killed")
-    config = root / "csintel.toml"
-    config.write_text(f"""
-[warehouse]
-path = "warehouse.duckdb"
-[sources]
-tickets = ["{small_sample / 'tickets.jsonl'}"]
-accounts = ["{small_sample / 'accounts.csv'}"]
+    config = write_sample_config(root, small_sample, f"""
 [slack]
 base_url = "{slack.base_url}"
 outbox = "outbox"
-""", encoding="utf-8")
+""")
     # The runs report to this session's Prefect server rather than each starting a temporary one.
     env = {**os.environ, "SLACK_BOT_TOKEN": slack.token, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
            "PREFECT_LOGGING_LEVEL": "INFO", "PREFECT_HOME": str(root / "prefect")}

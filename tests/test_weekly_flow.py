@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from csintel.warehouse import connect
+from tests.conftest import write_sample_config
 
 WEEK = "2026-W47"
 
@@ -13,18 +14,12 @@ WEEK = "2026-W47"
 @pytest.fixture(scope="module")
 def config(small_sample: Path, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("run")
-    path = root / "csintel.toml"
-    path.write_text(f"""
-[warehouse]
-path = "warehouse.duckdb"
-[sources]
-tickets = ["{small_sample / 'tickets.jsonl'}"]
-accounts = ["{small_sample / 'accounts.csv'}"]
+    path = write_sample_config(root, small_sample, """
 [digest]
-ticket_url = "https://tidewater.zendesk.com/agent/tickets/{{id}}"
+ticket_url = "https://tidewater.zendesk.com/agent/tickets/{id}"
 [slack]
 outbox = "outbox"
-""", encoding="utf-8")
+""")
     return path
 
 
