@@ -1,0 +1,134 @@
+"""Public labelled data sets for held-out figures, and their embeddings cached on disk.
+
+Provenance, licences and which split serves what: data/README.md. Banking77 and CLINC150 are
+committed under data/public/ (CC BY); sets whose licence does not allow a copy (NLBSE'24,
+TweetEval) are read from a local clone of their repository: `$CSINTEL_PUBLIC_DATA/<owner>+<name>/repo`
+(default /work/.mirror, where this project's tooling puts fetched repositories), read at the
+recorded commit with `git show`, so the figures are reproducible wherever that clone exists.
+
+Splits are sacred: `train` fits, `val` tunes (thresholds, weights, sizes), `test` is only
+reported. Where a set publishes no validation split, `val` is a fixed, seeded slice of `train`
+(never of `test`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_DIR = REPO_ROOT / "data" / "public"
+MIRROR = Path(os.environ.get("CSINTEL_PUBLIC_DATA", "/work/.mirror"))
+CACHE_DIR = Path(os.environ.get("CSINTEL_BENCH_CACHE", Path.home() / ".cache" / "csintel-bench"))
+
+# Repositories read in place (not committed), at the commit the figures were measured on.
+NLBSE = ("nlbse2024+issue-report-classification", "2927bc67eb42db8affd16eaf3e5a6d74f3063961")
+TWEETEVAL = ("cardiffnlp+tweeteval", "4fbd22cd78421f05b1ecdb4fc5725bc7a7bd8f66")
+
+
+@dataclass(frozen=True)
+class Split:
+    texts: list[str]
+    labels: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _val_slice(split: Split, share: float, seed: int) -> tuple[Split, Split]:
+    """(rest of train, validation): a seeded, label-stratified slice of a training split."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(split.labels):
+        by_label.setdefault(label, []).append(i)
+    val: set[int] = set()
+    for idx in by_label.values():
+        k = max(1, round(len(idx) * share))
+        val.update(rng.choice(idx, size=k, replace=False).tolist())
+    keep = [i for i in range(len(split)) if i not in val]
+    pick = sorted(val)
+    return (Split([split.texts[i] for i in keep], [split.labels[i] for i in keep]),
+            Split([split.texts[i] for i in pick], [split.labels[i] for i in pick]))
+
+
+def banking77() -> dict[str, Split]:
+    """Banking77 (PolyAI): train 10,003 -> train 9,003 + val 1,000 (seeded slice); test 3,080."""
+    def read(name: str) -> Split:
+        with open(PUBLIC_DIR / "banking77" / f"{name}.csv", newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        return Split([r["text"] for r in rows], [r["category"] for r in rows])
+    train, val = _val_slice(read("train"), share=0.1, seed=77)
+    return {"train": train, "val": val, "test": read("test")}
+
+
+def clinc150(with_oos: bool = True) -> dict[str, Split]:
+    """CLINC150 (data_full): train 15,000 / val 3,000 / test 4,500 in scope (150 intents), plus
+    100 / 100 / 1,000 out-of-scope rows labelled "oos" when `with_oos`."""
+    data = json.loads((PUBLIC_DIR / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+    out = {}
+    for split in ("train", "val", "test"):
+        rows = list(data[split]) + (list(data[f"oos_{split}"]) if with_oos else [])
+        out[split] = Split([t for t, _ in rows], [lab for _, lab in rows])
+    return out
+
+
+def _git_show(repo: tuple[str, str], path: str) -> str:
+    name, commit = repo
+    where = MIRROR / name / "repo"
+    if not where.exists():
+        raise FileNotFoundError(
+            f"{name.replace('+', '/')} is not cloned at {where}: clone it there (commit {commit}) "
+            f"or set CSINTEL_PUBLIC_DATA to the folder that holds '{name}/repo'")
+    return subprocess.run(["git", "-C", str(where), "show", f"{commit}:{path}"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def nlbse24() -> dict[str, Split]:
+    """NLBSE'24 issue reports (bug / feature / question): train 1,500 -> train 1,350 + val 150
+    (seeded slice); test 1,500. Text is "title\\nbody" as the competition's baselines use."""
+    def read(name: str) -> Split:
+        rows = list(csv.DictReader(io.StringIO(_git_show(NLBSE, f"data/issues_{name}.csv"))))
+        return Split([f"{r['title']}\n{r['body']}" for r in rows], [r["label"] for r in rows])
+    train, val = _val_slice(read("train"), share=0.1, seed=24)
+    return {"train": train, "val": val, "test": read("test")}
+
+
+def tweeteval_sentiment() -> dict[str, Split]:
+    """TweetEval sentiment: val 2,000 and test 12,284 (labels negative/neutral/positive). Its
+    training text is missing from the stored copy, so it offers no training split here."""
+    names = {"0": "negative", "1": "neutral", "2": "positive"}
+    out = {}
+    for split in ("val", "test"):
+        texts = _git_show(TWEETEVAL, f"datasets/sentiment/{split}_text.txt").splitlines()
+        labels = _git_show(TWEETEVAL, f"datasets/sentiment/{split}_labels.txt").split()
+        out[split] = Split(texts, [names[x] for x in labels])
+    return out
+
+
+def embed(texts: Sequence[str], backend: str = "onnx-int8", model: str = "") -> np.ndarray:
+    """L2-normalised vectors from csintel's own embedder, cached on disk by (backend, model, texts).
+
+    The cache is shared by every checkout on the machine (`$CSINTEL_BENCH_CACHE`), so a data set
+    is encoded once; it is written atomically, so concurrent runs never read half a file.
+    """
+    key = hashlib.sha256("\x1f".join([backend, model, *texts]).encode()).hexdigest()[:24]
+    path = CACHE_DIR / f"{key}.npy"
+    if path.exists():
+        return np.load(path)
+    from csintel.embed import load_embedder
+
+    vectors = load_embedder(model, "cpu", 32, backend, str(CACHE_DIR / "onnx")).encode(list(texts))
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
+    return vectors
