@@ -207,9 +207,6 @@ class DiesAfterPosting(SlackTransport):
         raise KeyboardInterrupt("killed between Slack's answer and the ledger write")
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: deliver() records a part only after Slack accepted it, so a kill "
-                                       "in between posts that part again on the next run; closing it needs a "
-                                       "'posting' ledger state and a Slack lookup by message metadata")
 def test_a_kill_between_post_and_ledger_write_posts_nothing_twice() -> None:
     digest = Digest("product", WEEK, "Product digest", "One theme grew.",
                     (Section("Themes", (Line("Login loop on SSO", detail="12 tickets"),)),))

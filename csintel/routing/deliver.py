@@ -1,8 +1,16 @@
 """Deliver rendered digests exactly once: to Slack, or to a local outbox folder.
 
-Every message part, and the digest's chart image if any, is recorded in a ledger as soon as it
-is posted, keyed on week, audience, channel, content hash and part number, so a rerun posts only
-what is missing and a rerun of the same content posts nothing.
+Every message part, and the digest's chart image if any, is recorded in a ledger keyed on week,
+audience, channel, content hash and part number, so a rerun posts only what is missing and a
+rerun of the same content posts nothing.
+
+Exactly once under any kill: before each Slack call the part is recorded as `posting` (and
+committed), and only after Slack answers as `sent` with its location. A process killed between
+the two leaves a `posting` row. The next run does not post that part blindly: it first looks for
+the message in Slack by the metadata every part carries (`chat.postMessage` `metadata`, read back
+with `conversations.history` / `conversations.replies` and `include_all_metadata`), or for the
+chart by its file name in the digest's thread, and records what it finds as `sent`. Only a part
+Slack does not have is posted again.
 """
 
 from __future__ import annotations
@@ -13,9 +21,9 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import duckdb
 from slack_sdk import WebClient
@@ -75,6 +83,17 @@ CHANNEL_PAGE_SIZE = 200
 
 UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
+# Looking for an interrupted post: Slack's clock and ours may differ, so the search starts this
+# long before the `posting` row was written; and it reads at most this many pages of messages.
+LOOKUP_SKEW = timedelta(minutes=10)
+LOOKUP_PAGE_SIZE = 100
+LOOKUP_MAX_PAGES = 50
+LOOKUP_HINTS = {
+    **SLACK_ERROR_HINTS,
+    "missing_scope": ("checking whether an interrupted post reached Slack needs the channels:history "
+                      "and groups:history scopes: add them and rerun (nothing is posted twice meanwhile)"),
+}
+
 
 class DeliveryError(Exception):
     """A message could not be delivered; the text says why and what to check."""
@@ -98,6 +117,15 @@ class Transport(Protocol):
         """
         ...
 
+    def find(self, channel: str, metadata: dict, *, thread_ts: str | None, since: datetime,
+             chart: Chart | None = None) -> str | None:
+        """Return the location of a message (or, with `chart`, an upload) that a killed run may
+        have delivered at or after `since` (naive UTC), or None when it is not there.
+
+        A transport whose posts overwrite the same place (the outbox) may always answer None.
+        """
+        ...
+
 
 class Ledger(Protocol):
     """The record of delivered message parts."""
@@ -106,10 +134,14 @@ class Ledger(Protocol):
         """Return the location recorded for a delivered part, or None."""
         ...
 
+    def posting_since(self, key: str) -> datetime | None:
+        """When a post of this part began and never recorded its end (naive UTC), or None."""
+        ...
+
     def record(self, key: str, *, week: date, audience: str, channel: str, content_hash: str,
                transport: str, location: str | None, status: str, error: str | None,
                run_id: str | None) -> None:
-        """Record one attempt to deliver a part (status "sent" or "failed")."""
+        """Record one attempt to deliver a part: "posting" (before the call), then "sent" or "failed"."""
         ...
 
 
@@ -193,6 +225,45 @@ class SlackTransport:
             raise DeliveryError(f"could not upload {chart.filename} to Slack: {exc}") from exc
         return str(response["files"][0]["id"])
 
+    def find(self, channel: str, metadata: dict, *, thread_ts: str | None, since: datetime,
+             chart: Chart | None = None) -> str | None:
+        """Look for a part posted at or after `since`: its ts, or the chart's file id, or None.
+
+        A top-level part is searched in `conversations.history`, a thread reply (and the chart)
+        in `conversations.replies` of its thread, with `include_all_metadata` so each message's
+        metadata comes back; a message matches when its event type and payload equal ours.
+
+        Raises:
+            DeliveryError: When Slack cannot be searched (e.g. the token lacks channels:history);
+                the caller then posts nothing, so nothing is doubled.
+        """
+        channel_id = self._channel_id(channel)
+        oldest = f"{(since.replace(tzinfo=timezone.utc) - LOOKUP_SKEW).timestamp():.6f}"
+        cursor: str | None = None
+        try:
+            for _ in range(LOOKUP_MAX_PAGES):
+                if thread_ts is None:
+                    response = self._client.conversations_history(
+                        channel=channel_id, oldest=oldest, include_all_metadata=True,
+                        limit=LOOKUP_PAGE_SIZE, cursor=cursor)
+                else:
+                    response = self._client.conversations_replies(
+                        channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True,
+                        limit=LOOKUP_PAGE_SIZE, cursor=cursor)
+                for message in response.get("messages") or []:
+                    found = _match(message, metadata, chart, thread_ts)
+                    if found is not None:
+                        return found
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            raise _api_error(exc, LOOKUP_HINTS) from exc
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(f"could not reach Slack: {exc}") from exc
+        raise DeliveryError(f"more than {LOOKUP_MAX_PAGES * LOOKUP_PAGE_SIZE} messages since the "
+                            f"interrupted post in {channel}: cannot tell whether it reached Slack")
+
     def _channel_id(self, channel: str) -> str:
         name = channel.lstrip("#")
         if SLACK_CHANNEL_ID.fullmatch(name):
@@ -261,6 +332,11 @@ class OutboxTransport:
         _write_outbox(path, chart.png)
         return str(path)
 
+    def find(self, channel: str, metadata: dict, *, thread_ts: str | None, since: datetime,
+             chart: Chart | None = None) -> str | None:
+        """Always None: a repeated post rewrites the same file (atomically), so nothing doubles."""
+        return None
+
     def _path(self, week: str, audience: str, channel: str, suffix: str) -> Path:
         return (self.folder / _safe_name(week)
                 / f"{_safe_name(audience)}--{_safe_name(channel)}{suffix}")
@@ -276,6 +352,12 @@ class DuckDBLedger:
         """Return the location of a part delivered under `key`; failed rows do not count."""
         row = self._con.execute(query("ledger_get"), [key]).fetchone()
         return None if row is None else str(row[0])
+
+    def posting_since(self, key: str) -> datetime | None:
+        """When the post of `key` began, if a run recorded `posting` and never its outcome."""
+        row = self._con.execute("SELECT delivered_at FROM store.deliveries "
+                                "WHERE delivery_key = ? AND status = 'posting'", [key]).fetchone()
+        return None if row is None else row[0]
 
     def record(self, key: str, *, week: date, audience: str, channel: str, content_hash: str,
                transport: str, location: str | None, status: str, error: str | None,
@@ -308,11 +390,13 @@ def delivery_key(week: str, audience: str, channel: str, content_hash: str, part
 def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, *,
             run_id: str | None = None, outbox: Path | None = None,
             chart: Chart | None = None) -> DeliveryResult:
-    """Post a digest's parts that the ledger lacks, recording each part as soon as it is posted.
+    """Post a digest's parts that the ledger lacks, recording each part before and after its post.
 
     Parts after the first go into the first part's thread, and so does the chart, uploaded once
     every part is delivered. A failed post or upload is recorded and returned, not raised, so
-    other audiences still go out; the next run retries only what failed.
+    other audiences still go out; the next run retries only what failed. A part left `posting`
+    by a killed run is first looked for in Slack (see the module's docstring) and posted again
+    only if it is not there.
 
     Args:
         digest: The digest to deliver.
@@ -325,8 +409,9 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
             digest's content (a different chart for the same digest is not uploaded again).
 
     Returns:
-        The outcome: "sent" if any part or the chart was delivered now, "skipped" if all were
-        already delivered, "failed" with the error otherwise.
+        The outcome: "sent" if any part or the chart was delivered now (or found delivered by
+        an interrupted run), "skipped" if all were already recorded, "failed" with the error
+        otherwise.
     """
     week = parse_week(digest.week).start
     content_hash = digest.content_hash()
@@ -344,43 +429,88 @@ def deliver(digest: Digest, channel: str, transport: Transport, ledger: Ledger, 
                       content_hash=content_hash, transport=transport.name,
                       location=location, status=status, error=error, run_id=run_id)
 
+    def failed(what: str, exc: DeliveryError) -> DeliveryResult:
+        log.warning("%s of the %s digest to %s failed: %s", what, digest.audience, channel, exc)
+        return DeliveryResult(digest.audience, channel, transport.name, "failed",
+                              tuple(locations), str(exc))
+
+    def once(key: str, part: int, send: Callable[[], str]) -> str:
+        """The part's location: recorded, found after an interrupted post, or posted now."""
+        nonlocal posted
+        location = ledger.get(key)
+        if location is not None:
+            return location
+        since = ledger.posting_since(key)
+        if since is not None:
+            try:
+                location = transport.find(channel, _metadata(digest, part, content_hash),
+                                          thread_ts=thread_ts, since=since,
+                                          chart=chart if part == CHART_PART else None)
+            except DeliveryError as exc:
+                # The `posting` row stays: posting now could double the message.
+                raise DeliveryError(f"a run was cut off while posting this and Slack could not be "
+                                    f"checked for it, so it is not posted again yet: {exc}") from exc
+            if location is not None:
+                log.info("found the %s digest's part %d in %s, posted by an interrupted run",
+                         digest.audience, part, channel)
+                record(key, location, "sent", None)
+                posted = True
+                return location
+        # Committed before the call: a kill from here on leaves a trace the next run checks.
+        record(key, None, "posting", None)
+        try:
+            location = send()
+        except DeliveryError as exc:
+            # Slack refused (or never got) it: nothing to look for, a rerun posts it.
+            record(key, None, "failed", str(exc))
+            raise
+        record(key, location, "sent", None)
+        posted = True
+        return location
+
     for part, message in enumerate(to_slack_messages(digest)):
         key = delivery_key(digest.week, digest.audience, destination, content_hash, part)
-        location = ledger.get(key)
-        if location is None:
-            message["metadata"] = _metadata(digest, part, content_hash)
-            try:
-                location = transport.post(channel, message, thread_ts=thread_ts)
-            except DeliveryError as exc:
-                record(key, None, "failed", str(exc))
-                log.warning("delivery of %s part %d to %s failed: %s",
-                            digest.audience, part, channel, exc)
-                return DeliveryResult(digest.audience, channel, transport.name, "failed",
-                                      tuple(locations), str(exc))
-            record(key, location, "sent", None)
-            posted = True
+        message["metadata"] = _metadata(digest, part, content_hash)
+        try:
+            location = once(key, part, lambda: transport.post(channel, message, thread_ts=thread_ts))
+        except DeliveryError as exc:
+            return failed(f"part {part + 1}" if part else "the message", exc)
         locations.append(location)
         if part == 0:
             thread_ts = location
     chart_location: str | None = None
     if chart is not None:
         key = delivery_key(digest.week, digest.audience, destination, content_hash, CHART_PART)
-        chart_location = ledger.get(key)
-        if chart_location is None:
-            try:
-                chart_location = transport.upload(
-                    channel, chart, thread_ts=thread_ts,
-                    metadata=_metadata(digest, CHART_PART, content_hash))
-            except DeliveryError as exc:
-                record(key, None, "failed", str(exc))
-                log.warning("upload of %s's chart to %s failed: %s", digest.audience, channel, exc)
-                return DeliveryResult(digest.audience, channel, transport.name, "failed",
-                                      tuple(locations), str(exc))
-            record(key, chart_location, "sent", None)
-            posted = True
+        upload_chart = chart
+        try:
+            chart_location = once(key, CHART_PART, lambda: transport.upload(
+                channel, upload_chart, thread_ts=thread_ts,
+                metadata=_metadata(digest, CHART_PART, content_hash)))
+        except DeliveryError as exc:
+            return failed(f"the chart {chart.filename}", exc)
     return DeliveryResult(digest.audience, channel, transport.name,
                           "sent" if posted else "skipped", tuple(locations),
                           chart_location=chart_location)
+
+
+def _match(message: dict, metadata: dict, chart: Chart | None, thread_ts: str | None) -> str | None:
+    """The message's ts (or its chart file's id) when it is the part we look for, else None."""
+    if chart is not None:
+        for file in message.get("files") or []:
+            if file.get("name") == chart.filename and file.get("title") == chart.title:
+                return str(file["id"])
+        return None
+    if thread_ts is not None and message.get("ts") == thread_ts:
+        return None   # conversations.replies lists the thread's parent first
+    found = message.get("metadata") or {}
+    if found.get("event_type") != metadata["event_type"]:
+        return None
+    # Slack may hand payload values back with other JSON types ("0" for 0): compare as text.
+    def text(payload: dict) -> dict[str, str]:
+        return {str(k): str(v) for k, v in (payload or {}).items()}
+    if text(found.get("event_payload") or {}) != text(metadata["event_payload"]):
+        return None
+    return str(message["ts"])
 
 
 def _metadata(digest: Digest, part: int, content_hash: str) -> dict:

@@ -1,22 +1,29 @@
 """A fake Slack Web API on 127.0.0.1 for tests that drive the real slack_sdk client.
 
-It answers `chat.postMessage`, `auth.test`, `conversations.list` (paged with cursors),
-`users.lookupByEmail` (from `.users`) and the
-file upload flow of `files_upload_v2` (`files.getUploadURLExternal`, the POST of the bytes to
-the returned upload URL, `files.completeUploadExternal`) the way Slack does (errors as HTTP 200
-with `{"ok": false, "error": ...}`), enforces the Block Kit limits the renderer must respect,
-and can be scripted to answer the next calls of a method with a 429, a 5xx or a Slack error code.
+It answers `chat.postMessage` (keeping each message's `metadata`), `auth.test`,
+`conversations.list` (paged with cursors), `conversations.history` and `conversations.replies`
+(newest first / thread parent then replies, `oldest`/`latest` exclusive unless `inclusive`,
+`limit` and cursors, each message's metadata only with `include_all_metadata`),
+`users.lookupByEmail` (from `.users`) and the file upload flow of `files_upload_v2`
+(`files.getUploadURLExternal`, the POST of the bytes to the returned upload URL,
+`files.completeUploadExternal`, which shares the file as a message in the given thread) the way
+Slack documents them (errors as HTTP 200 with `{"ok": false, "error": ...}`; message `ts` values
+are the Unix time of acceptance, unique and increasing), enforces the Block Kit limits the
+renderer must respect, and can be scripted to answer the next calls of a method with a 429, a
+5xx or a Slack error code.
 
     with running_fake_slack() as slack:
         client = WebClient(token=slack.token, base_url=slack.base_url)
         slack.script(429, None, "fatal_error")   # next posts: rate-limited, normal, refused
         slack.script(500, method=UPLOAD)         # the next POST of file bytes fails
+        slack.on_accept = lambda m: ...          # runs after a post is stored, before Slack answers
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +36,7 @@ MAX_BLOCKS = 50
 MAX_MESSAGE_CHARS = 13000
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
-FIRST_TS = 1700000000
+HISTORY_LIMIT = 100       # conversations.history's default page (Slack's maximum is 999)
 # The name `script()` and `calls` use for the POST of file bytes to an upload URL.
 UPLOAD = "upload"
 UPLOAD_PATH = "/upload/"
@@ -49,9 +56,15 @@ class FakeSlack:
     calls: list[str] = field(default_factory=list)           # every API method called, UPLOAD
     users: dict[str, str] = field(default_factory=dict)      # email -> user id, for users.lookupByEmail
     page_size: int = CHANNEL_PAGE_SIZE                       # most channels a list page holds
+    # Called with each accepted message (and file share, which has "files") after it is stored
+    # and before Slack answers: a test can kill the poster at the instant Slack has the message
+    # and the poster does not know it.
+    on_accept: Callable[[dict], None] | None = None
     _script: dict[str, list[int | str | None]] = field(default_factory=dict)
     _pending: dict[str, dict] = field(default_factory=dict)  # file id -> upload in progress
     _uploads_started: int = 0
+    _shares: list[dict] = field(default_factory=list)        # file-share messages (in threads)
+    _last_ts: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def script(self, *answers: int | str | None, method: str = "chat.postMessage") -> None:
@@ -76,16 +89,60 @@ class FakeSlack:
             return channel
         return self.channels.get(channel.lstrip("#"))
 
-    def _accept(self, channel_id: str, body: dict) -> str:
+    def _new_ts(self) -> str:
+        """Slack's ts: the Unix time with microseconds, never repeated (call holding the lock)."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    def _accept(self, channel_id: str, body: dict) -> dict:
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):   # form-encoded posts carry it as JSON text
+            metadata = json.loads(metadata)
         with self._lock:
-            count = len(self.messages) + 1
-            ts = f"{FIRST_TS}.{count * 100:06d}"
-            self.messages.append({
+            ts = self._new_ts()
+            message = {
                 "channel": channel_id, "ts": ts, "text": body.get("text"),
                 "blocks": body.get("blocks"), "thread_ts": body.get("thread_ts"),
-                "metadata": body.get("metadata"), "payload": body,
-            })
-        return ts
+                "metadata": metadata, "payload": body,
+            }
+            self.messages.append(message)
+        return message
+
+    def _conversation(self, channel_id: str) -> list[dict]:
+        """Every message and file share in a channel, oldest first, as Slack would list them."""
+        with self._lock:
+            found = [m for m in self.messages + self._shares if m["channel"] == channel_id]
+        return sorted(found, key=lambda m: float(m["ts"]))
+
+    def _history(self, params: dict, replies: bool) -> dict:
+        channel_id = str(params.get("channel", ""))
+        if channel_id not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}   # an ID is required here
+        messages = self._conversation(channel_id)
+        if replies:
+            parent = params.get("ts")
+            if not any(m["ts"] == parent for m in messages):
+                return {"ok": False, "error": "thread_not_found"}
+            head = [m for m in messages if m["ts"] == parent]
+            chosen = [m for m in messages if m.get("thread_ts") == parent and m["ts"] != parent]
+        else:
+            head = []
+            chosen = [m for m in messages if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+            chosen.reverse()   # newest first
+        inclusive = _flag(params.get("inclusive"))
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or time.time() + 1)
+        chosen = [m for m in chosen
+                  if (oldest <= float(m["ts"]) if inclusive else oldest < float(m["ts"]))
+                  and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)]
+        cursor = params.get("cursor") or "0"
+        if not cursor.isdigit():
+            return {"ok": False, "error": "invalid_cursor"}
+        start, limit = int(cursor), int(params.get("limit") or HISTORY_LIMIT)
+        page = (head if start == 0 else []) + chosen[start:start + limit]
+        more = start + limit < len(chosen)
+        metadata = _flag(params.get("include_all_metadata"))
+        return {"ok": True, "messages": [_public(m, metadata) for m in page], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _new_upload(self, params: dict) -> dict:
         with self._lock:
@@ -124,6 +181,16 @@ class FakeSlack:
                              "data": upload["data"]})
                 del self._pending[file_id]
             self.files.extend(done)
+            share = None
+            if channel is not None:
+                # Sharing a file posts a message carrying it (in the thread, if one is given).
+                share = {"channel": channel, "ts": self._new_ts(), "text": "",
+                         "thread_ts": params.get("thread_ts"), "metadata": None,
+                         "files": [{"id": f["id"], "name": f["name"], "title": f["title"]}
+                                   for f in done]}
+                self._shares.append(share)
+        if share is not None and self.on_accept is not None:
+            self.on_accept(share)
         return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in done]}
 
     def _list_channels(self, params: dict) -> dict:
@@ -223,9 +290,28 @@ def _post_message(state: FakeSlack, body: dict) -> dict:
     error = _block_error(body)
     if error:
         return {"ok": False, "error": error}
-    ts = state._accept(channel_id, body)
-    return {"ok": True, "channel": channel_id, "ts": ts,
-            "message": {"text": body.get("text"), "ts": ts}}
+    message = state._accept(channel_id, body)
+    if state.on_accept is not None:
+        state.on_accept(message)
+    return {"ok": True, "channel": channel_id, "ts": message["ts"],
+            "message": {"text": body.get("text"), "ts": message["ts"]}}
+
+
+def _public(message: dict, metadata: bool) -> dict:
+    """A stored message as the history methods list it."""
+    out = {"type": "message", "ts": message["ts"], "text": message.get("text") or ""}
+    if message.get("thread_ts"):
+        out["thread_ts"] = message["thread_ts"]
+    if message.get("files"):
+        out["files"] = message["files"]
+    if metadata and message.get("metadata"):
+        out["metadata"] = message["metadata"]
+    return out
+
+
+def _flag(value: object) -> bool:
+    """Slack's boolean arguments: true/1 (slack_sdk sends 1 and 0)."""
+    return str(value).lower() in {"1", "true"}
 
 
 def _lookup_by_email(state: FakeSlack, body: dict) -> dict:
@@ -239,6 +325,8 @@ def _lookup_by_email(state: FakeSlack, body: dict) -> dict:
 API_METHODS: dict[str, Callable[[FakeSlack, dict], dict]] = {
     "chat.postMessage": _post_message,
     "conversations.list": FakeSlack._list_channels,
+    "conversations.history": lambda state, body: state._history(body, replies=False),
+    "conversations.replies": lambda state, body: state._history(body, replies=True),
     "files.getUploadURLExternal": FakeSlack._new_upload,
     "files.completeUploadExternal": FakeSlack._complete,
     "users.lookupByEmail": _lookup_by_email,
