@@ -310,7 +310,7 @@ class CompetitorEntry:
     name: str
     aliases: list[str] = field(default_factory=list)
     integration_partner: bool = False
-    ambiguous: bool = False
+    ambiguous: bool | None = None    # None: decided from a word-frequency list (ordinary words are)
 
 
 @dataclass

@@ -68,7 +68,7 @@ def test_casing_possessives_domains_and_typos(matcher, text):
 
 def test_typos_only_for_long_unambiguous_names(matcher):
     assert names(matcher, "Hubspott sync fails") == [("HubSpot", "integration", False)]
-    assert matcher.find("Attia is nice") == []          # "Attio" is too short for fuzzy matching
+    assert matcher.find("Attic is nice") == []          # a word is never a typo
     assert matcher.find("Clase is cheaper") == []       # ambiguous names never match fuzzily
 
 
@@ -149,8 +149,73 @@ def test_empty_competitor_list():
 def test_load_shipped_list():
     specs = load_competitors(Path(__file__).resolve().parents[1] / "models" / "competitors.yaml")
     by_name = {s.name: s for s in specs}
-    assert by_name["HubSpot"].integration_partner and by_name["Close"].ambiguous
+    assert by_name["HubSpot"].integration_partner and by_name["Close"].ambiguous is None   # no hints: automatic
     assert "Close.io" in by_name["Close"].aliases
+    shipped = CompetitorMatcher(specs)
+    assert shipped.find("Please close the ticket.") == [] and shipped.find("Where did the Close button go?") == []
+
+
+# --- a user's list without ambiguity hints (issue 14) ------------------------------------------
+PLAIN = [CompetitorSpec(s.name, s.aliases, s.integration_partner) for s in SPECS]   # no `ambiguous` flags
+
+
+@pytest.fixture(scope="module")
+def plain() -> CompetitorMatcher:
+    return CompetitorMatcher(PLAIN)
+
+
+@pytest.mark.parametrize("text", [
+    "Where did the Close button go?",
+    "Can you update Dan Copper's contact? His email changed.",
+    "Dan Copper's contact is wrong.",
+    "our salesforce has doubled this year, we need more seats",
+    "Please close the Q3 deals that are still open.",
+    "We're moving the close date for all Q4 deals.",
+    "We're going to close the loop with the customer on Monday.",
+    "Front desk staff only need read access.",
+    "Where did the Close date filter go?",
+    "Copper wiring diagram attachments fail to upload.",
+])
+def test_ordinary_word_names_need_no_flag(plain, text):
+    assert plain.find(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("We're switching to Close next month.", "Close"),
+    ("Close has a better pipeline view.", "Close"),
+    ("We signed with Copper yesterday.", "Copper"),
+    ("The Salesforce sync failed.", "Salesforce"),
+    ("SALESFORCE SYNC FAILED AGAIN", "Salesforce"),
+    ("Unlike Copper, you make me retype the address.", "Copper"),
+])
+def test_ordinary_word_names_with_evidence_without_a_flag(plain, text, name):
+    assert [m.name for m in plain.find(text)] == [name]
+
+
+def test_which_names_are_ordinary_words(plain):
+    ordinary = {term for terms in plain.bare.values() for term in terms}
+    assert {"close", "copper", "front", "salesforce"} <= ordinary
+    assert not ordinary & {"hubspot", "pipedrive", "attio", "sfdc"}
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Hubsopt quoted us less.", "HubSpot"),
+    ("Pipedrvie is faster.", "Pipedrive"),
+    ("We had a call with Atio yesterday.", "Attio"),
+    ("Salesfroce sync errors again.", "Salesforce"),
+])
+def test_misspellings_with_a_guard(plain, text, name):
+    assert [m.name for m in plain.find(text)] == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "The attic is full of old laptops.",     # a word one edit from "Attio"
+    "Clise the ticket please.",              # no typos of ordinary-word names
+    "The cooper account renewed.",
+    "Ratio of won deals dropped.",
+])
+def test_no_misspelling_from_words_or_ordinary_names(plain, text):
+    assert plain.find(text) == []
 
 
 @pytest.mark.parametrize("body, message", [

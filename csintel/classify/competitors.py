@@ -1,11 +1,15 @@
 """Competitor mentions with their context, found by spaCy phrase rules.
 
-Names match in any casing, with possessives, as domains, and (for distinctive names) with one
-typo. Names that are also ordinary words ("close", "front", "monday", "copper") count only with
-evidence that the product is meant. Each mention is labelled with the context Sales cares about:
-switching, evaluating, past_user, pricing, comparison, integration or other — first from the
-words next to the name ("moving to X", "came from X", "the X sync"), else from the cues of its
-clause, strongest first. Accuracy on hand-written cases: data/eval/README-extraction.md.
+Names match in any casing, with possessives, as domains, and with one typo (names long enough
+that are not ordinary words, in tokens that are not words themselves). A name that is also an
+ordinary English word ("close", "front", "copper", "monday"; decided from wordfreq's frequency
+list, no flag needed) counts only with evidence that the product is meant, never as part of the
+interface ("the Close button") or of a longer name ("Dan Copper"). Each mention is labelled
+with the context Sales cares about: switching, evaluating, past_user (including a migration of
+their old data), pricing, comparison, integration (only for configured integration partners) or
+other — by the rules below (words next to the name, then its clause's cues) and, where an
+embedder is given, by the trained context head (csintel.classify.competitor_context). The rules'
+words live in models/rules/competitors.yaml. Accuracy: data/eval/README-extraction.md.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from typing import Any, Sequence
 import numpy as np
 import spacy
 import yaml
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
+
+from csintel.config import SHIPPED_MODELS
 
 # --- data -------------------------------------------------------------------------------------
 
@@ -174,25 +181,77 @@ WEAK_BEFORE = re.compile(
     r"\b(?:using|use|used|uses|like|from|with|on|love|loved|hate|tried|trying|try)\s*$", re.IGNORECASE
 )
 WEAK_AFTER = re.compile(
-    r"^(?:\s*['’]s|\s+(?:has|have|had|does|did|offers|lets|costs?|charges|supports|allows|is\s+\w+er))\b",
+    r"^(?:\s*['’]s|\s+(?:has|have|had|does|did|offers|offered|quoted|lets|costs?|charges|supports|allows"
+    r"|is\s+\w+er))\b",
     re.IGNORECASE,
 )
 NOT_PRODUCT_AFTER = re.compile(   # "close to 200", "front of the page"
     r"^\s+(?:to\s+(?:\d|the|a|an|our|my|being|zero|100|enough|\w+ing)|by\b|of\b|enough\b)", re.IGNORECASE
 )
-ALWAYS_CAPITALISED = frozenset({  # capitals prove nothing for these words
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
-})
 SUBJECT_VERBS = frozenset({"is", "was", "has", "had", "does", "did", "are", "were", "will", "would", "seems", "looks"})
 LONG_RUN = re.compile(r"\S{300,}")
 DOMAIN_CHARS = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
-FUZZY_MIN_LENGTH = 6
 LOCAL_TOKENS = 6           # a partner's competitive cue must be this close when the sentence is about the sync
 CONTEXT_TOKENS = 12        # the words before/after a name that its own cues are read from
 MAX_TRIES_PER_SENTENCE = 3
 SPEC_KEYS = frozenset({"name", "aliases", "integration_partner", "ambiguous"})
+RULES_FILE = SHIPPED_MODELS / "rules" / "competitors.yaml"
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """The word lists and thresholds of models/rules/competitors.yaml."""
+
+    ordinary_word_zipf: float
+    typo_min_name_length: int
+    typo_min_token_length: int
+    typo_max_token_zipf: float
+    typo_max_name_zipf: float
+    not_name_after: frozenset[str]
+    verb_object_after: frozenset[str]
+    name_prefix_words: frozenset[str]
+    always_capitalised: frozenset[str]
+
+
+def load_name_rules(path: Path = RULES_FILE) -> NameRules:
+    """Read and validate the rules file.
+
+    Raises:
+        ValueError: a key is missing or has the wrong type (named in the message).
+    """
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    typo = data.get("typo") or {}
+
+    def number(where: dict[str, Any], key: str, kind: type) -> Any:
+        value = where.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError(f"{path}: '{key}' must be a number, got {value!r}")
+        return kind(value)
+
+    def words(key: str) -> frozenset[str]:
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+            raise ValueError(f"{path}: '{key}' must be a list of words, got {value!r}")
+        return frozenset(w.strip().lower() for w in value)
+
+    return NameRules(
+        ordinary_word_zipf=number(data, "ordinary_word_zipf", float),
+        typo_min_name_length=number(typo, "min_name_length", int),
+        typo_min_token_length=number(typo, "min_token_length", int),
+        typo_max_token_zipf=number(typo, "max_token_zipf", float),
+        typo_max_name_zipf=number(typo, "max_name_zipf", float),
+        not_name_after=words("not_name_after"),
+        verb_object_after=words("verb_object_after"),
+        name_prefix_words=words("name_prefix_words") | STOP_WORDS,
+        always_capitalised=words("always_capitalised"),
+    )
+
+
+def word_frequency(word: str) -> float:
+    """Zipf frequency of `word` in English (wordfreq's offline lists; 0 when unknown)."""
+    from wordfreq import zipf_frequency   # imported on first use: it costs ~0.4 s
+
+    return float(zipf_frequency(word, "en"))
 
 
 @dataclass(frozen=True)
@@ -202,7 +261,7 @@ class CompetitorSpec:
     name: str
     aliases: tuple[str, ...] = ()
     integration_partner: bool = False
-    ambiguous: bool = False
+    ambiguous: bool | None = None   # None: decided from the word-frequency list
 
 
 @dataclass(frozen=True)
@@ -253,10 +312,10 @@ def parse_competitors(entries: Sequence[Any], source: str = "competitors") -> li
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise ValueError(f"{where}: 'aliases' must be a list of non-empty strings, got {aliases!r}")
-        flags = {}
-        for key in ("integration_partner", "ambiguous"):
-            value = entry.get(key, False)
-            if not isinstance(value, bool):
+        flags: dict[str, Any] = {}
+        for key, default in (("integration_partner", False), ("ambiguous", None)):
+            value = entry.get(key, default)
+            if not isinstance(value, bool) and not (value is None and default is None):
                 raise ValueError(f"{where}: '{key}' must be true or false, got {value!r}")
             flags[key] = value
         if name.strip().lower() in seen:
@@ -294,7 +353,9 @@ class _Hit:
 class CompetitorMatcher:
     """Finds competitor mentions in text; build once, call `find` per ticket."""
 
-    def __init__(self, specs: Sequence[CompetitorSpec], nlp: Language | None = None) -> None:
+    def __init__(self, specs: Sequence[CompetitorSpec], nlp: Language | None = None,
+                 rules: NameRules | None = None) -> None:
+        self.rules = rules or load_name_rules()
         if nlp is None:
             nlp = spacy.blank("en")
             nlp.add_pipe("sentencizer")
@@ -313,9 +374,13 @@ class CompetitorMatcher:
                     self.domains[lower] = index
                 doc = nlp.make_doc(term)
                 patterns.append(doc)
-                if spec.ambiguous and len(doc) == 1 and doc[0].is_alpha:
+                single_word = len(doc) == 1 and doc[0].is_alpha
+                ordinary = single_word and (spec.ambiguous if spec.ambiguous is not None
+                                            else word_frequency(lower) >= self.rules.ordinary_word_zipf)
+                if ordinary:
                     self.bare.setdefault(index, set()).add(lower)
-                if not spec.ambiguous and " " not in lower and lower.isalpha() and len(lower) >= FUZZY_MIN_LENGTH:
+                if (single_word and not spec.ambiguous and len(lower) >= self.rules.typo_min_name_length
+                        and word_frequency(lower) < self.rules.typo_max_name_zipf):
                     self.fuzzy.setdefault((lower[0], len(lower)), []).append((lower, index))
             self.matcher.add(str(index), patterns)
         self.exact_terms = {t for bucket in self.fuzzy.values() for t, _ in bucket}
@@ -393,7 +458,7 @@ class CompetitorMatcher:
                 index = self._domain(lower)
                 if index is not None:
                     hits[token.i] = _Hit(index, token.i, token.i + 1, True)
-            elif len(lower) >= FUZZY_MIN_LENGTH - 1 and lower not in self.exact_terms:
+            elif len(lower) >= self.rules.typo_min_token_length and lower not in self.exact_terms:
                 index = self._fuzzy(lower)
                 if index is not None:
                     hits[token.i] = _Hit(index, token.i, token.i + 1, True)
@@ -418,7 +483,9 @@ class CompetitorMatcher:
     def _fuzzy(self, token: str) -> int | None:
         for length in (len(token) - 1, len(token), len(token) + 1):
             for term, index in self.fuzzy.get((token[0], length), ()):
-                if _osa_distance_at_most_one(token, term):
+                # The frequency lookup runs only for the rare token one edit from a name.
+                if (_osa_distance_at_most_one(token, term)
+                        and word_frequency(token) < self.rules.typo_max_token_zipf):
                     return index
         return None
 
@@ -429,17 +496,33 @@ class CompetitorMatcher:
         before = doc[max(sent.start, hit.start - 4):hit.start].text
         after = doc[hit.end:min(sent.end, hit.end + 3)].text_with_ws
         after = (" " + after) if token.whitespace_ else after
-        if NOT_PRODUCT_AFTER.match(after):
+        if NOT_PRODUCT_AFTER.match(after) or self._part_of_other_name(doc, hit, sent):
             return False
         if PRODUCT_AFTER.match(after) or PRODUCT_BEFORE.search(before):
             return True
+        if self.specs[hit.spec].integration_partner and INTEGRATION_AFTER.match(after):
+            return True   # "SALESFORCE SYNC FAILED", "the salesforce integration": any casing
         if token.text[:1].isupper() and (WEAK_AFTER.match(after) or WEAK_BEFORE.search(before)):
             return True
         return self._capitalised_as_name(doc, hit, sent)
 
+    def _part_of_other_name(self, doc: Doc, hit: _Hit, sent: Span) -> bool:
+        """ "the Close button", "Close date", "Dan Copper's contact": the word belongs to something else."""
+        if hit.end < sent.end:
+            following = doc[hit.end].lower_
+            if following in self.rules.not_name_after or (
+                    doc[hit.start].is_lower and following in self.rules.verb_object_after):
+                return True
+        if hit.start > sent.start:
+            previous = doc[hit.start - 1]
+            return (previous.is_alpha and previous.text[:1].isupper() and not previous.is_upper
+                    and previous.lower_ not in self.rules.name_prefix_words)
+        return False
+
     def _capitalised_as_name(self, doc: Doc, hit: _Hit, sent: Span) -> bool:
         token = doc[hit.start]
-        if not token.text[:1].isupper() or token.is_upper and len(token) > 1 or token.lower_ in ALWAYS_CAPITALISED:
+        if (not token.text[:1].isupper() or token.is_upper and len(token) > 1
+                or token.lower_ in self.rules.always_capitalised):
             return False
         if hit.start == sent.start:
             # Capitals are the rule here; a name is the subject of "is/has/does" in a sentence

@@ -16,7 +16,9 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
-from csintel.classify.competitors import CompetitorMatcher, CompetitorSpec, Mention, load_competitors
+from csintel.classify.competitors import (
+    CompetitorMatcher, CompetitorSpec, Mention, load_competitors, parse_competitors,
+)
 from csintel.classify.errors import extract_errors
 from csintel.classify.requests import detect_request, group_requests
 from csintel.classify.heads import TASKS as HEAD_TASKS
@@ -69,8 +71,8 @@ class RequestGroup:
 def competitor_specs(settings: Settings) -> tuple[list[CompetitorSpec], str]:
     """The competitor list (inline in the config, else the configured file) and its version."""
     if settings.competitors:
-        specs = [CompetitorSpec(c.name, tuple(c.aliases), c.integration_partner, c.ambiguous)
-                 for c in settings.competitors]
+        specs = parse_competitors([{k: v for k, v in vars(c).items() if v is not None}
+                                   for c in settings.competitors], source="competitors")
         blob = json.dumps([vars(c) for c in settings.competitors], sort_keys=True)
         return specs, "inline-" + hashlib.sha1(blob.encode()).hexdigest()[:8]
     path = settings.resolve(settings.models.competitors_file)
