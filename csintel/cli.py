@@ -379,8 +379,11 @@ def _print_ingest(ingest: dict[str, Any]) -> None:
     for kind, r in ingest.items():   # accounts, tickets (files), then each helpdesk by name
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(r["reasons"].items()))
         pages = f", {r['pages']} pages" if "pages" in r else ""
+        undated = f", {r['undated']} without a timestamp counted in the ingest week" if r.get("undated") else ""
         print(f"  {kind:<9} {r['loaded']:>6} loaded, {r['quarantined']} quarantined{pages}"
-              + (f" ({reasons})" if reasons else ""))
+              + (f" ({reasons})" if reasons else "") + undated)
+        for note in r.get("notes", []):   # whole-file findings: a sniffed delimiter, an empty or rejected file
+            print(f"            {note}")
 
 
 def _print_summary(counts: dict[str, Any], settings: Settings) -> None:

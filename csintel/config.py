@@ -185,6 +185,8 @@ class SourcesConfig:
     tickets: list[str] = field(default_factory=list)   # CSV / JSONL / Parquet files or globs
     accounts: list[str] = field(default_factory=list)
     max_text_chars: int = 50_000                       # longer tickets are quarantined, not truncated
+    max_row_chars: int = 2_000_000                     # one file row, all fields: longer rows are quarantined
+    undated: str = "quarantine"                        # tickets with no timestamp: or "ingest_week"
     zendesk: ZendeskConfig = field(default_factory=ZendeskConfig)
     freshdesk: FreshdeskConfig = field(default_factory=FreshdeskConfig)
     intercom: IntercomConfig = field(default_factory=IntercomConfig)
@@ -443,6 +445,9 @@ def _validate(s: Settings) -> Settings:
         (s.slack.base_url.startswith(("http://", "https://")) and s.slack.base_url.endswith("/"),
          "slack.base_url must be an http(s) address ending in '/', e.g. https://slack.com/api/"),
         (s.sources.max_text_chars > 0, "sources.max_text_chars must be positive"),
+        (s.sources.max_row_chars >= 1000, "sources.max_row_chars must be at least 1000 characters"),
+        (s.sources.undated in ("quarantine", "ingest_week"),
+         f"sources.undated must be \"quarantine\" or \"ingest_week\", got {s.sources.undated!r}"),
         (all(v > 0 for v in s.support.first_response_targets.values()),
          "support.first_response_* targets must be positive minutes"),
         (0.0 < s.support.sla_target <= 1.0, "support.sla_target must be in (0, 1], e.g. 0.95"),
@@ -498,6 +503,8 @@ path = ".csintel/warehouse.duckdb"      # one DuckDB file; relative to this file
 tickets = ["{tickets}"]                  # CSV, JSONL or Parquet; globs allowed
 accounts = ["{accounts}"]
 # max_text_chars = 50000                 # longer tickets are quarantined
+# max_row_chars = 2000000                # a file row (all its fields) longer than this is quarantined
+# undated = "quarantine"                 # tickets with no timestamp; "ingest_week" counts them in the ingest week
 
 [models]
 # embedding = ""                         # "" = packaged all-MiniLM-L6-v2; or a local model folder

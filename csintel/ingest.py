@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 import duckdb
@@ -18,7 +18,13 @@ from csintel.sources.state import load_state, save_state
 from csintel.warehouse import transaction, upsert, utcnow
 
 BATCH_ROWS = 1000     # rows per transaction: memory stays flat whatever the export's size
+BATCH_CHARS = 16_000_000   # ... and so does a batch of very long rows (text characters held at once)
 TICKET_KEY = ("source", "ticket_id")
+RAW_CHARS = 2000          # how much of a quarantined row is kept ...
+RAW_VALUE_CHARS = 300     # ... each value cut to this when the whole row is longer
+UNDATED_RULES = ("quarantine", "ingest_week")
+NO_TIMESTAMP = ("no timestamp: created_at, solved_at and updated_at are all empty, so the ticket belongs "
+                "to no week (sources.undated = \"quarantine\")")
 
 
 @dataclass
@@ -26,11 +32,19 @@ class IngestReport:
     loaded: int = 0
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    undated: int = 0      # stored without a timestamp, counted in the week they were ingested
+    notes: list[str] = field(default_factory=list)   # what the readers noticed about whole files
 
     def add_quarantined(self, reason: str) -> None:
         self.quarantined += 1
-        key = reason.split(":")[0]
+        key = reason_key(reason)
         self.reasons[key] = self.reasons.get(key, 0) + 1
+
+
+def reason_key(reason: str) -> str:
+    """A quarantine reason without its particulars, for counting: "csat must be an integer from 1 to
+    5, got 'five'" and "..., got 7" are both "csat must be an integer from 1 to 5"."""
+    return re.split(r":|, got | at character | at byte | in column | \(", reason, maxsplit=1)[0].strip()
 
 
 @dataclass
@@ -46,13 +60,28 @@ def ingest_accounts(con: duckdb.DuckDBPyConnection, source: RowSource, run_id: s
 
 
 def ingest_tickets(con: duckdb.DuckDBPyConnection, source: RowSource, *, max_text_chars: int,
-                   run_id: str | None = None) -> IngestReport:
+                   run_id: str | None = None, undated: str = "quarantine") -> IngestReport:
     """Upsert tickets on (source, id), keeping the newest version; bad rows go to the quarantine.
 
     Tickets without an account id are joined to an account by the requester's email domain.
+    A ticket with no timestamp at all is quarantined (`undated="quarantine"`, the default) or
+    stored and counted in the week it was ingested (`"ingest_week"`); either way the report
+    counts it (reason "no timestamp", or `undated`).
     """
-    return _ingest(con, source, "ticket", "store.tickets", _ticket_builder(con, source.name, max_text_chars),
-                   run_id, newest_of=TICKET_KEY)
+    if undated not in UNDATED_RULES:
+        raise ValueError(f"undated must be one of {UNDATED_RULES}, got {undated!r}")
+    report = IngestReport()
+    build = _ticket_builder(con, source.name, max_text_chars)
+
+    def dated(raw: dict[str, Any]) -> dict[str, Any]:
+        record = build(raw)
+        if record["updated_at"] is None:   # updated_at falls back to solved_at, then created_at
+            if undated == "quarantine":
+                raise RowError(NO_TIMESTAMP)
+            report.undated += 1
+        return record
+
+    return _ingest(con, source, "ticket", "store.tickets", dated, run_id, newest_of=TICKET_KEY, report=report)
 
 
 def ingest_incremental(con: duckdb.DuckDBPyConnection, source: IncrementalSource, *, max_text_chars: int,
@@ -90,10 +119,11 @@ def _ticket_builder(con: duckdb.DuckDBPyConnection, source_name: str,
 
 def _ingest(con: duckdb.DuckDBPyConnection, source: RowSource, kind: str, table: str,
             build: Callable[[dict[str, Any]], dict[str, Any]], run_id: str | None,
-            newest_of: tuple[str, ...] | None = None) -> IngestReport:
-    report = IngestReport()
-    for chunk in _chunks(source.rows(), BATCH_ROWS):
+            newest_of: tuple[str, ...] | None = None, report: IngestReport | None = None) -> IngestReport:
+    report = report or IngestReport()
+    for chunk in _chunks(source.rows(), BATCH_ROWS, BATCH_CHARS):
         _write_chunk(con, chunk, kind, table, build, run_id, newest_of, report)
+    report.notes = list(getattr(source, "notes", []))
     return report
 
 
@@ -145,19 +175,46 @@ def _drop_older_than_stored(con: duckdb.DuckDBPyConnection, table: str, frame: p
 
 def _quarantine_row(kind: str, row: RawRow, reason: str, run_id: str | None) -> dict[str, Any]:
     raw = json.dumps(row.data, default=str, ensure_ascii=False, sort_keys=True) if row.data is not None else ""
+    if len(raw) > RAW_CHARS and isinstance(row.data, dict):
+        # Cut each value rather than the JSON, so the quarantine's raw still parses and names the id.
+        raw = json.dumps({k: _shorten(v) for k, v in row.data.items()}, default=str, ensure_ascii=False, sort_keys=True)
     return {
         "kind": kind,
         "origin": row.origin,
         "row_number": row.row_number,
         "reason": reason,
-        "raw": raw[:2000],
+        "raw": raw[:2 * RAW_CHARS],
         "row_hash": hashlib.sha256(f"{row.origin}|{row.row_number}|{raw}".encode("utf-8", "replace")).hexdigest()[:24],
         "quarantined_at": utcnow(),
         "run_id": run_id,
     }
 
 
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
+def _shorten(value: Any) -> Any:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return value if len(text) <= RAW_VALUE_CHARS else text[:RAW_VALUE_CHARS] + "…"
+
+
+def _chunks(rows: Iterable[RawRow], size: int, max_chars: int) -> Iterator[list[RawRow]]:
+    """Batches of at most `size` rows and about `max_chars` characters of text."""
+    chunk: list[RawRow] = []
+    chars = 0
+    for row in rows:
+        chunk.append(row)
+        chars += _chars(row.data)
+        if len(chunk) >= size or chars >= max_chars:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
         yield chunk
+
+
+def _chars(value: Any) -> int:
+    """About how many characters a raw row holds (nested comments included)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_chars(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_chars(v) for v in value)
+    return 8

@@ -66,13 +66,16 @@ def ingest_stage(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
     files = sources is None or FILE_SOURCE in sources
     out: dict[str, Any] = {}
     if files and settings.sources.accounts:
-        out["accounts"] = asdict(ingest_accounts(con, FileSource([settings.resolve(p) for p in settings.sources.accounts]),
+        out["accounts"] = asdict(ingest_accounts(con, FileSource([settings.resolve(p) for p in settings.sources.accounts],
+                                                            kind="account", max_row_chars=settings.sources.max_row_chars),
                                                  run_id))
     for crm in crms:   # CRM accounts before any tickets, so tickets can join them by domain
         out[crm.name] = asdict(ingest_accounts(con, crm, run_id))
     if files and settings.sources.tickets:
-        out["tickets"] = asdict(ingest_tickets(con, FileSource([settings.resolve(p) for p in settings.sources.tickets]),
-                                               max_text_chars=settings.sources.max_text_chars, run_id=run_id))
+        out["tickets"] = asdict(ingest_tickets(con, FileSource([settings.resolve(p) for p in settings.sources.tickets],
+                                                           kind="ticket", max_row_chars=settings.sources.max_row_chars),
+                                               max_text_chars=settings.sources.max_text_chars, run_id=run_id,
+                                               undated=settings.sources.undated))
     for helpdesk in helpdesks:
         out[helpdesk.name] = asdict(ingest_incremental(con, helpdesk, max_text_chars=settings.sources.max_text_chars,
                                                        run_id=run_id))

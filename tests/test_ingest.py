@@ -96,7 +96,8 @@ def test_csv_and_parquet_and_accounts(con, tmp_path):
 
 
 def test_csv_with_undecodable_bytes(con, tmp_path):
-    (tmp_path / "t.csv").write_bytes(b"id,body\nT-1,fine\nT-2,caf\xe9 au lait\n")
+    # (with a timestamp: undated tickets are quarantined since issue 16)
+    (tmp_path / "t.csv").write_bytes(b"id,body,created_at\nT-1,fine,2026-11-02\nT-2,caf\xe9 au lait,2026-11-02\n")
     report = ingest_tickets(con, FileSource([tmp_path / "t.csv"]), max_text_chars=1000)
     assert (report.loaded, report.quarantined) == (1, 1)
 
