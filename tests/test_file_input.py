@@ -199,3 +199,18 @@ def test_parquet_in_batches_and_a_broken_parquet_file(con, tmp_path):
 def test_a_repeated_header_inside_the_file_is_quarantined(con, tmp_path):
     load(con, tmp_path / "t.csv", f"id,body,created_at\nT-1,a,{TS}\nid,body,created_at\nT-2,b,{TS}\n")
     assert set(stored(con)) == {"T-1", "T-2"} and quarantined(con) == {3: "a repeated header line"}
+
+
+def test_the_end_of_a_multi_line_field_is_not_taken_for_a_row_when_the_id_comes_later(con, tmp_path):
+    # Its last line holds the id column ("line two",Q-2,...): it must not end the field early.
+    load(con, tmp_path / "t.csv",
+         f'body,id,created_at\n"never closes,Q-1,{TS}\nfine,Q-2,{TS}\n"line one\nline two",Q-3,{TS}\n')
+    assert stored(con) == {"Q-2": "fine", "Q-3": "line one\nline two"}
+    assert list(quarantined(con)) == [2]
+
+
+def test_jsonl_rows_keyed_otherwise_get_one_note(con, tmp_path):
+    lines = [json.dumps({"ticket_id": f"T-{i}", "body": "x", "created_at": TS}) for i in range(3)]
+    report = load(con, tmp_path / "t.jsonl", "\n".join(lines) + "\n")
+    assert report.reasons == {"missing id": 3}
+    assert report.notes == ["t.jsonl: no row among the first 3 has an 'id' key (they have body, created_at, ticket_id)"]

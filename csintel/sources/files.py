@@ -115,7 +115,7 @@ def read_rows(path: Path, *, kind: str | None = None, max_row_chars: int = DEFAU
             notes.append(f"{path.name}: read as {encoding} (byte-order mark)")
         if fmt == "csv":
             yield from _csv_rows(path, fh, kind, max_row_chars, notes)
-        elif _first_char(fh) == "[":
+        elif path.suffix.lower() == ".json" and _first_char(fh) == "[":
             yield from _json_array_rows(path, fh, kind, max_row_chars, notes)
         else:
             yield from _jsonl_rows(path, fh, kind, max_row_chars, notes)
@@ -203,12 +203,14 @@ def _preview(text: str, n: int = 60) -> str:
 
 def _split_line(text: str, delimiter: str) -> tuple[list[str], bool] | None:
     """One line split as csv would, and whether its last quoted field is still open at the line's
-    end; None when the line is not clean CSV (text after a closing quote)."""
+    end; None when the line is not clean CSV: text after a closing quote, or a quote inside an
+    unquoted field (csv allows it, but a writer would have quoted that field; it is what the end
+    of a multi-line field looks like: `line two",T-3,2026-11-02`)."""
     pattern = _FIELD_PATTERNS.get(delimiter)
     if pattern is None:
         d = re.escape(delimiter)
         # Possessive quantifiers: a quoted field never backtracks into a shorter closed one.
-        pattern = re.compile(rf'"((?:[^"]|"")*+)"|"((?:[^"]|"")*+)$|([^{d}"\r\n][^{d}\r\n]*|)')
+        pattern = re.compile(rf'"((?:[^"]|"")*+)"|"((?:[^"]|"")*+)$|([^{d}"\r\n]*)')
         _FIELD_PATTERNS[delimiter] = pattern
     fields: list[str] = []
     pos, end = 0, len(text.rstrip("\r\n"))
