@@ -214,3 +214,17 @@ def test_jsonl_rows_keyed_otherwise_get_one_note(con, tmp_path):
     report = load(con, tmp_path / "t.jsonl", "\n".join(lines) + "\n")
     assert report.reasons == {"missing id": 3}
     assert report.notes == ["t.jsonl: no row among the first 3 has an 'id' key (they have body, created_at, ticket_id)"]
+
+
+def test_broken_rows_an_unclosed_quote_ran_over_keep_their_own_reason(con, tmp_path):
+    load(con, tmp_path / "t.csv",
+         f"id,subject,body,created_at\nQ-1,a,b,{TS}\n"
+         f"Q-2,Export,\"never closes,{TS}\n"
+         f"Q-3,only two\n"                       # too few fields: not a row start, but a row
+         f",no id,here,{TS}\n"                   # the right width and an empty id: a row start
+         f"Q-5,c,d,{TS}\n")
+    assert stored(con) == {"Q-1": "b", "Q-5": "d"}
+    reasons = quarantined(con)
+    assert reasons[3].startswith("unclosed quote") and "line 5" in reasons[3]
+    assert reasons[4] == "too few fields: 2 where the header has 4 columns"
+    assert reasons[5] == "missing id"

@@ -201,11 +201,12 @@ def _preview(text: str, n: int = 60) -> str:
 # ---------------------------------------------------------------------------------------------
 # CSV
 
-def _split_line(text: str, delimiter: str) -> tuple[list[str], bool] | None:
+def _split_line(text: str, delimiter: str, max_fields: int = 0) -> tuple[list[str], bool] | None:
     """One line split as csv would, and whether its last quoted field is still open at the line's
     end; None when the line is not clean CSV: text after a closing quote, or a quote inside an
     unquoted field (csv allows it, but a writer would have quoted that field; it is what the end
-    of a multi-line field looks like: `line two",T-3,2026-11-02`)."""
+    of a multi-line field looks like: `line two",T-3,2026-11-02`). `max_fields` > 0 stops after
+    that many fields."""
     pattern = _FIELD_PATTERNS.get(delimiter)
     if pattern is None:
         d = re.escape(delimiter)
@@ -224,7 +225,7 @@ def _split_line(text: str, delimiter: str) -> tuple[list[str], bool] | None:
             return fields, True
         fields.append(m.group(1).replace('""', '"') if m.group(1) is not None else m.group(3))
         pos = m.end()
-        if pos >= end:
+        if pos >= end or len(fields) == max_fields:
             return fields, False
         if body[pos] != delimiter:
             return None
@@ -262,10 +263,30 @@ class _RowStart:
             return False
         if (len(fields) > self.columns) if still_open else (len(fields) != self.columns):
             return False
-        key = fields[self.key_index].strip()
+        # An empty id on a complete row of the right width is a row too (one missing its id).
+        return self.is_id(fields[self.key_index]) or (not still_open and not fields[self.key_index].strip())
+
+    def is_id(self, value: str) -> bool:
+        key = value.strip()
         if not ID_TOKEN.fullmatch(key):
             return False
         return not self.shapes or len(self.shapes) > self.MAX_SHAPES or _id_shape(key) in self.shapes
+
+    def starts_like_a_row(self, text: str) -> bool:
+        """A weaker test, used only to stop skipping a row csv rejected: the line's fields up to
+        the id column split cleanly and the id has the file's shape, whatever follows."""
+        if not self.shapes:
+            return False
+        prefix = _split_line(text, self.delimiter, max_fields=self.key_index + 1)
+        return prefix is not None and len(prefix[0]) > self.key_index and self.is_id(prefix[0][self.key_index])
+
+    def wrong_width_row(self, text: str) -> list[str] | None:
+        """The fields of a line that reads as a whole row of this file but for its field count."""
+        split = _split_line(text, self.delimiter)
+        if split is None or split[1] or len(split[0]) < 2 or len(split[0]) <= self.key_index:
+            return None
+        fields = split[0]
+        return fields if self.shapes and self.is_id(fields[self.key_index]) else None
 
 
 class _Break(Exception):
@@ -291,9 +312,21 @@ class _Feed:
         self.head = ""            # the record's first characters, for the quarantine
         self.chars = 0
         self.quotes = 0           # quote characters in the record so far (odd = a field is open)
+        self.taken: list[tuple[int, str]] = []   # the record's lines after its first
 
     def begin(self) -> None:
         self.start, self.head, self.chars, self.quotes = 0, "", 0, 0
+        self.taken = []
+
+    def swallowed_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Rows with a wrong field count that an unclosed quote ran over: (line, fields) each.
+
+        They did not end the open field (a row start needs the header's field count), but they
+        are rows of their own and are quarantined with their own reason."""
+        for number, text in self.taken:
+            fields = self.row_start.wrong_width_row(text)
+            if fields is not None:
+                yield number, fields
 
     def _next_line(self) -> tuple[int, str, int] | None:
         if self.pending is not None:
@@ -318,6 +351,8 @@ class _Feed:
                          f"row starts (line {number})")
         if not in_record:
             self.start = number
+        elif self.chars + len(text) <= self.limit:
+            self.taken.append((number, text))
         self.last = number
         if len(self.head) < RAW_CHARS:
             self.head += text[:RAW_CHARS - len(self.head)]
@@ -335,10 +370,12 @@ class _Feed:
             line = self._next_line()
             if line is None:
                 return
-            if self.row_start(line[1]):
+            if self.row_start(line[1]) or self.row_start.starts_like_a_row(line[1]):
                 self.pending = line
                 return
             self.last = line[0]
+            if len(self.taken) < 10_000:
+                self.taken.append((line[0], line[1]))
 
     def _skip_rest(self) -> None:
         """Drop lines until the oversized record's quoted field closes or a new row starts."""
@@ -437,6 +474,10 @@ def _csv_rows(path: Path, fh: IO[str], kind: str | None, limit: int, notes: list
         except _Break as brk:
             rows += 1
             yield RawRow(origin, feed.start or feed.last, _broken(feed.head, delimiter, key, key_index), brk.reason)
+            if brk.reason.startswith("unclosed quote"):
+                for number, fields in feed.swallowed_rows():
+                    rows += 1
+                    yield _csv_record(origin, number, number, names, fields, key_index, row_start)
             continue
         except csv.Error as exc:   # a reader error is one row's problem, never the file's
             rows += 1
@@ -444,6 +485,9 @@ def _csv_rows(path: Path, fh: IO[str], kind: str | None, limit: int, notes: list
             feed.skip_to_row_start()
             yield RawRow(origin, start, _broken(feed.head, delimiter, key, key_index),
                          f"malformed quoting: {exc} (a quote inside a quoted field must be doubled)")
+            for number, fields in feed.swallowed_rows():
+                rows += 1
+                yield _csv_record(origin, number, number, names, fields, key_index, row_start)
             continue
         if not any(f.strip() for f in fields):
             continue   # a blank line
