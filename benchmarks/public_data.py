@@ -33,6 +33,7 @@ CACHE_DIR = Path(os.environ.get("CSINTEL_BENCH_CACHE", Path.home() / ".cache" / 
 # Repositories read in place (not committed), at the commit the figures were measured on.
 NLBSE = ("nlbse2024+issue-report-classification", "2927bc67eb42db8affd16eaf3e5a6d74f3063961")
 TWEETEVAL = ("cardiffnlp+tweeteval", "4fbd22cd78421f05b1ecdb4fc5725bc7a7bd8f66")
+IT_TICKETS = ("Lunalykaya+IT-Service-Ticket-Classification", "8603bdc49c1b56ec881e4bb954a2d0905a749e2f")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def clinc150(with_oos: bool = True) -> dict[str, Split]:
 
 
 def _git_show(repo: tuple[str, str], path: str) -> str:
+    return _git_show_bytes(repo, path).decode("utf-8")
+
+
+def _git_show_bytes(repo: tuple[str, str], path: str) -> bytes:
     name, commit = repo
     where = MIRROR / name / "repo"
     if not where.exists():
@@ -89,7 +94,7 @@ def _git_show(repo: tuple[str, str], path: str) -> str:
             f"{name.replace('+', '/')} is not cloned at {where}: clone it there (commit {commit}) "
             f"or set CSINTEL_PUBLIC_DATA to the folder that holds '{name}/repo'")
     return subprocess.run(["git", "-C", str(where), "show", f"{commit}:{path}"], check=True,
-                          capture_output=True, text=True).stdout
+                          capture_output=True).stdout
 
 
 def nlbse24() -> dict[str, Split]:
@@ -100,6 +105,22 @@ def nlbse24() -> dict[str, Split]:
         return Split([f"{r['title']}\n{r['body']}" for r in rows], [r["label"] for r in rows])
     train, val = _val_slice(read("train"), share=0.1, seed=24)
     return {"train": train, "val": val, "test": read("test")}
+
+
+def it_tickets(train: int = 6000, val: int = 1000, test: int = 3000) -> dict[str, Split]:
+    """IT service tickets (Endava's helpdesk, anonymised and preprocessed as published on Kaggle,
+    CC0): 47,837 tickets in 8 topic groups. A seeded, label-stratified draw keeps encoding bounded:
+    test 3,000, then val 1,000 and train 6,000 from the rest (seed 8)."""
+    import zipfile
+
+    raw = _git_show_bytes(IT_TICKETS, "data/archive (50).zip")
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        rows = list(csv.DictReader(io.StringIO(z.read("all_tickets_processed_improved_v3.csv").decode("utf-8"))))
+    full = Split([r["Document"] for r in rows], [r["Topic_group"] for r in rows])
+    rest, held = _val_slice(full, share=test / len(full), seed=8)
+    rest, validation = _val_slice(rest, share=val / len(rest), seed=9)
+    _, training = _val_slice(rest, share=train / len(rest), seed=10)
+    return {"train": training, "val": validation, "test": held}
 
 
 def tweeteval_sentiment() -> dict[str, Split]:

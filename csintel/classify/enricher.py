@@ -152,7 +152,7 @@ class Enricher:
     def _classify(self, task: str, vectors: np.ndarray, texts: Sequence[str]) -> list[Prediction]:
         head = self.heads.get(task)
         if head is not None:
-            return head.predict(vectors, texts, self.thresholds[task])
+            return head.predict(vectors, texts, head.abstain_below(self.thresholds[task]))
         assert self.classifier is not None   # built whenever a taxonomy task lacks a head
         return self.classifier.predict(task, vectors)
 

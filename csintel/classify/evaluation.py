@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,8 @@ from csintel.embed import Embedder, configured_embedder
 EXTRACTION_TASKS = {"competitors": "eval_competitors", "feature_request": "eval_feature_requests",
                     "errors": "eval_errors"}
 EVAL_TASKS = (*TASKS, *EXTRACTION_TASKS)
+# The TF-IDF + logistic regression baseline's inverse regularisation (a common default for text).
+TFIDF_C = 10.0
 # VADER's documented cut-offs on its compound score.
 VADER_THRESHOLD = 0.05
 
@@ -101,8 +103,10 @@ def evaluate(task: str, test: Path, settings: Settings, *, train_file: Path | No
 
     The model is, in order: `head` when given, a head trained in memory on `train_file`, the
     installed head (model folder, else shipped), else zero-shot (category, root cause) or the
-    rules (sentiment). The obvious alternative is scored on the same rows as `baseline`:
-    zero-shot beside a head, VADER for sentiment (and the rules beside a sentiment head).
+    rules (sentiment). The obvious alternative is scored on the same rows as `baseline`: for
+    category and root cause, zero-shot when the test labels are the taxonomy's, else TF-IDF +
+    logistic regression trained on the same `train_file` (none without one: zero-shot cannot say
+    labels it does not know); VADER for sentiment (and the rules beside a sentiment head).
     """
     if task in EXTRACTION_TASKS:
         from csintel.classify import eval_extraction
@@ -127,6 +131,8 @@ def evaluate(task: str, test: Path, settings: Settings, *, train_file: Path | No
         origin = "given"
     vectors = embedder.encode(data.texts)
     threshold = _min_confidence(settings, task)
+    if head is not None:   # a head may carry its own, validated abstention threshold
+        threshold = head.abstain_below(threshold)
     result: dict[str, Any] = {"task": task, "test": str(data.path), "embedding": embedder.name}
     baseline: tuple[str, list[Prediction]] | None = None
     if head is not None:
@@ -136,7 +142,10 @@ def evaluate(task: str, test: Path, settings: Settings, *, train_file: Path | No
         if task == "sentiment":
             result["rules"] = score(data.labels, [p.label for p in _rules(data.texts)])
         else:
-            baseline = "zero-shot", _zero_shot(task, taxonomy, embedder, vectors, threshold)[0]
+            baseline = category_baseline(task, data, taxonomy, embedder, vectors, threshold, train_file)
+            if baseline is None:
+                result["baseline_note"] = ("no baseline: the test labels are not the taxonomy's (zero-shot cannot "
+                                           "say them); give --train to score TF-IDF + logistic regression beside it")
     elif task == "sentiment":
         predicted, top = _rules(data.texts), []
         result |= {"model": "rules", "model_origin": "no head installed"}
@@ -161,6 +170,34 @@ def evaluate(task: str, test: Path, settings: Settings, *, train_file: Path | No
     if task != "sentiment":
         result["confusion"] = confusion(data.labels, labels)
     return result
+
+
+def category_baseline(task: str, data: Labeled, taxonomy: Taxonomy, embedder: Embedder, vectors: np.ndarray,
+                      threshold: float, train_file: Path | None) -> tuple[str, list[Prediction]] | None:
+    """The baseline beside a category/root-cause head: zero-shot when every test label is one of the
+    taxonomy's (zero-shot can only say those), else TF-IDF + logistic regression fitted on
+    `train_file`; None when neither applies."""
+    known = {s.name for s in taxonomy.tasks[task]}
+    if set(data.labels) - {UNCERTAIN} <= known:
+        return "zero-shot", _zero_shot(task, taxonomy, embedder, vectors, threshold)[0]
+    if train_file is None:
+        return None
+    training = read_labeled(train_file, task)
+    guessed = tfidf_baseline(training.texts, training.labels)(data.texts)
+    return "tf-idf + logistic regression", [Prediction(label, 1.0) for label in guessed]
+
+
+def tfidf_baseline(texts: Sequence[str], labels: Sequence[str]) -> Callable[[Sequence[str]], list[str]]:
+    """The obvious lexical baseline, fitted on training rows: TF-IDF of word 1-2-grams (sublinear tf)
+    and logistic regression (C=10). Returns a function from texts to predicted labels."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                          LogisticRegression(C=TFIDF_C, max_iter=3000))
+    model.fit(list(texts), list(labels))
+    return lambda new: [str(p) for p in model.predict(list(new))] if len(new) else []
 
 
 def _min_confidence(settings: Settings, task: str) -> float:
@@ -248,6 +285,8 @@ def format_report(result: dict[str, Any]) -> str:
         if isinstance(part, dict):
             lines.append(f"  {name or part.get('name', key):<10} accuracy {part['accuracy']}  macro recall "
                          f"{part['macro_recall']}  macro F1 {part['macro_f1']}  (n={part['n']})")
+    if result.get("baseline_note"):
+        lines.append(f"  {result['baseline_note']}")
     per_label = result.get("per_label") or {}
     if per_label:
         width = max(12, *(len(k) for k in per_label))
