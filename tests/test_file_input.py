@@ -228,3 +228,22 @@ def test_broken_rows_an_unclosed_quote_ran_over_keep_their_own_reason(con, tmp_p
     assert reasons[3].startswith("unclosed quote") and "line 5" in reasons[3]
     assert reasons[4] == "too few fields: 2 where the header has 4 columns"
     assert reasons[5] == "missing id"
+
+
+def test_the_ingest_stage_reports_file_findings_and_the_cli_prints_them(con, tmp_path, capsys):
+    from csintel.cli import _print_ingest
+    from csintel.config import settings_from_dict
+    from csintel.pipeline import ingest_stage
+
+    (tmp_path / "semi.csv").write_text(f"id;body;created_at\nS-1;The export fails;{TS}\nS-2;undated;\n", encoding="utf-8")
+    (tmp_path / "nohead.csv").write_text(f"Q-1,Export fails,{TS}\nQ-2,Login,{TS}\n", encoding="utf-8")
+    (tmp_path / "accounts.csv").write_text("account_id;name\nA-1;Acme\n", encoding="utf-8")
+    settings = settings_from_dict({"sources": {"tickets": ["semi.csv", "nohead.csv"], "accounts": ["accounts.csv"]}},
+                                  base_dir=tmp_path)
+    counts = ingest_stage(con, settings)
+    assert counts["tickets"]["loaded"] == 1 and counts["accounts"]["loaded"] == 1
+    assert counts["tickets"]["reasons"] == {"no timestamp": 1, "file rejected": 1}
+    _print_ingest(counts)
+    out = capsys.readouterr().out
+    assert "tickets        1 loaded, 2 quarantined (file rejected: 1, no timestamp: 1)" in out
+    assert "semi.csv: read with delimiter ';'" in out and "nohead.csv: file rejected: no header row" in out
