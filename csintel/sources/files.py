@@ -181,12 +181,18 @@ def _lines(fh: IO[str], limit: int) -> Iterator[tuple[int, str, int]]:
         yield number, head, -1 - quotes
 
 
+# What surrogateescape makes of a byte that is not UTF-8 (a regex: a Python loop over every
+# character of a 300 MB file would cost more than reading it).
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 def _has_surrogates(s: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in s)
+    return _UNDECODED.search(s) is not None
 
 
 def _first_surrogate(s: str) -> int:
-    return next(i for i, ch in enumerate(s) if "\udc80" <= ch <= "\udcff")
+    m = _UNDECODED.search(s)
+    return m.start() if m else -1
 
 
 def _too_long(limit: int) -> str:
