@@ -19,6 +19,7 @@ the child's own memory; `ru_maxrss` would include the parent's, carried over by 
 
     .venv/bin/python benchmarks/bench_file_ingest.py              # 10,000-row fuzz + a 300 MB CSV
     .venv/bin/python benchmarks/bench_file_ingest.py --mb 30      # quicker
+    .venv/bin/python benchmarks/bench_file_ingest.py --only fuzz  # rerun some cases, keep the rest
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any, Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "bench_file_ingest.json"
+CASES = ["fuzz-csv", "fuzz-csv-old", "fuzz-jsonl", "large-new-read", "large-old-read", "large-new"]
 
 
 class OldCsvSource:
@@ -131,6 +133,7 @@ def main() -> None:
     ap.add_argument("--path", type=Path)
     ap.add_argument("--warehouse", type=Path)
     ap.add_argument("--truth", type=Path)
+    ap.add_argument("--only", choices=["fuzz", "large"], help="rerun these cases, keep the others' results")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.path, args.warehouse, args.truth)))
@@ -142,7 +145,7 @@ def main() -> None:
     results: dict[str, Any] = {"machine": f"{platform.node()} {os.cpu_count()} cores", "cases": []}
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
-        for fmt in ("csv", "jsonl"):
+        for fmt in ("csv", "jsonl") if args.only in (None, "fuzz") else ():
             path = tmp / f"fuzz.{fmt}"
             truth = write_fuzz(path, args.rows, fmt, seed=16)
             truth_path = tmp / f"fuzz-{fmt}.truth.json"
@@ -152,12 +155,17 @@ def main() -> None:
             if fmt == "csv":
                 results["cases"].append(run_child("fuzz-csv-old", path, tmp))
             path.unlink()
-        large = tmp / "large.csv"
-        rows = int(args.mb * 1e6 / 3_300)
-        write_fuzz(large, rows, "csv", seed=17, broken_share=0, big_valid=3_000)
-        results["cases"].append(run_child("large-new-read", large, tmp))
-        results["cases"].append(run_child("large-old-read", large, tmp))
-        results["cases"].append(run_child("large-new", large, tmp))
+        if args.only in (None, "large"):
+            large = tmp / "large.csv"
+            rows = int(args.mb * 1e6 / 3_300)
+            write_fuzz(large, rows, "csv", seed=17, broken_share=0, big_valid=3_000)
+            results["cases"].append(run_child("large-new-read", large, tmp))
+            results["cases"].append(run_child("large-old-read", large, tmp))
+            results["cases"].append(run_child("large-new", large, tmp))
+    if args.only and RESULTS.exists():
+        rerun = {c["case"] for c in results["cases"]}
+        kept = [c for c in json.loads(RESULTS.read_text())["cases"] if c["case"] not in rerun]
+        results["cases"] = sorted(kept + results["cases"], key=lambda c: CASES.index(c["case"]))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS}")

@@ -247,3 +247,16 @@ def test_the_ingest_stage_reports_file_findings_and_the_cli_prints_them(con, tmp
     out = capsys.readouterr().out
     assert "tickets        1 loaded, 2 quarantined (file rejected: 1, no timestamp: 1)" in out
     assert "semi.csv: read with delimiter ';'" in out and "nohead.csv: file rejected: no header row" in out
+
+
+def test_two_unclosed_quotes_in_a_row_are_two_entries(con, tmp_path):
+    # Q-2's own quotes do not pair up (its open quote is "closed" by the tags field's), so it is
+    # no row start; it is still quarantined on its own, with its id.
+    load(con, tmp_path / "t.csv",
+         f'id,subject,body,created_at,tags\nQ-0,ok,fine,{TS},\n'
+         f'Q-1,Export,"never closes,{TS},\nQ-2,Login,"never closes either,{TS},"a,b"\nQ-3,ok,fine,{TS},\n')
+    assert set(stored(con)) == {"Q-0", "Q-3"}
+    reasons = quarantined(con)
+    assert set(reasons) == {3, 4}
+    assert reasons[4].startswith("malformed quoting: the row's quotes do not pair up")
+    assert json.loads(con.execute("SELECT raw FROM quarantine WHERE row_number = 4").fetchone()[0])["id"] == "Q-2"

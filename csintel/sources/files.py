@@ -324,15 +324,17 @@ class _Feed:
         self.start, self.head, self.chars, self.quotes = 0, "", 0, 0
         self.taken = []
 
-    def swallowed_rows(self) -> Iterator[tuple[int, list[str]]]:
-        """Rows with a wrong field count that an unclosed quote ran over: (line, fields) each.
+    def swallowed_rows(self) -> Iterator[tuple[int, list[str] | None, str]]:
+        """Rows that a rejected row's open quote ran over: (line, fields, text) each.
 
-        They did not end the open field (a row start needs the header's field count), but they
-        are rows of their own and are quarantined with their own reason."""
+        They did not end the open field (a row start needs the header's field count and clean
+        quoting), but they are rows of their own, broken too: quarantined with their own reason
+        (`fields` None: their quotes do not pair up). Nothing here is stored, so this test may be
+        looser than a row start's."""
         for number, text in self.taken:
             fields = self.row_start.wrong_width_row(text)
-            if fields is not None:
-                yield number, fields
+            if fields is not None or self.row_start.starts_like_a_row(text):
+                yield number, fields, text
 
     def _next_line(self) -> tuple[int, str, int] | None:
         if self.pending is not None:
@@ -481,9 +483,9 @@ def _csv_rows(path: Path, fh: IO[str], kind: str | None, limit: int, notes: list
             rows += 1
             yield RawRow(origin, feed.start or feed.last, _broken(feed.head, delimiter, key, key_index), brk.reason)
             if brk.reason.startswith("unclosed quote"):
-                for number, fields in feed.swallowed_rows():
+                for row in _swallowed(origin, feed, names, delimiter, key, key_index, row_start):
                     rows += 1
-                    yield _csv_record(origin, number, number, names, fields, key_index, row_start)
+                    yield row
             continue
         except csv.Error as exc:   # a reader error is one row's problem, never the file's
             rows += 1
@@ -491,9 +493,9 @@ def _csv_rows(path: Path, fh: IO[str], kind: str | None, limit: int, notes: list
             feed.skip_to_row_start()
             yield RawRow(origin, start, _broken(feed.head, delimiter, key, key_index),
                          f"malformed quoting: {exc} (a quote inside a quoted field must be doubled)")
-            for number, fields in feed.swallowed_rows():
+            for row in _swallowed(origin, feed, names, delimiter, key, key_index, row_start):
                 rows += 1
-                yield _csv_record(origin, number, number, names, fields, key_index, row_start)
+                yield row
             continue
         if not any(f.strip() for f in fields):
             continue   # a blank line
@@ -501,6 +503,18 @@ def _csv_rows(path: Path, fh: IO[str], kind: str | None, limit: int, notes: list
         yield _csv_record(origin, feed.start, feed.last, names, fields, key_index, row_start)
     if rows == 0:
         notes.append(f"{path.name}: a header and no rows")
+
+
+def _swallowed(origin: str, feed: _Feed, names: list[str], delimiter: str, key: str, key_index: int,
+               row_start: _RowStart) -> Iterator[RawRow]:
+    """The rows a rejected row ran over, each quarantined on its own."""
+    for number, fields, text in feed.swallowed_rows():
+        if fields is not None:
+            yield _csv_record(origin, number, number, names, fields, key_index, row_start)
+        else:
+            yield RawRow(origin, number, _broken(text, delimiter, key, key_index),
+                         f"malformed quoting: the row's quotes do not pair up (read inside the open quoted field "
+                         f"of line {feed.start})")
 
 
 def _csv_record(origin: str, number: int, last: int, names: list[str], fields: list[str], key_index: int,
@@ -535,7 +549,8 @@ def _broken(head: str, delimiter: str, key: str, key_index: int) -> dict[str, An
     """What the quarantine keeps of a record that could not be parsed: its id if the first line
     shows it, and its first characters."""
     out: dict[str, Any] = {"_raw": head[:RAW_CHARS]}
-    split = _split_line(head.split("\n", 1)[0], delimiter) if head else None
+    # Only the fields up to the id need to split cleanly; the breakage may come after them.
+    split = _split_line(head.split("\n", 1)[0], delimiter, max_fields=key_index + 1) if head else None
     if split and len(split[0]) > key_index + (1 if split[1] else 0):
         out[key] = split[0][key_index][:200]
     return out
