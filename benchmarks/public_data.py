@@ -101,6 +101,7 @@ def nlbse24() -> dict[str, Split]:
     """NLBSE'24 issue reports (bug / feature / question): train 1,500 -> train 1,350 + val 150
     (seeded slice); test 1,500. Text is "title\\nbody" as the competition's baselines use."""
     def read(name: str) -> Split:
+        csv.field_size_limit(2**31 - 1)   # some issue bodies are over csv's default 128 KiB
         rows = list(csv.DictReader(io.StringIO(_git_show(NLBSE, f"data/issues_{name}.csv"))))
         return Split([f"{r['title']}\n{r['body']}" for r in rows], [r["label"] for r in rows])
     train, val = _val_slice(read("train"), share=0.1, seed=24)
