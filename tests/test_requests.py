@@ -223,3 +223,91 @@ def test_a_question_answered_no_is_a_request(text, phrase):
 ])
 def test_more_non_requests(text):
     assert not detect_request(text).is_request
+
+
+# --- the trained detector, the rules file, group names (issue 14) -------------------------------
+
+from csintel.classify.requests import (  # noqa: E402
+    RequestDetector, capability_name, load_request_rules, names_capability,
+)
+
+
+@pytest.fixture(scope="module")
+def detector(embedder):
+    found = RequestDetector.for_embedder(embedder.name, embedder.dim)
+    assert found.head is not None   # the shipped head fits the packaged embedder
+    return found
+
+
+def _detect(detector, embedder, texts):
+    return detector.detect(texts, embedder.encode(texts))
+
+
+def test_a_question_about_a_fix_is_not_a_request(detector, embedder):
+    texts = ["Any ETA on a fix?", "When will this be fixed? The sync has failed since Monday.",
+             "Is there a workaround for the SYNC-409 error?"]
+    assert [r.is_request for r in _detect(detector, embedder, texts)] == [False, False, False]
+    assert not detect_request("Any ETA on a fix?").is_request
+
+
+def test_the_detector_finds_asks_the_rules_miss_and_names_them(detector, embedder):
+    said = _detect(detector, embedder, [
+        "Add support for exporting dashboards as PDF\nIt would help our monthly board packs.",
+        "Please add dark mode.",
+        "The export button crashes the app with a NullPointerException.",
+    ])
+    assert [r.is_request for r in said] == [True, True, False]
+    assert said[0].phrase and "pdf" in said[0].phrase
+    assert said[1].phrase == "dark mode"
+
+
+def test_without_a_fitting_embedder_the_rules_decide():
+    rules_only = RequestDetector.for_embedder("some-other-model", 768)
+    assert rules_only.head is None
+    said = rules_only.detect(["Please add dark mode.", "Any ETA on a fix?"], np.zeros((2, 768)))
+    assert [r.is_request for r in said] == [True, False] and said[0].phrase == "dark mode"
+
+
+@pytest.mark.parametrize("phrase", ["fix", "a fix", "way", "start", "set", "this sorted first", "it to work",
+                                    "that", "hotfix for the sync", ""])
+def test_phrases_that_name_no_capability(phrase):
+    assert not names_capability(phrase)
+
+
+@pytest.mark.parametrize("phrase", ["bulk export to csv", "dark mode", "okta as an identity provider", "sso"])
+def test_phrases_that_name_a_capability(phrase):
+    assert names_capability(phrase)
+
+
+def test_an_unnamed_ask_borrows_a_how_to_object_or_goes_ungrouped():
+    assert capability_name("way", "Is there a way to merge deals? We need a way.") == "merge deals"
+    assert capability_name("this sorted first", "Hi team,\nCould you get this sorted first?") is None
+    assert capability_name(None, "Hello,\nCSV export of invoices\nWe do this by hand today.") == "csv export of invoices"
+
+
+def test_group_labels_name_capabilities(embedder):
+    texts = ["Please add bulk export to CSV.", "We need bulk export to CSV!", "Any plans to support Okta as an IdP?",
+             "Any ETA on a fix?", "Could you get this sorted first?"]
+    phrases = [capability_name(detect_request(t).phrase, t) for t in texts]
+    named = [p for p in phrases if p]
+    _, groups = group_requests(named, embedder.encode(named), threshold=0.5)
+    labels = {label for _, label, _ in groups}
+    assert labels and all(names_capability(label) for label in labels)
+    assert not labels & {"fix", "way", "start", "set", "this sorted first"}
+
+
+def test_rules_file_errors_name_the_file_and_the_key(tmp_path):
+    from csintel.classify.requests import RULES_FILE
+
+    text = RULES_FILE.read_text(encoding="utf-8")
+    bad = tmp_path / "requests.yaml"
+    bad.write_text(text.replace("- name: 'please add'\n    pattern: '", "- name: 'please add'\n    pattern: '(", 1),
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match=r"requests.yaml: cue 'please add' is not a valid regular expression"):
+        load_request_rules(bad)
+    bad.write_text(text.replace("unnamed_phrases:", "unnamed_words:", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="'unnamed_phrases' is missing"):
+        load_request_rules(bad)
+    bad.write_text(text.replace("<<OBJ>>", "<<OBJECT>>", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="<<OBJECT>>, which is not defined"):
+        load_request_rules(bad)

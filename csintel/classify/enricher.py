@@ -20,7 +20,7 @@ from csintel.classify.competitors import (
     CompetitorMatcher, CompetitorSpec, Mention, load_competitors, parse_competitors,
 )
 from csintel.classify.errors import extract_errors
-from csintel.classify.requests import detect_request, group_requests
+from csintel.classify.requests import RequestDetector, group_requests
 from csintel.classify.heads import TASKS as HEAD_TASKS
 from csintel.classify.heads import Head, installed_head
 from csintel.classify.sentiment import SentimentResult, sentiment_with_features
@@ -103,6 +103,8 @@ class Enricher:
             head = installed_head(task, self.settings, self.embedder, labels)
             if head is not None:
                 self.heads[task] = head
+        # The shipped request detector when it was trained on this embedding model, else the rules.
+        self.requests = RequestDetector.for_embedder(self.embedder.name, self.embedder.dim)
         self.classifier = (None if {"category", "root_cause"} <= self.heads.keys()
                            else ZeroShotClassifier(taxonomy, self.embedder, self.thresholds))
         self.versions = {
@@ -113,6 +115,7 @@ class Enricher:
             "thresholds": f"{models.category_min_confidence}/{models.root_cause_min_confidence}/"
                           f"{models.request_group_threshold}/{models.sentiment_min_confidence}",
             "heads": ",".join(head.version for head in self.heads.values()) or "none",
+            "requests": self.requests.version,
         }
         digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
         self.version = f"tags-{digest}"
@@ -135,9 +138,10 @@ class Enricher:
         categories = self._classify("category", vectors, texts)
         causes = self._classify("root_cause", vectors, texts)
         sentiments = self._sentiments(vectors, texts)
+        requests = self.requests.detect(texts, vectors)
         out: list[TicketTags] = []
         for i, text in enumerate(texts):
-            request = detect_request(text)
+            request = requests[i]
             mentions = [Mention(m.name, m.context, m.competitive, short_quote(redact_pii(m.sentence), 240))
                         for m in self.matcher.find(text)]
             out.append(TicketTags(

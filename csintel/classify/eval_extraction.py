@@ -24,7 +24,7 @@ from sklearn.metrics import adjusted_rand_score
 from csintel.classify.competitors import CONTEXTS, CompetitorMatcher, Mention, is_competitive
 from csintel.classify.enricher import competitor_specs
 from csintel.classify.errors import ERRNO, extract_errors
-from csintel.classify.requests import detect_request, group_requests
+from csintel.classify.requests import RequestDetector, group_requests
 from csintel.config import Settings
 from csintel.embed import configured_embedder
 from csintel.text import EMAIL, PHONE, redact_pii, short_quote
@@ -151,7 +151,11 @@ def eval_feature_requests(test: Path, settings: Settings) -> dict[str, Any]:
     Enricher's grouping (same embedder and threshold) makes of the detected phrases.
     """
     cases = read_cases(test)
-    results = [detect_request(text) for text, _, _ in cases]
+    # As the Enricher tags: the shipped detector when it fits the configured embedder, else the rules.
+    embedder = configured_embedder(settings)
+    texts = [text for text, _, _ in cases]
+    detector = RequestDetector.for_embedder(embedder.name, embedder.dim)
+    results = detector.detect(texts, embedder.encode(texts) if texts else np.zeros((0, embedder.dim)))
     truth = [label != NO_REQUEST for _, label, _ in cases]
     said = [r.is_request for r in results]
     detection = _prf(*_binary_counts(truth, said))
@@ -163,7 +167,6 @@ def eval_feature_requests(test: Path, settings: Settings) -> dict[str, Any]:
     ari = None
     n_groups = 0
     if phrases:
-        embedder = configured_embedder(settings)
         ids, _ = group_requests(phrases, embedder.encode(phrases), threshold=settings.models.request_group_threshold)
         gold_groups = [cases[i][1] for i in grouped]
         ari = round(float(adjusted_rand_score(gold_groups, ids)), 4)
@@ -181,7 +184,7 @@ def eval_feature_requests(test: Path, settings: Settings) -> dict[str, Any]:
     for entry in per_group.values():
         entry["recall"] = _ratio(entry["detected"], entry["support"])
     return {
-        "task": "feature_request", "test": str(test), "n": len(cases),
+        "task": "feature_request", "test": str(test), "n": len(cases), "detector": detector.version,
         "accuracy": _ratio(sum(right), len(cases)),
         "macro_precision": _mean([detection["precision"], rejection["precision"]]),
         "macro_f1": _mean([detection["f1"], rejection["f1"]]),

@@ -8,286 +8,27 @@ embeddings, so "dark mode" and "a dark theme" land in one group across weeks.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
+import yaml
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from csintel.config import SHIPPED_MODELS
 from csintel.text import split_sentences
 
-# --- data: cues -------------------------------------------------------------------------------
+# --- data: the rules, from models/rules/requests.yaml -------------------------------------------
 
-# Not "enable": "please enable SSO for our account" asks to switch on what exists.
-ASK_VERB = (r"(?:add|build|implement|introduce|include|support|offer|bring\s+back|give\s+(?:us|me)"
-            r"|provide\s+(?=(?:an?\s+|the\s+|some\s+)?(?:way|option|ability|setting|feature|support)\b)"
-            r"|consider\s+adding|make\s+it\s+possible\s+to|allow\s+(?:us|me|users|admins|people)\s+to"
-            r"|let\s+(?:us|me|users|admins)(?!\s+know)|create\s+(?:an?\s+)?(?:option|way|setting)\s+to)")
-GOOD = (r"(?:great|nice|helpful|awesome|amazing|useful|good|ideal|fantastic|lovely|cool|handy|wonderful"
-        r"|beneficial|valuable|brilliant|perfect|a\s+(?:huge|big|great|nice)\s+(?:help|improvement|win|plus))")
-OBJ = r"\s*(?P<obj>.*)"
-CUES: list[tuple[str, str]] = [
-    ("feature request",
-     rf"\b(?:feature|enhancement|product)\s+(?:request|suggestion|idea)s?\b\s*(?:[:\-–—]|for\b|to\b)?{OBJ}"),
-    ("suggestion", rf"\b(?:suggestion|idea|wish\s*list)\s*:{OBJ}"),
-    ("would like to request", rf"\b(?:would|'d)\s+(?:like|love)\s+to\s+(?:request|suggest|propose)\b{OBJ}"),
-    ("surprised there's no",
-     r"\bsurprised\s+(?:to\s+(?:find|see|learn|discover)\s+)?(?:that\s+)?there(?:'s|\s+is|\s+are)\s+(?:still\s+)?no\b"
-     rf"{OBJ}"),
-    ("the lack of",
-     r"\bthe\s+(?:lack|absence)\s+of\s+(?P<obj>.{3,60}?)\s+(?:is|has\s+been|was)\s+(?:a\s+|really\s+|such\s+a\s+|"
-     r"becoming\s+a\s+)?(?:real\s+|big\s+|huge\s+)?(?:problem|pain|issue|blocker|deal-?breaker|frustrating|annoying)"),
-    ("please add", rf"\b(?:please|pls|plz|kindly)\s+(?:(?:could|can)\s+you\s+)?{ASK_VERB}\b{OBJ}"),
-    ("could you add",
-     r"\b(?:could|can|would|will)\s+(?:you|your\s+team|you\s+guys|y'all|(?-i:[A-Z][a-z]+))\s+(?:please\s+)?"
-     r"(?:ever\s+)?"
-     rf"{ASK_VERB}\b{OBJ}"),
-    ("would be great",
-     r"(?:\b(?:would|'d|will)\s+(?:also\s+)?(?:really\s+)?be\s+"
-     r"(?:so\s+|really\s+|very\s+|super\s+|extremely\s+|incredibly\s+|much\s+more\s+)?"
-     rf"{GOOD}\s+(?:if|to|for\s+(?:us|me|users|everyone)\s+to)"
-     r"|\b(?:would|'d)\s+(?:really\s+)?help\s+(?:us\s+)?(?:a\s+lot|enormously|massively|tremendously|hugely)?"
-     rf"\s*if){OBJ}"),
-    ("would love",
-     r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?(?:love|like)\s+"
-     r"(?:to\s+see|it\s+if|to\s+have|to\s+be\s+able\s+to|to\s+get|(?:for\s+)?you\s+to\s+(?:add|build|support|offer)"
-     rf"|for\s+(?:there|it)\s+to\s+be|(?=(?:a|an|some)\s|the\s+(?:option|ability)\b)){OBJ}"),
-    ("any plans",
-     r"\b(?:any|are\s+there\s+(?:any\s+)?|do\s+you\s+have\s+(?:any\s+)?|is\s+there\s+a|what\s+are\s+(?:the|your)|no)"
-     r"\s*plans?\s+(?:to|for|on)\s+"
-     rf"(?:(?:support|add|build|introduc|offer|releas|implement|bring|provid|mak|includ)\w*\s+)?{OBJ}"),
-    ("do you plan",
-     r"\b(?:(?:do|are)\s+you\s+(?:guys\s+)?plan(?:ning)?\s+(?:to|on)|will\s+you|when\s+will\s+you"
-     r"|are\s+you\s+going\s+to|do\s+you\s+intend\s+to)\s+(?:ever\s+)?"
-     rf"(?:add|support|build|offer|release|introduce|implement|provide|bring\s+back)(?:ing)?\b{OBJ}"),
-    ("roadmap",
-     r"\b(?:is\s+there\s+a\s+roadmap\s+for|(?:any|what's|what\s+is\s+the)\s+(?:roadmap|timeline|eta)\s+(?:for|on))"
-     rf"{OBJ}"),
-    # Not "in the pipeline": in a sales tool that is where the customer's deals are.
-    ("on the roadmap", r"\b(?:is|are)\s+(?P<obj>.{1,80}?)\s+(?:on|in)\s+(?:the|teh|your)\s+(?:roadmap|backlog)\b"),
-    ("we need the ability",
-     r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents)|users|customers)\s+"
-     r"(?:really\s+|really\s+really\s+|badly\s+|also\s+|urgently\s+|desperately\s+|would\s+)?"
-     r"(?:need|want|require|miss|are\s+missing|would\s+like)\s+"
-     r"(?:the\s+ability|a\s+way|an?\s+(?:easy\s+|simple\s+|quick\s+|better\s+)?(?:way|option)"
-     rf"|the\s+option|a\s+feature|a\s+setting|some\s+way|to\s+be\s+able)\s+(?:to|for|that)\b{OBJ}"),
-    ("i wish", rf"\b(?:i|we)\s+(?:really\s+|just\s+|do\s+)?wish\b{OBJ}"),
-    ("can't believe there's no",
-     r"\b(?:i\s+)?can(?:'t|not|\s+not)\s+believe\s+(?:that\s+)?"
-     r"(?:there(?:'s|\s+is)\s+(?:still\s+)?(?:no|not\s+(?:a|an|any))"
-     r"|you\s+(?:still\s+)?(?:don't|do\s+not)\s+(?:have|support|offer)"
-     rf"|it\s+(?:still\s+)?(?:doesn't|does\s+not)\s+(?:have|support)){OBJ}"),
-    ("why is there no",
-     r"(?:\b(?:why|how\s+come)\s+(?:is\s+there|isn't\s+there|there's|there\s+is)\s+(?:still\s+)?"
-     r"(?:no|not\s+(?:a|an|any))\b"
-     r"|\bwhy\s+(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|won't)\s+"
-     r"(?:you|you\s+guys|the\s+(?:app|product|platform|tool)|it|(?-i:[A-Z][a-z]+))\s+"
-     rf"(?:still\s+)?(?:support|have|offer|allow|let\s+(?:us|me|users))){OBJ}"),
-    ("it's a shame",
-     r"\b(?:it's|it\s+is|what|it\s+was)\s+(?:a\s+)?(?:real\s+)?(?:shame|pity|bummer)\s+(?:that\s+)?"
-     r"(?:you|there|it|the\s+(?:app|product|platform|tool))\s*"
-     r"(?:still\s+)?(?:don't|doesn't|do\s+not|does\s+not|can't|cannot|isn't|is\s+no|'s\s+no|won't)\s*"
-     rf"(?:support|have|offer|allow|let\s+(?:us|me|users))?{OBJ}"),
-    ("still no",
-     r"\b(?:(?:frustrating|annoying|shame|pity|surprising|strange|weird|odd|ridiculous|disappointing|painful"
-     r"|unfortunate|crazy|baffling|amazing|shocking)\b[^.?!]{0,20}?\bthere(?:'s|\s+is|\s+are)\s+(?:still\s+)?no"
-     rf"|\bthere(?:'s|\s+is|\s+are)\s+still\s+no)\b{OBJ}"),
-    ("there's no way to",
-     r"\b(?:there(?:'s|\s+is)\s+(?:still\s+)?no\s+(?:way|option|setting|feature|ability)"
-     r"|(?:lack|lacking|missing)\s+(?:of\s+)?(?:a|an|the|any)?\s*"
-     rf"(?:way|option|ability|feature|support))\s+(?:to|for)\b{OBJ}"),
-    ("i suggest",
-     r"\b(?:i|we)\s+(?:would\s+)?(?:strongly\s+)?(?:suggest|propose|recommend)\s+(?:that\s+)?(?:you\s+)?"
-     rf"(?:add(?:ing)?|build(?:ing)?|introduc\w+|support\w*|offer\w*|implement\w*|provid\w+)\b{OBJ}"),
-    ("consider adding",
-     r"\b(?:consider|think\s+about)\s+"
-     rf"(?:adding|building|supporting|offering|implementing|introducing|bringing\s+back){OBJ}"),
-    ("possible for you to add",
-     rf"\b(?:is\s+it|would\s+it\s+be)\s+possible\s+for\s+(?:you|your\s+team)\s+to\s+{ASK_VERB}\b{OBJ}"),
-    ("would it be possible",
-     rf"\b(?:would|will)\s+it\s+be\s+possible\s+(?:for\s+you\s+)?to\s+{ASK_VERB}\b{OBJ}"),
-    ("any way you could", rf"\bany\s+way\s+(?:you|your\s+team)\s+(?:could|can|might)\s+{ASK_VERB}\b{OBJ}"),
-    ("+1", rf"(?:^|\s)(?:\+1|upvot\w+|me\s+too)\s+(?:for|on|to)\b{OBJ}"),
-    ("begging for",
-     rf"\b(?:begging|clamou?ring|crying\s+out|dying|desperate|pleading)\s+(?:for|to\s+have)\b{OBJ}"),
-    ("hoping you add",
-     r"\bhop(?:e|ing)\s+(?:(?:that\s+)?you(?:'ll|\s+will|\s+can|\s+could|\s+guys\s+can)?\s+(?:can\s+)?"
-     rf"(?:{ASK_VERB}|ship|release|translate)|to\s+see)\b{OBJ}"),
-    ("you should add",
-     r"\byou\s+(?:guys\s+)?(?:really\s+|definitely\s+|seriously\s+)?(?:should|need\s+to|ought\s+to|must)\s+"
-     rf"(?:really\s+)?(?:{ASK_VERB}|have|get)\b{OBJ}"),
-    ("we'd pay for",
-     rf"\b(?:we|i)(?:'d|\s+would)\s+(?:happily\s+|gladly\s+)?pay\s+(?:extra|more|good\s+money)\s+for\b{OBJ}"),
-    ("not having",
-     r"\bnot\s+having\s+(?P<obj>.{3,60}?)\s+(?:is|has\s+been|was)\s+(?:a\s+|really\s+|so\s+|very\s+|such\s+a\s+)?"
-     r"(?:real\s+|big\s+|huge\s+)?(?:problem|pain|painful|issue|blocker|deal-?breaker|frustrating|annoying|hard"
-     r"|difficult|tough)"),
-    ("a real gap", rf"\b(?:real|big|huge|major|glaring)\s+gap\s+(?:that|is\s+that|in)\b{OBJ}"),
-    ("something you're working on",
-     r"\bis\s+(?P<obj>.{2,60}?)\s+something\s+(?:you(?:'re|\s+are)|your\s+team\s+is)\s+(?:working\s+on|planning"
-     r"|considering|thinking\s+about|looking\s+(?:at|into))"),
-    ("planned",
-     r"\b(?:do\s+you\s+have|is|are)\s+(?P<obj>.{2,60}?)\s+(?:planned|in\s+the\s+works|coming(?:\s+soon)?"
-     r"|in\s+development)\b"),
-    ("looking forward to",
-     r"\blooking\s+forward\s+to\s+(?:the\s+day\s+)?(?:when\s+)?(?:you|tidewater)\s+"
-     rf"(?:{ASK_VERB}|ship|release)\w*\b{OBJ}"),
-    ("we miss", rf"\b(?:(?:really|sorely|badly|still)\s+missing|(?:we|i)\s+(?:really\s+|sorely\s+)?miss)\b{OBJ}"),
-    ("any chance",
-     r"\bany\s+chance\s+(?:(?:you|your\s+team|you\s+guys)\s+(?:could|can|will|would|might)\s+(?:please\s+)?"
-     rf"{ASK_VERB}\b|(?:of|for)\s+(?:getting\s+|having\s+|seeing\s+)?){OBJ}"),
-    ("keep asking for",
-     rf"\b(?:keep|keeps|kept|are|is|have\s+been|has\s+been)\s+asking\s+(?:us\s+|me\s+)?(?:for|about)\b{OBJ}"),
-    ("requesting", rf"(?:^|\b(?:i'm|we're|i\s+am|we\s+are|just)\s+)requesting\b{OBJ}"),
-    # The broad cues last, and only with a real object (STRICT_CUES): "X would save us hours",
-    # "we really need X", "the app badly needs X".
-    ("would save",
-     r"^(?:(?:honestly|also|frankly|really|and|but|so)[,\s]+)?(?P<obj>[^,;:]{3,80}?)\s+would\s+"
-     r"(?:really\s+|honestly\s+|definitely\s+|also\s+|probably\s+)?"
-     r"(?:save|make\s+(?:\w+\s+){0,3}?(?:usable|easier|faster|simpler|possible|better)|let\s+(?:us|me|our)"
-     r"|allow\s+(?:us|me|our)|help\s+(?:us|our|me|a\s+lot)"
-     r"|be\s+(?:a\s+)?(?:huge|big|great|massive|real|nice|game)[\s-]*(?:win|help|improvement|plus|changer)"
-     rf"|be\s+(?:so\s+|really\s+|very\s+|super\s+|incredibly\s+)?{GOOD})\b"),
-    ("we need",
-     r"\b(?:we|i|our\s+(?:team|users|customers|reps|agents|company))\s+"
-     r"(?:really\s+|badly\s+|urgently\s+|desperately\s+|also\s+|absolutely\s+|definitely\s+|still\s+)?"
-     r"(?:need|want|require)\s+(?!to\b|this\b|that\b|it\b|these\b|those\b|them\b|him\b|her\b|you\b|someone\b"
-     rf"|somebody\b|anyone\b){OBJ}"),
-    ("badly needs", rf"\b(?:badly|desperately|really|seriously|urgently)\s+needs\s+{OBJ}"),
-    ("we want to",
-     r"\b(?:we|i)\s+(?:really\s+)?(?:want|need|would\s+like)\s+to\s+(?:be\s+able\s+to\s+)?"
-     rf"(?=(?:force|require|make|prevent|stop|restrict|block|lock|enforce|automate|allow)\b){OBJ}"),
-    ("would love to",
-     r"\b(?:would|'d)\s+(?:really\s+|absolutely\s+|so\s+|also\s+)?love\s+to\s+"
-     rf"(?!know|hear|understand|talk|speak|chat|discuss|learn|get\s+(?:a|an|the|some)\s){OBJ}"),
-    ("X please", r"^(?P<obj>(?:[\w-]+\s+){0,4}[\w-]+)\s*,?\s*(?:please|pls|plz)\s*[!.]*$"),
-]
-STRICT_CUES = frozenset({"would save", "we need", "badly needs", "we want to", "would love to", "X please"})
-# Cues that say something is missing: missing data or a missing answer is a bug or a service
-# matter ("why is there no data on my dashboard today?"), not a missing feature.
-ABSENCE_CUES = frozenset({"surprised there's no", "can't believe there's no", "why is there no", "it's a shame",
-                          "still no", "there's no way to"})
-ABSENT_NOT_A_FEATURE = re.compile(
-    r"^(?:any\s+|the\s+|my\s+|our\s+|new\s+)?(?:data|records?|numbers|results|activit(?:y|ies)|entries"
-    r"|response|reply|answer|update|fix|change|progress|sound|connection|signal|word)\b"
-    r"|\b(?:today|yesterday|since|anymore|any\s+more|this\s+(?:morning|week|afternoon)|right\s+now|again)\b",
-    re.IGNORECASE,
-)
-# "I wish someone had told us": a regret, not a wish for the product.
-REGRET = re.compile(r"\bhad\s+(?:been\s+)?\w+(?:ed|en|ld|wn|ne|ght)\b", re.IGNORECASE)
-# A how-to or why-can't question is an ask when the next sentences say the answer is no
-# ("Is there a way to bulk edit deals? Apparently not.") or that other tools can. Not "I
-# couldn't find it": people asking where a setting is say that too.
-QUESTION_OBJECT = re.compile(
-    r"\b(?:is\s+there\s+(?:a|any)\s+way\s+to|is\s+it\s+possible\s+to|why\s+(?:can't|cannot|can\s+not)"
-    r"(?!\s+(?:i|we|my|our)\b))\s+(?P<obj>[^?]*)",
-    re.IGNORECASE,
-)
-ANSWER_IS_NO = re.compile(
-    r"\bthere\s+(?:isn't|is\s+not|'s\s+no|is\s+no|doesn't\s+seem\s+to\s+be|does\s+not\s+seem\s+to\s+be)\b"
-    r"|\bapparently\s+not\b|\bseems?\s+not\b|\b(?:isn't|is\s+not|not)\s+possible\b|\bif\s+not\b"
-    r"|\bplease\s+(?:add|change|consider)\b"
-    rf"|\b(?:it|that|this|which)\s*(?:would|'d)\s+be\s+(?:very\s+|really\s+|so\s+|super\s+)?{GOOD}\b"
-    r"|\b(?:every|all|most)\s+other\s+(?:[\w-]+\s+){0,2}?(?:tools?|apps?|crms?|products?|software|platforms?"
-    r"|systems?|vendors?)\b",
-    re.IGNORECASE,
-)
-SOMEONE_ABLE = re.compile(r"^\w+\s+to\s+(?:be\s+able|have|see|edit|access|get|view|manage)\b", re.IGNORECASE)
-# An ask for the ticket to be handled, not for the product to change ("we need this back by Friday").
-NOT_A_NEED = re.compile(r"\b(?:back|fixed|resolved|restored|working|asap|urgently|today|tomorrow|tonight"
-                        r"|by\s+(?:monday|tuesday|wednesday|thursday|friday|eod|end\s+of))\b", re.IGNORECASE)
-CUE_PATTERNS = [(name, re.compile(p, re.IGNORECASE)) for name, p in CUES]
-# How-to questions: not requests, but their object names the request when a cue follows
-# ("Is there a way to merge deals? If not, it would be great to have").
-HOWTO_OBJECT = re.compile(
-    r"\b(?:is\s+there\s+(?:a|any)\s+way\s+to|is\s+it\s+possible\s+to|can\s+(?:i|we)|how\s+(?:do|can)\s+(?:i|we))"
-    r"\s+(?P<obj>.*)",
-    re.IGNORECASE,
-)
-# Asks that are service, not product: "please add a user", "could you look into this".
-SERVICE_OBJECT = re.compile(
-    r"^(?:(?:get|getting|have|having|receive|hear\s+back|some)\s+)?"
-    r"(?:(?:my|our|a|an|the|\d+|two|three|four|five|few|some|more|another|this|these|new|extra|additional"
-    r"|missing|deleted|lost|short|quick|brief|simple|step-by-step)\s+)*"
-    r"(?:colleagues?|users?|seats?|licen[cs]es?|members?|admins?|credits?|invoices?|contacts?|emails?|persons?"
-    r"|people|him|her|them|me|us|employees?|agents?|teammates?|accounts?|refund|discount|receipts?|ticket|call"
-    r"|meeting|updates?|status|eta|information|info|details|feedback|answer|response|reply|access|copy|link"
-    r"|estimate|quote|documentation|docs|screenshots?|instructions|steps|guidance|help|assistance|clarification"
-    r"|confirmation|callback|demo|training|walkthrough|session|vat|tax\s+ids?|po\s+numbers?|purchase\s+orders?"
-    r"|(?:help\s+|support\s+)?(?:articles?|videos?|guides?|tutorials?|examples?|explanations?)"
-    r"|(?:billing|postal|company)\s+(?:address|details|name|contact))"
-    # ... as the head of the object ("a user for me"), not a modifier ("user provisioning").
-    r"(?=\s*(?:$|[.,;:!?)(]|(?:to|for|as|on|in|into|from|with|at|so|and|or|please|asap|by|of|back|again|if|who"
-    r"|that|which|would|will|here|there|today|now)\b))"
-    r"|@|\[email\]|\b(?:in|to|on)\s+(?:the\s+)?cc\b|\bto\s+(?:this|the|my|our)\s+(?:ticket|thread|conversation|case)\b"
-    r"|\b(?:colleague|teammate|coworker|co-worker)s?\s+\w+\s+(?:to|as|in|on)\b"
-    r"|^(?:you\s+could\s+|you\s+can\s+|someone\s+could\s+)?(?:fix|look|resolve|investigate|check|help|get\s+back"
-    r"|respond|call|reply|hear|let\s+(?:me|us)\s+know|update\s+(?:me|us)|confirm|advise|close|cancel|refund|escalate"
-    r"|send\s+(?:me|us)|log\s+in|login|sign\s+in|access|reach|contact|reduce|lower|cut|waive|extend|renew"
-    r"|upgrade|downgrade)\b"
-    r"|\b(?:attached|enclosed)\b|\bto\s+(?:our|my)\s+(?:contract|file|account|invoices?|order|ticket)\b"
-    r"|^(?:the\s+)?(?:price|pricing|prices|cost|costs|fees?|rates?|bill)\b",
-    re.IGNORECASE,
-)
-# "if the export worked (again)" is a bug report; "if the app worked offline" asks for more.
-BUG_OBJECT = re.compile(
-    r"\b(?:worked|works|would\s+work|was\s+working|were\s+working)\s*(?:again|properly|correctly|reliably|as\s+"
-    r"(?:expected|before|intended)|at\s+all|[.!?,;]|$)"
-    r"|\b(?:actually|just|even)\s+(?:worked|works|work)\b"
-    r"|\b(?:didn't\s+(?:crash|fail|break)|stopped\s+(?:crashing|failing)|got\s+fixed|was\s+fixed|were\s+fixed"
-    r"|fixed|bugs?|fail\w*|crash\w*|broken|break(?:s|ing)?|stop(?:s|ped)?\s+\w+ing|used\s+to)\b",
-    re.IGNORECASE,
-)
-WEAK_OBJECT = re.compile(
-    r"^(?:it|this|that|one|them|this\s+feature|that\s+feature|such\s+a\s+feature|something\s+like\s+(?:this|that)"
-    r"|have|see|too)?$"
-)
-
-# --- data: phrase clean-up --------------------------------------------------------------------
-
-CUT = re.compile(
-    r"[.?!;:\n()\[\]\"]|,\s|\s[-–—]\s"
-    r"|\s+(?:so\s+(?:that|we|i|our|it|they|you|users)|because|since|as\s+(?:it|we|this|that|our|i)|which"
-    r"|that\s+would|to\s+help|in\s+order\s+to|instead\s+of|similar\s+to|just\s+like"
-    r"|like\s+(?:in|on|the|what|how|you|other)|for\s+(?:example|instance|our|my|us|the\s+team|all|everyone|each)"
-    r"|would\s+(?:help|be|make|save|really|allow|let|mean)|will\s+(?:help|save|make)|e\.g|thanks|thank\s+you"
-    r"|please|asap|if\s+possible|if\s+you\s+can|when\s+(?:you|we|i)|and\s+(?:it|that|this)\s+would|thx"
-    r"|at\s+some\s+point|any\s+time\s+soon)\b",
-    re.IGNORECASE,
-)
-LEADING_FILLER = re.compile(
-    r"^(?:"
-    r"(?:please|kindly|also|just|really|maybe|perhaps|somehow|eventually|finally|to\s+us|for\s+us|us\s+with"
-    r"|at\s+least|even|still|already)\s+"
-    r"|(?:you|you\s+guys|your\s+team|we|i|they|users|admins|people|one|someone|our\s+(?:team|users|reps|agents))"
-    r"\s+(?:could|can|would|might|will|were\s+able\s+to|was\s+able\s+to|are\s+able\s+to|had)\s+"
-    r"|(?:you|you\s+guys|your\s+team|the\s+(?:app|product|platform|tool|system|crm)|it)"
-    r"\s+(?:added|add|had|has|have|offered|offer|supported|support|provided|provide|built|build|introduced"
-    r"|implemented|included|allowed|allow|gave|give|got)\s+"
-    r"|(?:there\s+(?:was|were|is|are|would\s+be|could\s+be|will\s+be)|there's)\s+"
-    r"|support\s+for\s+|(?:native|proper|better|built-in)\s+support\s+for\s+"
-    r"|(?:add|adding|build|building|introduce|introducing|implement|implementing|include|including|support"
-    r"|supporting|provide|providing|offer|offering|create|creating|get|getting|have|having|see|seeing"
-    r"|bring\s+back|bringing\s+back|enable|enabling|allow|allowing)\s+"
-    r"|(?:the|an?|some|any)\s+(?:\w+\s+)?(?:ability|way|option|possibility|setting|functionality|capability|means"
-    r"|feature)\s+(?:to|for|that\s+(?:lets|allows)\s+(?:us|me|users)\s+to)\s+"
-    r"|(?:ability|option|possibility|way)\s+(?:to|for)\s+"
-    r"|(?:to\s+)?(?:be\s+able\s+to|being\s+able\s+to)\s+"
-    r"|(?:us|me|users|admins|people|them)\s+(?:to\s+)?(?=\w)"
-    r"|to\s+(?=\w)|if\s+|(?:the|an?|some|any)\s+"
-    r")",
-    re.IGNORECASE,
-)
-TRAILING_FILLER = re.compile(
-    r"\s+(?:please|pls|thanks|thank\s+you|asap|soon|too|also|as\s+well"
-    r"|in\s+the\s+(?:app|product|platform|future|near\s+future|tool)|at\s+some\s+point"
-    r"|one\s+day|someday|feature|option|functionality|capability|support|soon\s+please|yet|again|already|anymore"
-    r"|in\s+\d{4}|of|to|and|or|for|with|on|the|a|an|at|by|that|is|are)$",
-    re.IGNORECASE,
-)
-PHRASE_CHARS = re.compile(r"[^\w\s/&+#.'-]")
+RULES_FILE = SHIPPED_MODELS / "rules" / "requests.yaml"
+PATTERN_KEYS = ("absent_not_a_feature", "regret", "question_object", "answer_is_no", "someone_able", "not_a_need",
+                "howto_object", "howto_question", "service_object", "bug_object", "weak_object", "cut", "leading_filler",
+                "trailing_filler", "phrase_chars")
 MAX_PHRASE_WORDS = 8
 MAX_OBJECT_CHARS = 300   # eight words never need more; bounds the work on pathological input
 SLUG_STOPWORDS = frozenset({
@@ -295,6 +36,95 @@ SLUG_STOPWORDS = frozenset({
     "us", "me", "we", "i", "is", "be", "it", "that", "this",
 })
 SLUG_MAX = 60
+
+
+@dataclass(frozen=True)
+class RequestRules:
+    """The request rules, compiled: cues in order, the object checks, the phrase clean-up."""
+
+    version: str
+    cues: tuple[tuple[str, re.Pattern[str]], ...]
+    strict_cues: frozenset[str]
+    absence_cues: frozenset[str]
+    patterns: dict[str, re.Pattern[str]]
+    unnamed: frozenset[str]          # phrases that name no capability ("fix", "way", "set")
+    unnamed_start: re.Pattern[str]   # nor do phrases that start like "this sorted first"
+    features: tuple[tuple[str, re.Pattern[str]], ...]   # the detector's cue features
+
+
+def load_request_rules(path: Path = RULES_FILE) -> RequestRules:
+    """Read and compile the request rules.
+
+    Raises:
+        ValueError: a missing key or a pattern that does not compile, with the file and key named.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read the request rules {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with cues, patterns, ...")
+    fragments = {str(k): str(v) for k, v in (data.get("fragments") or {}).items()}
+
+    def compile_(where: str, pattern: Any) -> re.Pattern[str]:
+        if not isinstance(pattern, str) or not pattern:
+            raise ValueError(f"{path}: {where} must be a non-empty regular expression")
+        for name, value in fragments.items():
+            pattern = pattern.replace(f"<<{name}>>", value)
+        left = re.search(r"<<(\w+)>>", pattern)
+        if left:
+            raise ValueError(f"{path}: {where} uses the fragment <<{left.group(1)}>>, which is not defined")
+        try:
+            return re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"{path}: {where} is not a valid regular expression: {exc}") from exc
+
+    for key in ("version", "cues", "patterns", "unnamed_phrases", "unnamed_start", "features"):
+        if not data.get(key):
+            raise ValueError(f"{path}: '{key}' is missing or empty")
+    cues = []
+    for i, cue in enumerate(data["cues"]):
+        if not isinstance(cue, dict) or not cue.get("name"):
+            raise ValueError(f"{path}: cues[{i}] needs a name and a pattern")
+        cues.append((str(cue["name"]), compile_(f"cue '{cue['name']}'", cue.get("pattern"))))
+    names = {name for name, _ in cues}
+    named = {}
+    for key in ("strict_cues", "absence_cues"):
+        unknown = sorted(set(data.get(key) or ()) - names)
+        if unknown:
+            raise ValueError(f"{path}: {key} names cues that do not exist: {', '.join(unknown)}")
+        named[key] = frozenset(data.get(key) or ())
+    missing = [k for k in PATTERN_KEYS if k not in data["patterns"]]
+    if missing:
+        raise ValueError(f"{path}: patterns lacks {', '.join(missing)}")
+    features = tuple((str(k), compile_(f"feature '{k}'", v)) for k, v in data["features"].items())
+    return RequestRules(
+        version=str(data["version"]), cues=tuple(cues), strict_cues=named["strict_cues"],
+        absence_cues=named["absence_cues"],
+        patterns={k: compile_(f"patterns.{k}", data["patterns"][k]) for k in PATTERN_KEYS},
+        unnamed=frozenset(str(w).lower() for w in data["unnamed_phrases"]),
+        unnamed_start=compile_("unnamed_start", data["unnamed_start"]), features=features)
+
+
+RULES = load_request_rules()
+CUE_PATTERNS = list(RULES.cues)
+STRICT_CUES = RULES.strict_cues
+ABSENCE_CUES = RULES.absence_cues
+ABSENT_NOT_A_FEATURE = RULES.patterns["absent_not_a_feature"]
+REGRET = RULES.patterns["regret"]
+QUESTION_OBJECT = RULES.patterns["question_object"]
+ANSWER_IS_NO = RULES.patterns["answer_is_no"]
+SOMEONE_ABLE = RULES.patterns["someone_able"]
+NOT_A_NEED = RULES.patterns["not_a_need"]
+HOWTO_OBJECT = RULES.patterns["howto_object"]
+SERVICE_OBJECT = RULES.patterns["service_object"]
+BUG_OBJECT = RULES.patterns["bug_object"]
+WEAK_OBJECT = RULES.patterns["weak_object"]
+CUT = RULES.patterns["cut"]
+LEADING_FILLER = RULES.patterns["leading_filler"]
+TRAILING_FILLER = RULES.patterns["trailing_filler"]
+PHRASE_CHARS = RULES.patterns["phrase_chars"]
+HOWTO_QUESTION = RULES.patterns["howto_question"]
 
 
 @dataclass(frozen=True)
@@ -336,6 +166,221 @@ def detect_request(text: str) -> RequestResult:
                 phrase = _howto_object(sentences)
             return RequestResult(True, phrase or None, name)
     return _question_answered_no(sentences)
+
+
+def rule_features(texts: Sequence[str], rules: RequestRules = RULES,
+                  said: Sequence[RequestResult] | None = None) -> np.ndarray:
+    """The detector's cue features: the rules' decision, then each `features` pattern (0/1)."""
+    said = said if said is not None else [detect_request(t) for t in texts]
+    rows = [[float(r.is_request), *(float(bool(p.search(t or ""))) for _, p in rules.features)]
+            for t, r in zip(texts, said)]
+    return np.array(rows, dtype=np.float64).reshape(len(texts), 1 + len(rules.features))
+
+
+def feature_names(rules: RequestRules = RULES) -> list[str]:
+    return ["rules", *(name for name, _ in rules.features)]
+
+
+NGRAM_FEATURES = 2 ** 16   # hashed word uni- and bigrams per field (the whole text, its opening line)
+
+
+def hashed_ngrams(texts: Sequence[str], idf: np.ndarray) -> Any:
+    """TF-IDF of hashed word 1-2-grams (sublinear tf, L2-normalised rows), as a sparse matrix.
+
+    Hashing needs no vocabulary to ship: only `idf`, one weight per hash bucket.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    counts = HashingVectorizer(n_features=len(idf), ngram_range=(1, 2), alternate_sign=False,
+                               norm=None).transform([t or "" for t in texts]).tocsr().astype(np.float64)
+    counts.data = 1.0 + np.log(counts.data)
+    weighted = counts.multiply(idf.reshape(1, -1)).tocsr()
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1))).ravel()
+    norms[norms == 0] = 1.0
+    return weighted.multiply((1.0 / norms).reshape(-1, 1)).tocsr()
+
+
+def opening_line(text: str) -> str:
+    """The title of an issue, the subject of a ticket: the text's first non-empty line."""
+    return next((line for line in (text or "").splitlines() if line.strip()), "")
+
+
+@dataclass(frozen=True)
+class RequestHead:
+    """A trained request detector: logistic regression on the ticket's embedding, the cue features
+    (scaled by `feature_scale`) and hashed n-grams of the whole text and of its opening line
+    (weighted by `ngram_weight`). It decides whether a text asks for something new; the rules
+    still say what is asked for.
+    """
+
+    coef: np.ndarray            # (dim + cue features,): the dense part
+    ngram_coef: np.ndarray      # (2, NGRAM_FEATURES): whole text, opening line
+    idf: np.ndarray             # (2, NGRAM_FEATURES)
+    intercept: float
+    threshold: float            # P(request) at or above which a rule-found ask stands (chosen on validation)
+    alone_threshold: float      # ... and an ask no rule found (no cue: a GitHub-style title) (chosen on validation)
+    feature_scale: float
+    ngram_weight: float
+    features: tuple[str, ...]   # the cue features' names, in order (must match the rules file's)
+    embedding: str              # the embedding model it was fitted on
+    card: dict[str, Any]
+
+    @property
+    def dim(self) -> int:
+        return int(self.coef.shape[0]) - len(self.features)
+
+    @property
+    def version(self) -> str:
+        h = hashlib.sha1(json.dumps([self.intercept, self.threshold, self.alone_threshold, self.feature_scale,
+                                     self.ngram_weight,
+                                     self.features, self.embedding]).encode())
+        for array in (self.coef, self.ngram_coef, self.idf):
+            h.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+        return f"feature_request-head-{h.hexdigest()[:8]}"
+
+    def design(self, vectors: np.ndarray, cues: np.ndarray, texts: Sequence[str]) -> Any:
+        """The model's input rows: [embedding, scaled cues, weighted n-grams of text, of opening line]."""
+        from scipy import sparse
+
+        dense = np.hstack([np.asarray(vectors, dtype=np.float64), self.feature_scale * np.asarray(cues, np.float64)])
+        return sparse.hstack([sparse.csr_matrix(dense),
+                              self.ngram_weight * hashed_ngrams(texts, self.idf[0]),
+                              self.ngram_weight * hashed_ngrams([opening_line(t) for t in texts], self.idf[1])]
+                             ).tocsr()
+
+    def probabilities(self, vectors: np.ndarray, cues: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        if len(vectors) == 0:
+            return np.zeros(0)
+        weights = np.concatenate([self.coef, self.ngram_coef.ravel()])
+        logits = self.design(vectors, cues, texts) @ weights + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
+
+
+HEAD_FILE = SHIPPED_MODELS / "heads" / "feature_request.json"
+
+
+def save_request_head(head: RequestHead, folder: Path) -> Path:
+    """Write feature_request.json (settings, card) and feature_request.npz (weights) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = RequestHead(head.coef.astype(np.float32), head.ngram_coef.astype(np.float32),
+                         head.idf.astype(np.float32), head.intercept, head.threshold, head.alone_threshold,
+                         head.feature_scale,
+                         head.ngram_weight, head.features, head.embedding, head.card)
+    np.savez_compressed(folder / "feature_request.npz", coef=stored.coef, ngram_coef=stored.ngram_coef,
+                        idf=stored.idf)
+    meta = {"format": 1, "task": "feature_request", "version": stored.version, "intercept": head.intercept,
+            "threshold": head.threshold, "alone_threshold": head.alone_threshold, "feature_scale": head.feature_scale, "ngram_weight": head.ngram_weight,
+            "features": list(head.features), "embedding": head.embedding, "dim": head.dim, "card": head.card}
+    path = folder / "feature_request.json"
+    path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_request_head(path: Path = HEAD_FILE) -> RequestHead:
+    """Read a request head saved by `save_request_head`.
+
+    Raises:
+        ValueError: an unreadable head, or one trained on other cue features than the rules file's.
+    """
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
+        with np.load(Path(path).with_suffix(".npz")) as arrays:
+            coef, ngram_coef, idf = arrays["coef"], arrays["ngram_coef"], arrays["idf"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"cannot read the feature-request head {path}: {exc}") from exc
+    if list(meta.get("features", [])) != feature_names():
+        raise ValueError(f"{path}: trained on cue features {meta.get('features')}, but "
+                         f"{RULES_FILE.name} defines {feature_names()}: retrain it (benchmarks/eval_requests.py)")
+    head = RequestHead(coef, ngram_coef, idf, float(meta["intercept"]), float(meta["threshold"]),
+                       float(meta["alone_threshold"]), float(meta["feature_scale"]), float(meta["ngram_weight"]), tuple(meta["features"]),
+                       str(meta["embedding"]), dict(meta.get("card") or {}))
+    if coef.shape != (int(meta["dim"]) + len(head.features),) or ngram_coef.shape != idf.shape:
+        raise ValueError(f"{path}: weights of shape {coef.shape}, {ngram_coef.shape} do not match its settings")
+    return head
+
+
+class RequestDetector:
+    """Feature requests for a batch: the trained head decides, the rules name the ask.
+
+    Without a head that fits the embedder (another model, another dimension) the rules decide alone.
+    """
+
+    def __init__(self, head: RequestHead | None = None) -> None:
+        self.head = head
+
+    @classmethod
+    def for_embedder(cls, embedding: str, dim: int, path: Path = HEAD_FILE) -> "RequestDetector":
+        """The shipped head when it was trained on this embedding model (any backend of it), else rules only."""
+        if not Path(path).is_file():
+            return cls(None)
+        head = load_request_head(path)
+        same = head.dim == dim and head.embedding.split("+", 1)[0] == embedding.split("+", 1)[0]
+        return cls(head if same else None)
+
+    @property
+    def version(self) -> str:
+        return self.head.version if self.head is not None else f"{RULES.version}-only"
+
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray,
+                      said: Sequence[RequestResult] | None = None) -> np.ndarray | None:
+        """P(request) per text, or None without a head."""
+        if self.head is None:
+            return None
+        said = said if said is not None else [detect_request(t) for t in texts]
+        return self.head.probabilities(vectors, rule_features(texts, said=said), texts)
+
+    def detect(self, texts: Sequence[str], vectors: np.ndarray) -> list[RequestResult]:
+        """One result per text; `vectors` are the texts' embeddings (as the Enricher has them)."""
+        said = [detect_request(t) for t in texts]
+        probs = self.probabilities(texts, vectors, said)
+        out = []
+        for i, (text, rule) in enumerate(zip(texts, said)):
+            if probs is None or self.head is None:
+                is_request = rule.is_request
+            elif rule.is_request:
+                # The rules found an ask; the model may still say it is none ("Any ETA on a fix?").
+                is_request = bool(probs[i] >= self.head.threshold)
+            else:
+                # No cue: the model alone, surer, and never for a how-to question ("Is there a way
+                # to filter by stage?" is a question about what exists, not an ask for more).
+                is_request = bool(probs[i] >= self.head.alone_threshold) and not HOWTO_QUESTION.search(text)
+            if not is_request:
+                out.append(NO_REQUEST)
+                continue
+            phrase = rule.phrase if rule.is_request else None
+            out.append(RequestResult(True, capability_name(phrase, text), rule.cue or "model"))
+        return out
+
+
+def capability_name(phrase: str | None, text: str) -> str | None:
+    """The name of what is asked for: the cue's phrase when it names a capability, else the object
+    of a how-to question, else a short opening line (an issue title, a subject), else None (the ask
+    is counted but joins no group: a group named "fix" or "way" tells a PM nothing)."""
+    if phrase and names_capability(phrase):
+        return phrase
+    sentences = split_sentences((text or "").replace("’", "'"))
+    candidates = [_howto_object(sentences)]
+    opening = next((s for s in sentences[:2] if not GREETING.match(s)), "")
+    if opening and len(opening.split()) <= MAX_TITLE_WORDS and not opening.rstrip().endswith("?"):
+        candidates.append(normalise_phrase(opening))
+    for candidate in candidates:
+        if candidate and names_capability(candidate) and not BUG_OBJECT.search(candidate):
+            return candidate
+    return None
+
+
+GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|greetings)\b",
+                      re.IGNORECASE)
+MAX_TITLE_WORDS = 10   # a longer opening sentence is a story, not a title
+
+
+def names_capability(phrase: str, rules: RequestRules = RULES) -> bool:
+    """Whether a phrase can name a request group: not "fix", "way", "set", "this sorted first"."""
+    words = phrase.lower().split()
+    if not words or phrase.lower() in rules.unnamed or rules.unnamed_start.search(phrase):
+        return False
+    content = [w for w in words if w not in SLUG_STOPWORDS and w not in rules.unnamed]
+    return bool(content) and any(len(w) > 2 for w in content)
 
 
 def _question_answered_no(sentences: Sequence[str]) -> RequestResult:

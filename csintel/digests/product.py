@@ -46,8 +46,7 @@ def build_product_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: S
         Section("Top themes", tuple(theme_line(r) for _, r in top.head(cfg.max_lines).iterrows()),
                 "No themed tickets this week."),
         Section("Errors customers hit", _error_lines(con, bounds, tags_version, settings), "No error codes reported."),
-        Section("Feature requests (last 12 weeks, by accounts)", _request_lines(con, week, settings, tags_version),
-                "No feature requests."),
+        _request_section(con, week, settings, tags_version),
     ]
     neg = overview["negative_share"]
     summary = (f"{tickets} tickets closed in {week.label} ({change(tickets, overview['last_week_tickets'] or 0)}), "
@@ -74,18 +73,36 @@ def _error_lines(con, bounds, tags_version: str, settings: Settings) -> tuple[Li
     )
 
 
-def _request_lines(con, week: Week, settings: Settings, tags_version: str) -> tuple[Line, ...]:
+def _request_section(con, week: Week, settings: Settings, tags_version: str) -> Section:
+    """Request groups ranked by accounts and ARR, or by tickets when no request has a known account."""
     cfg = settings.digest
-    groups = fetch_df(con, "request_groups_window", {
+    rows = fetch_df(con, "request_groups_window", {
         "model_version": tags_version, "start": week.start_ts, "end": week.end_ts,
         "window_start": week.window_start(settings.themes.window_weeks).start_ts,
     })
-    groups = groups[groups["tickets"] >= 2]   # one ask is an anecdote, not a ranking entry
-    return tuple(
-        Line(title=r["label"],
-             detail=f"{int(r['accounts'])} accounts · {money(r['arr_usd'])} ARR · {int(r['tickets'])} tickets "
-                    f"({int(r['tickets_this_week'])} this week)",
-             quote=quote(r["example"], cfg.quote_chars),
-             tickets=refs(r["ticket_ids"], cfg.ticket_url))
-        for _, r in groups.head(cfg.max_lines).iterrows()
-    )
+    window = f"last {settings.themes.window_weeks} weeks"
+    grouped = rows[rows["request_group"].notna()]
+    unnamed = int(rows.loc[rows["request_group"].isna(), "tickets"].sum())
+    by_accounts = bool((grouped["accounts"] > 0).any())
+    keys = ["accounts", "arr_usd", "tickets", "request_group"] if by_accounts else ["tickets", "request_group"]
+    grouped = grouped.sort_values(keys, ascending=[False] * (len(keys) - 1) + [True])
+    # One ask is an anecdote, not a ranking entry; when nothing was asked twice, the single asks
+    # are still shown (a digest must not say "no feature requests" when there were some).
+    repeated = grouped[grouped["tickets"] >= 2]
+    shown = repeated if len(repeated) else grouped
+
+    def line(r) -> Line:
+        asked = f"{int(r['tickets'])} tickets ({int(r['tickets_this_week'])} this week)"
+        detail = (f"{int(r['accounts'])} accounts · {money(r['arr_usd'])} ARR · {asked}" if by_accounts else asked)
+        return Line(title=r["label"], detail=detail,
+                    quote=quote(r["example"], cfg.quote_chars, prefer=r["example_request"]),
+                    tickets=refs(r["ticket_ids"], cfg.ticket_url))
+
+    total = int(rows["tickets"].sum())
+    empty = ("No feature requests." if total == 0 else
+             f"{total} feature request(s), none naming a capability clearly enough to group.")
+    lines = tuple(line(r) for _, r in shown.head(cfg.max_lines).iterrows())
+    if lines and unnamed:
+        lines += (Line(title="Other requests", detail=f"{unnamed} tickets asked for something not named "
+                                                      "clearly enough to group"),)
+    return Section(f"Feature requests ({window}, by {'accounts' if by_accounts else 'tickets'})", lines, empty)
