@@ -283,6 +283,9 @@ def test_an_unnamed_ask_borrows_a_how_to_object_or_goes_ungrouped():
     assert capability_name("way", "Is there a way to merge deals? We need a way.") == "merge deals"
     assert capability_name("this sorted first", "Hi team,\nCould you get this sorted first?") is None
     assert capability_name(None, "Hello,\nCSV export of invoices\nWe do this by hand today.") == "csv export of invoices"
+    # Only a title line names an ask: not praise, not a heading word.
+    assert capability_name(None, "Hey! Love the product. One wish: a proper dark mode.") is None
+    assert capability_name(None, "Feature ask:\nsomething for the team") is None
 
 
 def test_group_labels_name_capabilities(embedder):

@@ -360,8 +360,13 @@ def capability_name(phrase: str | None, text: str) -> str | None:
         return phrase
     sentences = split_sentences((text or "").replace("’", "'"))
     candidates = [_howto_object(sentences)]
-    opening = next((s for s in sentences[:2] if not GREETING.match(s)), "")
-    if opening and len(opening.split()) <= MAX_TITLE_WORDS and not opening.rstrip().endswith("?"):
+    # Only a real title line (a subject, an issue title: a first line with more text below it).
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    while lines and GREETING.match(lines[0]) and len(lines[0].split()) <= 3:   # "Hello," "Hi team,"
+        lines = lines[1:]
+    opening = lines[0] if len(lines) > 1 else ""
+    if opening and not GREETING.match(opening) and len(opening.split()) <= MAX_TITLE_WORDS \
+            and not opening.endswith(("?", "!")):
         candidates.append(normalise_phrase(opening))
     for candidate in candidates:
         if candidate and names_capability(candidate) and not BUG_OBJECT.search(candidate):
