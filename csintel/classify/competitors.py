@@ -15,7 +15,7 @@ words live in models/rules/competitors.yaml. Accuracy: data/eval/README-extracti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -195,6 +195,7 @@ LOCAL_TOKENS = 6           # a partner's competitive cue must be this close when
 CONTEXT_TOKENS = 12        # the words before/after a name that its own cues are read from
 MAX_TRIES_PER_SENTENCE = 3
 SPEC_KEYS = frozenset({"name", "aliases", "integration_partner", "ambiguous"})
+MASK = "the other product"   # a mention's name in the sentence the context head reads
 RULES_FILE = SHIPPED_MODELS / "rules" / "competitors.yaml"
 
 
@@ -272,6 +273,8 @@ class Mention:
     context: str       # switching | evaluating | comparison | pricing | past_user | integration | other
     competitive: bool  # False for integration context
     sentence: str      # the sentence it was found in (raw; the caller redacts)
+    # The sentence with this name replaced by "the other product": what the context head reads.
+    masked: str = field(default="", compare=False, repr=False)
 
 
 def load_competitors(path: Path) -> list[CompetitorSpec]:
@@ -417,8 +420,10 @@ class CompetitorMatcher:
             rank = CONTEXTS.index(context)
             key = (hit.spec, sent.start)
             if key not in best or rank < best[key][0]:
+                name_start, name_end = doc[hit.start].idx, doc[hit.end - 1].idx + len(doc[hit.end - 1])
+                masked = (text[sent.start_char:name_start] + MASK + text[name_end:sent.end_char]).strip()
                 mention = Mention(spec.name, context, is_competitive(context, spec.integration_partner),
-                                  text[sent.start_char:sent.end_char].strip())
+                                  text[sent.start_char:sent.end_char].strip(), masked)
                 best[key] = (rank, mention)
         return [mention for _, mention in best.values()]
 

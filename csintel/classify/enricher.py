@@ -19,6 +19,7 @@ import yaml
 from csintel.classify.competitors import (
     CompetitorMatcher, CompetitorSpec, Mention, load_competitors, parse_competitors,
 )
+from csintel.classify.competitor_context import classify_contexts, shipped_context_head
 from csintel.classify.errors import extract_errors
 from csintel.classify.requests import RequestDetector, group_requests
 from csintel.classify.heads import TASKS as HEAD_TASKS
@@ -93,6 +94,9 @@ class Enricher:
         taxonomy = load_taxonomy(self.settings.resolve(models.taxonomy))
         specs, competitors_version = competitor_specs(self.settings)
         self.matcher = CompetitorMatcher(specs)
+        self.partners = {s.name: s.integration_partner for s in specs}
+        # The trained head decides each mention's context when it fits the embedder (else the rules do).
+        self.context_head = shipped_context_head(self.embedder)
         self.thresholds = {"category": models.category_min_confidence,
                            "root_cause": models.root_cause_min_confidence,
                            "sentiment": models.sentiment_min_confidence}
@@ -116,6 +120,7 @@ class Enricher:
                           f"{models.request_group_threshold}/{models.sentiment_min_confidence}",
             "heads": ",".join(head.version for head in self.heads.values()) or "none",
             "requests": self.requests.version,
+            "competitor_context": self.context_head.version if self.context_head is not None else "rules",
         }
         digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
         self.version = f"tags-{digest}"
@@ -139,11 +144,13 @@ class Enricher:
         causes = self._classify("root_cause", vectors, texts)
         sentiments = self._sentiments(vectors, texts)
         requests = self.requests.detect(texts, vectors)
+        found = classify_contexts([self.matcher.find(text) for text in texts], self.context_head, self.embedder,
+                                  self.partners)
         out: list[TicketTags] = []
         for i, text in enumerate(texts):
             request = requests[i]
             mentions = [Mention(m.name, m.context, m.competitive, short_quote(redact_pii(m.sentence), 240))
-                        for m in self.matcher.find(text)]
+                        for m in found[i]]
             out.append(TicketTags(
                 id=ids[i], category=categories[i], root_cause=causes[i], sentiment=sentiments[i],
                 competitors=mentions, is_request=request.is_request,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from csintel.classify.competitor_context import classify_contexts, shipped_context_head
 from csintel.classify.competitors import CONTEXTS, CompetitorMatcher, Mention, is_competitive
 from csintel.classify.enricher import competitor_specs
 from csintel.classify.errors import ERRNO, extract_errors
@@ -60,8 +61,11 @@ def _cell(value: Any) -> str:
 
 # --- competitors ------------------------------------------------------------------------------
 
-def eval_competitors(test: Path, settings: Settings) -> dict[str, Any]:
+def eval_competitors(test: Path, settings: Settings, use_head: bool = True) -> dict[str, Any]:
     """Competitor mentions: found (name level) and in the right context.
+
+    Contexts come from the shipped context head, as the Enricher tags them (the rules' alone
+    with `use_head=False`, or when the configured embedder is not the head's).
 
     A ticket's context for a competitor is its strongest mention's (CONTEXTS order), as the
     matcher reports one per sentence. `accuracy` is the share of rows whose {name: context}
@@ -77,6 +81,11 @@ def eval_competitors(test: Path, settings: Settings) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"{test}: labels name competitors missing from the configured list: {', '.join(unknown)}")
     found = [matcher.find(text) for text, _, _ in cases]
+    head = None
+    if use_head and any(found):
+        embedder = configured_embedder(settings)
+        head = shipped_context_head(embedder)
+        found = classify_contexts(found, head, embedder, {s.name: s.integration_partner for s in specs})
     pred = [strongest(mentions) for mentions in found]
 
     names = _pair_counts((set(g), set(p)) for g, p in zip(gold, pred))
@@ -94,6 +103,7 @@ def eval_competitors(test: Path, settings: Settings) -> dict[str, Any]:
     right = [g == p for g, p in zip(gold, pred)]
     return {
         "task": "competitors", "test": str(test), "n": len(cases), "competitor_list": version,
+        "context_by": head.version if head is not None else "rules",
         "accuracy": _ratio(sum(right), len(cases)),
         "macro_precision": _mean(v["precision"] for v in per_context.values()),
         "macro_f1": _mean(v["f1"] for v in per_context.values()),
