@@ -14,7 +14,7 @@ from csintel.classify.errors import IGNORE_PREFIXES, extract_errors
     ("a 404 error on the invoice page", ["HTTP 404"]),
     ("Error: 403 Forbidden", ["HTTP 403"]),
     ("Sync fails with SYNC-409", ["SYNC-409"]),
-    ("CAL-503 on the calendar", ["CAL-503"]),
+    ("CAL-503 error on the calendar", ["CAL-503"]),
     ("login fails: ERR_AUTH_EXPIRED", ["ERR_AUTH_EXPIRED"]),
     ("Chrome says net::ERR_CONNECTION_REFUSED", ["ERR_CONNECTION_REFUSED"]),
     ("RATE_LIMIT_EXCEEDED after 10 calls", ["RATE_LIMIT_EXCEEDED"]),
@@ -92,3 +92,43 @@ def test_hard_errors(text, expected):
 ])
 def test_hard_non_errors(text):
     assert extract_errors(text) == []
+
+
+# --- issue 14: an error needs an error context; ids are never errors; HTTP only from HTTP ----------
+@pytest.mark.parametrize("text", [
+    "Ticket NW-103994 is still open, any update?",
+    "Still waiting on NW-103994, please escalate.",               # a ticket id with no id word before it
+    "SAP system SID_34 is the one we connect from, and SID_35 is staging.",
+    "Our SAP instance SID_34 cannot reach you, sync failed.",      # an error ticket, but SID_34 is the system
+    "Follow-up on JIRA-5521: nothing changed.",
+    "Please look at CAL-503 on the calendar.",                    # a code with no error near it
+    "We are 409 users in total, please add seats.",
+])
+def test_ids_and_codes_without_an_error_are_not_errors(text):
+    assert extract_errors(text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The sync failed with SYNC-409 again this morning.", ["SYNC-409"]),
+    ("SYNC-409 error on every contact; see NW-104002 for logs.", ["SYNC-409"]),
+    ("SYNC-409 on deals sync\nThe integration reports SYNC-409 conflicts.", ["SYNC-409"]),
+    ("Our export returns HTTP 409 Conflict when two users save.", ["HTTP 409"]),
+])
+def test_codes_in_an_error_context(text, expected):
+    assert extract_errors(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "SYNC-409 error on every contact",
+    "sync failed: SYNC-409 (status conflict)",
+    "we keep seeing CAL-409 errors",
+])
+def test_http_status_never_from_another_code(text):
+    assert not any(e.startswith("HTTP") for e in extract_errors(text))
+
+
+def test_error_rules_are_data():
+    from csintel.classify.errors import RULES_FILE, _load_rules
+
+    assert RULES_FILE.parent.name == "rules" and "SID" in IGNORE_PREFIXES
+    assert {"ignore_prefixes", "error_context"} <= set(_load_rules())

@@ -1,10 +1,10 @@
 """The trained competitor-context head: what a mention of a competitor is about.
 
 A logistic regression on the sentence embedding of the mention's sentence, with the competitor's
-name replaced by "the other product" (so it learns the context, not the vendor). It replaces the
-rules' context where an embedder is at hand (the Enricher, `csintel tag`, `csintel eval`), because
-on sentences the rules had not met it is right far more often (held-out figures in
-models/heads/competitor_context.md). One constraint stays a rule: "integration" is only for
+name replaced by "the other product" (so it learns the context, not the vendor), beside the rules'
+context as a one-hot feature (scaled by `rule_scale`), so it learns where the rules are right and
+where the sentence says more. It replaces the rules' context where an embedder is at hand (the
+Enricher, `csintel tag`, `csintel eval`); figures in models/heads/competitor_context.md. One constraint stays a rule: "integration" is only for
 vendors configured as `integration_partner`; for any other vendor the head's best other context
 is taken (an import of their old data is then "past_user").
 
@@ -32,41 +32,56 @@ SHIPPED = SHIPPED_MODELS / "heads" / "competitor_context.json"
 
 @dataclass(frozen=True)
 class ContextHead:
-    """softmax(vector @ coef.T + intercept) over `labels` (a subset of CONTEXTS)."""
+    """softmax(features @ coef.T + intercept) over `labels` (a subset of CONTEXTS); the features
+    are the masked sentence's vector and `rule_scale` times the rules' context, one-hot over CONTEXTS."""
 
     labels: tuple[str, ...]
-    coef: np.ndarray        # (labels, dim)
+    coef: np.ndarray        # (labels, dim + len(CONTEXTS))
     intercept: np.ndarray   # (labels,)
     embedding: str          # the embedding model it was fitted on
+    rule_scale: float
     card: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
+    def dim(self) -> int:
+        return int(self.coef.shape[1]) - len(CONTEXTS)
+
+    @property
     def version(self) -> str:
-        h = hashlib.sha1(json.dumps([self.labels, self.embedding]).encode())
+        h = hashlib.sha1(json.dumps([self.labels, self.embedding, self.rule_scale]).encode())
         h.update(np.ascontiguousarray(self.coef, dtype=np.float32).tobytes())
         h.update(np.ascontiguousarray(self.intercept, dtype=np.float32).tobytes())
         return f"competitor_context-head-{h.hexdigest()[:8]}"
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+    def probabilities(self, vectors: np.ndarray, rules: Sequence[str]) -> np.ndarray:
         if len(vectors) == 0:
             return np.zeros((0, len(self.labels)))
-        logits = np.asarray(vectors, dtype=np.float64) @ self.coef.T + self.intercept
+        logits = context_features(vectors, rules, self.rule_scale) @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
 
-    def predict(self, vectors: np.ndarray, partners: Sequence[bool]) -> list[str]:
-        """The most probable context per vector; "integration" only where `partners` says so."""
-        probs = self.probabilities(vectors)
+    def predict(self, vectors: np.ndarray, rules: Sequence[str], partners: Sequence[bool]) -> list[str]:
+        """The most probable context per mention (its masked sentence's vector and the rules' context);
+        "integration" only where `partners` says so."""
+        probs = self.probabilities(vectors, rules)
         if "integration" in self.labels:
             column = self.labels.index("integration")
             probs[[not p for p in partners], column] = -1.0
         return [self.labels[i] for i in probs.argmax(axis=1)]
 
 
-def fit_context_head(vectors: np.ndarray, labels: Sequence[str], embedding: str, c: float,
-                     card: dict[str, Any] | None = None) -> ContextHead:
-    """Fit the head on masked-sentence vectors and their contexts (L2 logistic regression).
+def context_features(vectors: np.ndarray, rules: Sequence[str], rule_scale: float) -> np.ndarray:
+    """The head's inputs: each vector beside `rule_scale` times its rules' context, one-hot over CONTEXTS."""
+    onehot = np.zeros((len(rules), len(CONTEXTS)))
+    for i, context in enumerate(rules):
+        onehot[i, CONTEXTS.index(context)] = rule_scale
+    return np.hstack([np.asarray(vectors, dtype=np.float64).reshape(len(rules), -1), onehot])
+
+
+def fit_context_head(vectors: np.ndarray, rules: Sequence[str], labels: Sequence[str], embedding: str, c: float,
+                     rule_scale: float, card: dict[str, Any] | None = None) -> ContextHead:
+    """Fit the head on masked-sentence vectors, the rules' contexts and the true contexts (L2 logistic regression).
 
     Raises:
         ValueError: a label is not a context.
@@ -76,12 +91,12 @@ def fit_context_head(vectors: np.ndarray, labels: Sequence[str], embedding: str,
     unknown = sorted(set(labels) - set(CONTEXTS))
     if unknown:
         raise ValueError(f"unknown competitor context(s) {unknown}; expected one of {CONTEXTS}")
-    model = LogisticRegression(C=c, max_iter=3000).fit(np.asarray(vectors, dtype=np.float64), list(labels))
+    model = LogisticRegression(C=c, max_iter=3000).fit(context_features(vectors, rules, rule_scale), list(labels))
     coef, intercept = model.coef_, model.intercept_
     if len(model.classes_) == 2:   # scikit-learn keeps one row for two classes
         coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
     return ContextHead(tuple(str(x) for x in model.classes_), coef.astype(np.float32),
-                       intercept.astype(np.float32), embedding, card or {})
+                       intercept.astype(np.float32), embedding, rule_scale, card or {})
 
 
 def save_context_head(head: ContextHead, path: Path = SHIPPED) -> None:
@@ -89,7 +104,8 @@ def save_context_head(head: ContextHead, path: Path = SHIPPED) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path.with_suffix(".npz"), coef=head.coef.astype(np.float32), intercept=head.intercept.astype(np.float32))
     meta = {"format": FORMAT, "task": "competitor_context", "version": head.version, "labels": list(head.labels),
-            "embedding": head.embedding, "dim": int(head.coef.shape[1]), "mask": MASK, "card": head.card}
+            "embedding": head.embedding, "dim": head.dim, "rule_scale": head.rule_scale, "mask": MASK,
+            "card": head.card}
     path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
@@ -106,9 +122,11 @@ def load_context_head(path: Path = SHIPPED) -> ContextHead:
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(f"cannot read the competitor context head {path}: {exc}") from exc
     labels = tuple(meta.get("labels") or ())
-    if meta.get("format") != FORMAT or not set(labels) <= set(CONTEXTS) or coef.shape[0] != len(labels):
+    if (meta.get("format") != FORMAT or not set(labels) <= set(CONTEXTS) or coef.shape[0] != len(labels)
+            or not isinstance(meta.get("rule_scale"), (int, float))):
         raise ValueError(f"{path}: not a competitor context head of format {FORMAT}")
-    return ContextHead(labels, coef, intercept, str(meta.get("embedding", "")), meta.get("card") or {})
+    return ContextHead(labels, coef, intercept, str(meta.get("embedding", "")), float(meta["rule_scale"]),
+                       meta.get("card") or {})
 
 
 def shipped_context_head(embedder: Embedder) -> ContextHead | None:
@@ -117,7 +135,7 @@ def shipped_context_head(embedder: Embedder) -> ContextHead | None:
     if not SHIPPED.is_file():
         return None
     head = load_context_head(SHIPPED)
-    if head.embedding != _base_name(embedder.name) or head.coef.shape[1] != embedder.dim:
+    if head.embedding != _base_name(embedder.name) or head.dim != embedder.dim:
         return None
     return head
 
@@ -140,7 +158,7 @@ def classify_contexts(found: Sequence[Sequence[Mention]], head: ContextHead | No
     if not flat:
         return [list(ms) for ms in found]
     vectors = embedder.encode([m.masked or m.sentence for m in flat])
-    contexts = iter(head.predict(vectors, [partners.get(m.name, False) for m in flat]))
+    contexts = iter(head.predict(vectors, [m.context for m in flat], [partners.get(m.name, False) for m in flat]))
     out = []
     for ms in found:
         row = []

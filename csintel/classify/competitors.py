@@ -275,6 +275,7 @@ class Mention:
     sentence: str      # the sentence it was found in (raw; the caller redacts)
     # The sentence with this name replaced by "the other product": what the context head reads.
     masked: str = field(default="", compare=False, repr=False)
+    near: bool = field(default=False, compare=False, repr=False)   # decided by the words next to the name
 
 
 def load_competitors(path: Path) -> list[CompetitorSpec]:
@@ -416,14 +417,14 @@ class CompetitorMatcher:
             start, end = _coordinated(doc, found, i)
             # Several competitors in one sentence: each takes the cues of its own clause.
             scope = _clause(doc, start, end, sent) if len(names_in[sent.start]) > 1 else sent
-            context = _context(doc, hit, start, end, scope, spec)
+            context, near = _context(doc, hit, start, end, scope, spec)
             rank = CONTEXTS.index(context)
             key = (hit.spec, sent.start)
             if key not in best or rank < best[key][0]:
                 name_start, name_end = doc[hit.start].idx, doc[hit.end - 1].idx + len(doc[hit.end - 1])
                 masked = (text[sent.start_char:name_start] + MASK + text[name_end:sent.end_char]).strip()
                 mention = Mention(spec.name, context, is_competitive(context, spec.integration_partner),
-                                  text[sent.start_char:sent.end_char].strip(), masked)
+                                  text[sent.start_char:sent.end_char].strip(), masked, near)
                 best[key] = (rank, mention)
         return [mention for _, mention in best.values()]
 
@@ -603,7 +604,8 @@ def _clause(doc: Doc, start: int, end: int, sent: Span) -> Span:
     return doc[left:right]
 
 
-def _context(doc: Doc, hit: _Hit, start: int, end: int, clause: Span, spec: CompetitorSpec) -> str:
+def _context(doc: Doc, hit: _Hit, start: int, end: int, clause: Span, spec: CompetitorSpec) -> tuple[str, bool]:
+    """The mention's context, and whether the words right next to the name decided it."""
     before = doc[max(clause.start, start - CONTEXT_TOKENS):start].text
     after = doc[end:min(clause.end, end + CONTEXT_TOKENS)].text_with_ws
     after = (" " + after) if doc[end - 1].whitespace_ else after
@@ -612,37 +614,37 @@ def _context(doc: Doc, hit: _Hit, start: int, end: int, clause: Span, spec: Comp
     partner = spec.integration_partner
     # 1. What the words right next to the name do with it.
     if PAST_BEFORE.search(before) or MOVED_FROM_BEFORE.search(before) and PERSON.search(before):
-        return "past_user"
+        return "past_user", True
     if SWITCHING_BEFORE.search(before) or SWITCHING_AFTER.match(after):
-        return "evaluating" if hedged else "switching"
+        return ("evaluating" if hedged else "switching"), True
     if PRICING_HIT.search(doc[hit.start:hit.end].text):
-        return "pricing"
+        return "pricing", True
     if TRIED_BEFORE.search(before):
-        return "past_user" if PAST_TIME.search(text) else "evaluating"
+        return ("past_user" if PAST_TIME.search(text) else "evaluating"), True
     if EVALUATING_BEFORE.search(before):
-        return "evaluating"
+        return "evaluating", True
     attached = INTEGRATION_AFTER.match(after) or INTEGRATION_BEFORE.search(before)
     if attached and partner:
-        return "integration"
+        return "integration", True
     if IN_PRODUCT_BEFORE.match(doc[clause.start:start].text) and not partner:
-        return "comparison"
+        return "comparison", True
     # 2. The clause's cues, strongest first.
     if SWITCHING.search(text):
-        return "evaluating" if hedged else "switching"
+        return ("evaluating" if hedged else "switching"), False
     if EVALUATING.search(text):
-        return "evaluating"
+        return "evaluating", False
     if PAST_USER.search(text):
-        return "past_user"
+        return "past_user", False
     integration = INTEGRATION.search(text)
     # A partner's clause about the sync may also say "cost" or "better" about something else:
     # there, only cues right next to the name count.
     cue_text = (doc[max(clause.start, start - LOCAL_TOKENS):min(clause.end, end + LOCAL_TOKENS)].text
                 if partner and integration else text)
     if PRICING.search(cue_text):
-        return "pricing"
+        return "pricing", False
     if (COMPARISON_STRONG.search(cue_text) or FEATURE_AFTER.match(after)
             or not partner and WEAK_COMPARISON_AFTER.match(after)):
-        return "comparison"
+        return "comparison", False
     if integration or attached or partner:
-        return "integration"
-    return "other"
+        return "integration", False
+    return "other", False

@@ -1,30 +1,51 @@
 """Specific errors named in a ticket: HTTP statuses, product error codes, exceptions.
 
 Output is normalised so the same error counts once across tickets: "HTTP 504" whether the
-customer wrote "504 Gateway Timeout", "error 504" or "HTTP/1.1 504".
+customer wrote "504 Gateway Timeout", "error 504" or "HTTP/1.1 504". A product code ("SYNC-409")
+counts only with an error nearby in its sentence (error, failed, code, status, exception...),
+never as a ticket or system id ("NW-103994", "SID_34"); a status is HTTP only when written as one,
+never the number inside another code ("SYNC-409" is not HTTP 409). Word lists are data:
+models/rules/errors.yaml.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import yaml
+
+from csintel.config import SHIPPED_MODELS
 
 # --- data -------------------------------------------------------------------------------------
 
+RULES_FILE = SHIPPED_MODELS / "rules" / "errors.yaml"
+
+
+def _load_rules(path: Path = RULES_FILE) -> dict[str, list[str]]:
+    """The word lists of models/rules/errors.yaml, validated.
+
+    Raises:
+        ValueError: a list is missing or holds something other than words (named in the message).
+    """
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out: dict[str, list[str]] = {}
+    for key in ("ignore_prefixes", "not_error_prefixes", "id_words", "error_words", "error_context"):
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+            raise ValueError(f"{path}: '{key}' must be a list of words, got {value!r}")
+        out[key] = [w.strip() for w in value]
+    return out
+
+
+RULES = _load_rules()
 # Ticket, account, invoice, order, case and contract ids look like codes.
-IGNORE_PREFIXES = ("TW", "ACC", "INV", "CASE", "ORD", "ORDER", "SR", "REQ", "TKT", "TICKET", "REF", "CTR", "CUST",
-                   "QUOTE", "Q", "PO", "ID")
+IGNORE_PREFIXES = tuple(w.upper() for w in RULES["ignore_prefixes"])
 # ... and so does any code right after a word that names an id ("ticket SR-50012", "room E1204").
 ID_BEFORE = re.compile(
-    r"\b(?:tickets?|case|order|invoice|account|contract|request|ref(?:erence)?|po|quote|id|room|suite|unit|building"
-    r"|floor|gate|seat|flight|model|part|sku|serial|license|licence|customer|deal|opportunity|item|product"
-    r"|(?:discount|promo|coupon|voucher|referral|gift)\s+codes?)"
-    r"\s*(?:#|no\.?|number|id)?\s*[:#]?\s*$",
-    re.IGNORECASE,
+    r"\b(?:" + "|".join(RULES["id_words"]) + r")\s*(?:#|no\.?|number|id)?\s*[:#]?\s*$", re.IGNORECASE,
 )
-NOT_ERROR_PREFIXES = frozenset({         # standards, encodings, periods: "ISO-8601", "UTF-16", "FY-2026"
-    "ISO", "RFC", "UTF", "UTC", "GMT", "SHA", "MD", "PCI", "SOC", "COVID", "RSA", "AES", "TLS", "SSL", "FY", "Q",
-    "CVE", "WCAG", "IEC", "EN", "DIN", "GDPR", "PO", "SKU", "US", "UK", "EU", "TLSV", "HTTP", "HTTPS",
-})
+NOT_ERROR_PREFIXES = frozenset(w.upper() for w in RULES["not_error_prefixes"])
 HTTP_REASONS = (
     r"Bad\s+Request|Unauthori[sz]ed|Payment\s+Required|Forbidden|Not\s+Found|Method\s+Not\s+Allowed"
     r"|Not\s+Acceptable|Proxy\s+Authentication\s+Required|Request\s+Time-?\s?out|Conflict|Gone"
@@ -52,12 +73,7 @@ DASH_CODE = re.compile(
     r"(?<![\w-])(?P<prefix>[A-Z][A-Z0-9]{1,11}(?:[-_][A-Z][A-Z0-9]*)*)[-_](?P<number>\d{2,6})(?![\w-]|\.\d)"
 )
 UNDERSCORE_CODE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w-])")
-ERROR_WORDS = frozenset({
-    "ERR", "ERROR", "INVALID", "FAILED", "FAILURE", "FAIL", "DENIED", "EXPIRED", "LIMIT", "EXCEEDED", "TIMEOUT",
-    "TIMED", "REFUSED", "UNAUTHORIZED", "UNAUTHORISED", "FORBIDDEN", "MISSING", "UNKNOWN", "CONFLICT", "REJECTED",
-    "UNAVAILABLE", "BLOCKED", "LOCKED", "NOT", "BAD", "UNSUPPORTED", "DUPLICATE", "INSUFFICIENT", "EXCEPTION",
-    "CERT", "SSL", "QUOTA", "REVOKED", "DISABLED", "MALFORMED", "NO", "CANNOT", "UNABLE",
-})
+ERROR_WORDS = frozenset(w.upper() for w in RULES["error_words"])   # "ERR_AUTH_EXPIRED" names an error itself
 SHORT_CODE = re.compile(r"(?<![\w-])(?:E|ERR|ERROR)-?\d{3,5}(?![\w-]|\.\d)")   # E1234, E-4012
 EXCEPTION = re.compile(
     r"(?<![\w.])(?:[A-Za-z_][\w]*\.)*"
@@ -80,12 +96,12 @@ CHAINED_BEFORE = re.compile(rf"(?<![$€£\d.,])\b{STATUS}s?\s*(?:,|/|&|\band\b|
 # A lower-case code counts only in an error's company: "sync-409 again", "error sync-409".
 LOWER_CODE = re.compile(r"(?<![\w/.-])(?P<prefix>[a-z]{2,12})-(?P<number>\d{3,6})(?![\w-]|\.\d)")
 LOWER_UNDERSCORE_CODE = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+){2,}(?![\w-])")
-ERROR_CONTEXT = re.compile(
-    r"\b(?:errors?|fail\w*|codes?|exceptions?|crash\w*|again|returns?|returned|got|getting|seeing|shows?|showing"
-    r"|throws?|throwing|says|hit|hitting)\b",
-    re.IGNORECASE,
-)
+ERROR_CONTEXT = re.compile(r"\b(?:" + "|".join(RULES["error_context"]) + r")\b", re.IGNORECASE)
 ERROR_CONTEXT_CHARS = 40
+SENTENCE_END = re.compile(r"[.;!?](?:\s|$)|\n")
+ID_NUMBER_DIGITS = 5      # "NW-103994": five digits and more after a short prefix is an id, not an error code
+# The number of a status is not HTTP when it is the end of another code: "SYNC-409", "v2-500".
+JOINED_BEFORE = re.compile(r"(?<![\w-])(?!HTTPS?[-_])[A-Za-z0-9]+[-_]$")
 YEAR = re.compile(r"(?:19|20)\d\d")   # "SPRING-2026", "FY-2026": a year, unless an error is named nearby
 
 
@@ -102,13 +118,21 @@ def extract_errors(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for pattern in HTTP_PATTERNS:
         for m in pattern.finditer(text):
+            if JOINED_BEFORE.search(text[max(0, m.start("code") - 20):m.start("code")]):
+                continue
             found.append((m.start(), f"HTTP {m.group('code')}"))
             found.extend(_chained(text, m))
     for m in DASH_CODE.finditer(text):
-        head = re.split(r"[-_]", m.group("prefix"))[0]
-        if head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and not head.isdigit() and not _after_id(
-                text, m.start()) and not (YEAR.fullmatch(m.group("number")) and not _error_nearby(text, m)):
-            found.append((m.start(), m.group()))
+        parts = re.split(r"[-_]", m.group("prefix"))
+        head = parts[0]
+        named_error = bool(set(parts) & ERROR_WORDS)   # "ERR-5001", "AUTH_FAILED-2"
+        if (head in IGNORE_PREFIXES or head in NOT_ERROR_PREFIXES or head.isdigit() or _after_id(text, m.start())
+                or not named_error and not _error_nearby(text, m) and not _opens_line(text, m)):
+            continue
+        underscored = m.group()[len(m.group("prefix"))] == "_"
+        if not named_error and (underscored or len(m.group("number")) >= ID_NUMBER_DIGITS):
+            continue   # "SID_34", "NW-103994": system and ticket ids, even in a ticket about an error
+        found.append((m.start(), m.group()))
     for m in LOWER_CODE.finditer(text):
         head = m.group("prefix").upper()
         if (head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and _error_nearby(text, m)
@@ -118,7 +142,8 @@ def extract_errors(text: str) -> list[str]:
         if set(m.group().split("_")) & ERROR_WORDS:
             found.append((m.start(), m.group()))
     for m in LOWER_UNDERSCORE_CODE.finditer(text):   # "error err_auth_expired": snake_case needs an error nearby
-        if set(m.group().upper().split("_")) & ERROR_WORDS and _error_nearby(text, m):
+        parts = m.group().upper().split("_")
+        if set(parts) & ERROR_WORDS and (parts[0] in ("ERR", "ERROR") or _error_nearby(text, m)):
             found.append((m.start(), m.group().upper()))
     found.extend((m.start(), m.group()) for m in SHORT_CODE.finditer(text) if not _after_id(text, m.start()))
     found.extend((m.start("name"), m.group("name")) for m in EXCEPTION.finditer(text))
@@ -140,7 +165,21 @@ def _chained(text: str, m: re.Match[str]) -> list[tuple[int, str]]:
 
 
 def _error_nearby(text: str, m: re.Match[str]) -> bool:
-    return bool(ERROR_CONTEXT.search(text[max(0, m.start() - ERROR_CONTEXT_CHARS):m.end() + ERROR_CONTEXT_CHARS]))
+    """An error word within ERROR_CONTEXT_CHARS of the match, in its own sentence."""
+    before = text[max(0, m.start() - ERROR_CONTEXT_CHARS):m.start()]
+    ends = list(SENTENCE_END.finditer(before))
+    if ends:
+        before = before[ends[-1].end():]
+    after = text[m.end():m.end() + ERROR_CONTEXT_CHARS]
+    end = SENTENCE_END.search(after)
+    if end:
+        after = after[:end.start()]
+    return bool(ERROR_CONTEXT.search(before) or ERROR_CONTEXT.search(after))
+
+
+def _opens_line(text: str, m: re.Match[str]) -> bool:
+    """A subject line that starts with the code ("SYNC-401 on HubSpot integration") is about it."""
+    return m.start() == 0 or text[m.start() - 1] == "\n"
 
 
 def _after_id(text: str, start: int) -> bool:
