@@ -27,8 +27,8 @@ def test_eval_competitors_on_a_tiny_file(tmp_path):
         ("Attio is on our radar.", "Attio:evaluating"),            # found, wrong context
         ("We were on Close before.", "Close:past_user"),
     ])
-    result = eval_competitors(test, Settings())
-    assert REQUIRED <= set(result) and result["n"] == 5
+    result = eval_competitors(test, Settings(), use_head=False)   # the rules' contexts alone
+    assert REQUIRED <= set(result) and result["n"] == 5 and result["context_by"] == "rules"
     assert {"precision", "recall", "f1", "context_accuracy", "competitive_accuracy", "mentions",
             "quotes"} <= set(result)
     assert result["precision"] == result["recall"] == 1.0 and result["accuracy"] == 0.8
@@ -36,6 +36,9 @@ def test_eval_competitors_on_a_tiny_file(tmp_path):
     assert result["mistakes"] == [{"text": "Attio is on our radar.", "label": "Attio:evaluating",
                                    "predicted": "Attio:other"}]
     json.dumps(result)
+    # As shipped, the trained context head decides (issue 14): it reads "on our radar" as evaluating.
+    with_head = eval_competitors(test, Settings())
+    assert with_head["context_by"].startswith("competitor_context-head-") and with_head["accuracy"] == 1.0
 
 
 def test_eval_competitors_uses_the_configured_list(tmp_path):

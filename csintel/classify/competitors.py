@@ -93,7 +93,9 @@ FEATURE_AFTER = re.compile(   # "Copper's Gmail sidebar", "Zoho CRM's Blueprint 
     r"|reports?|reporting|dashboards?|automations?|workflows?|mobile|search|bots?|pages?|macros?|templates?)\b",
     re.IGNORECASE,
 )
-IN_PRODUCT_BEFORE = re.compile(r"^\W*in\s*$", re.IGNORECASE)   # "In Copper, threads show up on the contact"
+IN_PRODUCT_BEFORE = re.compile(r"^\W*in\s*$", re.IGNORECASE)
+HOW_IT_IS_THERE = re.compile(   # "In Salesforce this is...", "In HubSpot, you can...": how it works there
+    r"^[\s,]*(?:this|that|it|you|they|there(?:'s|\s+is)|we\s+(?:can|could|just|only))\b", re.IGNORECASE)   # "In Copper, threads show up on the contact"
 # Clause cues, strongest first.
 HEDGE = re.compile(
     r"\b(?:consider\w*|thinking\s+(?:about|of)|explor\w+|debat\w+|discuss\w+|looking\s+into|weigh\w*|evaluat\w+)\b",
@@ -190,6 +192,7 @@ NOT_PRODUCT_AFTER = re.compile(   # "close to 200", "front of the page"
 )
 SUBJECT_VERBS = frozenset({"is", "was", "has", "had", "does", "did", "are", "were", "will", "would", "seems", "looks"})
 LONG_RUN = re.compile(r"\S{300,}")
+WORD = re.compile(r"[a-z]+")
 DOMAIN_CHARS = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 LOCAL_TOKENS = 6           # a partner's competitive cue must be this close when the sentence is about the sync
 CONTEXT_TOKENS = 12        # the words before/after a name that its own cues are read from
@@ -388,10 +391,15 @@ class CompetitorMatcher:
                     self.fuzzy.setdefault((lower[0], len(lower)), []).append((lower, index))
             self.matcher.add(str(index), patterns)
         self.exact_terms = {t for bucket in self.fuzzy.values() for t, _ in bucket}
+        # Most tickets name no competitor: a substring check for any spelling (and a look for typo
+        # candidates) decides whether the text is worth parsing at all.
+        spellings = sorted({t.strip().lower() for spec in self.specs for t in (spec.name, *spec.aliases) if t.strip()},
+                           key=len, reverse=True)
+        self.any_spelling = re.compile("|".join(map(re.escape, spellings))) if spellings else None
 
     def find(self, text: str) -> list[Mention]:
         """Competitor mentions in `text`: at most one per (competitor, sentence), in text order."""
-        if not text or not text.strip():
+        if not text or not text.strip() or not self._may_mention(text):
             return []
         doc = self._parse(text)
         sents = list(doc.sents)
@@ -427,6 +435,17 @@ class CompetitorMatcher:
                                   text[sent.start_char:sent.end_char].strip(), masked, near)
                 best[key] = (rank, mention)
         return [mention for _, mention in best.values()]
+
+    def _may_mention(self, text: str) -> bool:
+        lower = text.lower()
+        if self.any_spelling is not None and self.any_spelling.search(lower):
+            return True
+        if not self.fuzzy:
+            return False
+        shortest = self.rules.typo_min_token_length
+        return any(len(word) >= shortest and self._fuzzy(word) is not None and word not in self.exact_terms
+                   for word in WORD.findall(lower)
+                   if any((word[0], n) in self.fuzzy for n in (len(word) - 1, len(word), len(word) + 1)))
 
     def _parse(self, text: str) -> Doc:
         # spaCy's tokenizer is quadratic on very long unbroken strings (base64, minified code):
@@ -626,8 +645,8 @@ def _context(doc: Doc, hit: _Hit, start: int, end: int, clause: Span, spec: Comp
     attached = INTEGRATION_AFTER.match(after) or INTEGRATION_BEFORE.search(before)
     if attached and partner:
         return "integration", True
-    if IN_PRODUCT_BEFORE.match(doc[clause.start:start].text) and not partner:
-        return "comparison", True
+    if IN_PRODUCT_BEFORE.match(doc[clause.start:start].text) and (not partner or HOW_IT_IS_THERE.match(after)):
+        return "comparison", True   # "In Copper, threads show up"; a partner's "In Salesforce this is one checkbox"
     # 2. The clause's cues, strongest first.
     if SWITCHING.search(text):
         return ("evaluating" if hedged else "switching"), False

@@ -30,7 +30,7 @@ from csintel.config import Settings
 from csintel.embed import Embedder
 from csintel.text import redact_pii, short_quote
 
-RULES_VERSION = "rules-3"   # bump when a rule module's behaviour changes
+RULES_VERSION = "rules-4"   # bump when a rule module's behaviour changes
 POLARITY = {"positive": 1.0, "negative": -1.0}   # a sentiment head's score: P(positive) - P(negative)
 
 

@@ -57,6 +57,7 @@ HTTP_REASONS = (
     r"|HTTP\s+Version\s+Not\s+Supported|Insufficient\s+Storage|Network\s+Authentication\s+Required"
 )
 STATUS = r"(?P<code>[45]\d\d)"
+STATUS_HINT = re.compile(r"[45]\d\d")
 NO_NUMBER_AROUND = r"(?![\d.,]\d|\d)"
 HTTP_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     rf"(?:{HTTP_REASONS})\s*[(\[]\s*{STATUS}\s*[)\]]",                     # "Gateway Timeout (504)"
@@ -116,7 +117,7 @@ def extract_errors(text: str) -> list[str]:
     if not text:
         return []
     found: list[tuple[int, str]] = []
-    for pattern in HTTP_PATTERNS:
+    for pattern in HTTP_PATTERNS if STATUS_HINT.search(text) else ():   # every pattern needs a 4xx/5xx
         for m in pattern.finditer(text):
             if JOINED_BEFORE.search(text[max(0, m.start("code") - 20):m.start("code")]):
                 continue
