@@ -22,9 +22,11 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_MODELS = REPO_ROOT / "models"
-SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+from csintel.resources import checkout_root, shipped
+
+REPO_ROOT = checkout_root()          # benchmarks and tests only: an installed csintel has no repository
+SHIPPED_MODELS = shipped("models")   # models/ in a checkout, csintel/_data/models when installed
+SAMPLE_DIR = shipped("sample")       # data/sample in a checkout, csintel/_data/sample when installed
 
 # Keys that look like secrets: refused in the file, read from these variables instead.
 SECRET_KEYS = {

@@ -15,9 +15,9 @@ from typing import Any, Iterator
 import duckdb
 import pandas as pd
 
-from csintel.config import REPO_ROOT
+from csintel.resources import shipped
 
-SQL_DIR = REPO_ROOT / "sql"
+SQL_DIR = shipped("sql")   # sql/ in a checkout, csintel/_data/sql when installed
 
 
 class WarehouseBusyError(RuntimeError):
@@ -56,7 +56,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
     done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = []
-    for file in sorted((SQL_DIR / "migrations").glob("*.sql")):
+    migrations = sorted((SQL_DIR / "migrations").glob("*.sql"))
+    if not migrations:   # a broken install would otherwise leave the schema silently empty
+        raise FileNotFoundError(f"no migrations in {SQL_DIR / 'migrations'}: reinstall csintel")
+    for file in migrations:
         if file.name in done:
             continue
         with transaction(con):

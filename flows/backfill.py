@@ -10,9 +10,9 @@ from tqdm import tqdm
 
 from csintel.pipeline import tracked_run, window
 from csintel.weeks import weeks_between
-from flows import tasks
-from flows.enrich import enrich
-from flows.params import settings_for
+from . import tasks
+from .enrich import enrich
+from .params import settings_for
 
 
 @flow(name="csintel-backfill")

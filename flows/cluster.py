@@ -5,8 +5,8 @@ from typing import Any
 from prefect import flow
 
 from csintel.pipeline import tracked_run
-from flows import tasks
-from flows.params import resolve
+from . import tasks
+from .params import resolve
 
 
 @flow(name="csintel-cluster")

@@ -12,12 +12,12 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from csintel.config import Settings
-from flows.backfill import backfill_flow
-from flows.cluster import cluster_flow
-from flows.digest import digest_flow
-from flows.enrich import enrich_flow
-from flows.ingest import ingest_flow
-from flows.weekly import weekly_flow
+from .backfill import backfill_flow
+from .cluster import cluster_flow
+from .digest import digest_flow
+from .enrich import enrich_flow
+from .ingest import ingest_flow
+from .weekly import weekly_flow
 
 ON_DEMAND = {"ingest": ingest_flow, "enrich": enrich_flow, "cluster": cluster_flow,
              "digest": digest_flow, "backfill": backfill_flow}

@@ -13,8 +13,8 @@ from csintel.config import Settings
 from csintel.pipeline import make_enricher, tracked_run, window
 from csintel.scaleout import dask_task_runner, in_order
 from csintel.warehouse import connect
-from flows import tasks
-from flows.params import resolve
+from . import tasks
+from .params import resolve
 
 
 def enrich(settings: Settings, since: datetime, until: datetime, progress: bool = False) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from prefect import flow
 
 from csintel.config import load_settings
 from csintel.pipeline import tracked_run
-from flows import tasks
+from . import tasks
 
 
 @flow(name="csintel-ingest")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from csintel.config import Settings, load_settings
 from csintel.digests.content import Digest
 from csintel.routing.render import to_markdown
@@ -24,3 +26,10 @@ def settings_for(config: str | None, model: str | None = None) -> Settings:
 def previews(digests: list[Digest]) -> dict[str, str]:
     """What a dry run shows instead of sending: each digest as Markdown."""
     return {d.audience: to_markdown(d) for d in digests}
+
+
+def say(progress: bool, message: str) -> None:
+    """A stage line on stderr when the caller asked for progress (the CLI does), so a step of
+    minutes (clustering a 12-week window) never looks hung."""
+    if progress:
+        print(f"csintel: {message}", file=sys.stderr, flush=True)

@@ -5,9 +5,9 @@ from typing import Any
 from prefect import flow
 
 from csintel.pipeline import tracked_run, window
-from flows import tasks
-from flows.enrich import enrich
-from flows.params import previews, resolve
+from . import tasks
+from .enrich import enrich
+from .params import previews, resolve, say
 
 
 @flow(name="csintel-weekly")
@@ -23,9 +23,14 @@ def weekly_flow(week: str | None = None, config: str | None = None, dry_run: boo
     settings, wk = resolve(config, week, model)
     with tracked_run(settings, "weekly", wk) as run:
         if ingest:
+            say(progress, "ingesting")
             run.counts["ingest"] = tasks.ingest(settings, run.run_id, sources)
+        say(progress, "tagging the window's new tickets (loads the embedding model)")
         run.counts["enrich"] = enrich(settings, *window(settings, wk), progress=progress)
+        say(progress, f"themes and trends for {wk.label}")
         run.counts["themes"] = tasks.cluster(settings, wk)
+        say(progress, "renewal risk")
         run.counts["risk"] = tasks.risk(settings, wk)
+        say(progress, "digests" + ("" if dry_run else " and delivery"))
         digests = tasks.publish(settings, wk, run, deliver_them=not dry_run)
     return {**run.counts, "previews": previews(digests)} if dry_run else run.counts

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv and install csintel with its test tools. Safe to rerun: it reinstalls only when
-# pyproject.toml changed. torch goes first, pinned to the local CPU build: an unpinned torch
+# pyproject.toml or setup.py changed. torch goes first, pinned to the local CPU build: an unpinned torch
 # (pulled in by sentence-transformers) would download gigabytes of CUDA packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &
 fi
 
 stamp=.venv/.csintel-installed
-want=$(sha256sum pyproject.toml | cut -c1-16)
+want=$(cat pyproject.toml setup.py | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "import csintel" 2>/dev/null; then
   exit 0
 fi
