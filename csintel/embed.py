@@ -9,6 +9,7 @@ An ONNX backend that cannot run here falls back, with one warning, to one that c
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from functools import lru_cache
@@ -19,7 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csintel.config import EMBEDDING_BACKENDS, Settings
+from csintel.config import EMBEDDING_BACKENDS, ModelsConfig, Settings
 from csintel.warehouse import upsert
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,21 @@ def load_embedder(model: str = "", device: str = "cpu", batch_size: int = 32, ba
         return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size)
     return _onnx_embedder(model, device, batch_size, int8=backend == "onnx-int8",
                           cache_dir=Path(cache_dir or ".csintel/models/onnx"))
+
+
+def planned_backend(models: ModelsConfig) -> str:
+    """The backend the configured model will run on, decided without loading anything: what the
+    configuration asks for, less what this machine cannot do (no onnxruntime, a GPU device, no
+    VNNI for int8). A failed export can still fall back to torch when the model loads; the
+    embedder's `backend` then says so and the run records it."""
+    backend = models.backend
+    if backend == "torch":
+        return backend
+    if models.device != "cpu" or importlib.util.find_spec("onnxruntime") is None:
+        return "torch"
+    from csintel.embed_onnx import int8_supported
+
+    return "onnx" if backend == "onnx-int8" and not int8_supported() else backend
 
 
 def _onnx_embedder(model: str, device: str, batch_size: int, *, int8: bool, cache_dir: Path) -> Embedder:

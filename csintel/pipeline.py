@@ -31,6 +31,7 @@ from csintel.scaleout import claim_run, exclusive_run
 from csintel.sources.crm import CRM_NAMES, crm_sources
 from csintel.sources.files import FileSource
 from csintel.sources.helpdesks import helpdesk_sources
+from csintel.tags_version import tags_version
 from csintel.themes.stage import update_themes
 from csintel.warehouse import connect, fetch_df, finish_run, start_run
 from csintel.weeks import Week, parse_week
@@ -92,6 +93,14 @@ def enrich_stage(con: duckdb.DuckDBPyConnection, settings: Settings, since: date
     return asdict(enrich(con, make_enricher(settings), since, until, progress=progress))
 
 
+def loaded_versions(settings: Settings) -> dict[str, str]:
+    """What a run records under `versions`: the tags version always (cheap), and, when this process
+    loaded the tagger, what actually ran: the embedding backend (so a silent fallback from int8
+    shows in `runs`), the heads, the taxonomy and competitor versions."""
+    enricher = _ENRICHERS.get(repr(settings))
+    return dict(enricher.versions) if enricher is not None else {"tags": tags_version(settings)}
+
+
 def cluster_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week, refit: bool = False) -> dict[str, Any]:
     """Themes and trends for the week: refit the window when due (or `refit`), else assign new tickets."""
     enricher = make_enricher(settings)
@@ -101,14 +110,14 @@ def cluster_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week
 def risk_stage(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> dict[str, Any]:
     # Scored as of the end of the week, so a rerun of an old week gives that week's answer.
     as_of = week.end + timedelta(days=1)
-    scored = update_account_risk(con, settings.risk, as_of, week.start, make_enricher(settings).version,
+    scored = update_account_risk(con, settings.risk, as_of, week.start, tags_version(settings),
                                  settings.support.first_response_targets, risk_model(settings))
     return {"renewing": len(scored), "at_risk": sum(a.band != "low" for a in scored),
             "high": sum(a.band == "high" for a in scored)}
 
 
 def build_digests(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> list[Digest]:
-    version = make_enricher(settings).version
+    version = tags_version(settings)   # from files and settings: no model loads to build digests
     return [
         build_product_digest(con, week, settings, version),
         build_cs_digest(con, week, settings, risk_model(settings).version),
@@ -164,10 +173,11 @@ def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[Ru
             yield record
         except BaseException as exc:
             with connect(settings.warehouse_path) as con:
-                finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}")
+                finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}",
+                           versions=record.versions or loaded_versions(settings))
             raise
         with connect(settings.warehouse_path) as con:
-            finish_run(con, record.run_id, record.counts, versions=record.versions)
+            finish_run(con, record.run_id, record.counts, versions=record.versions or loaded_versions(settings))
 
 
 @dataclass
@@ -188,7 +198,7 @@ def figures_table(counts: dict[str, Any]) -> list[dict[str, Any]]:
         elif isinstance(value, list):
             # Deliveries and the like: how many, and how many of each status.
             rows.append({"stage": prefix[0], "figure": ".".join(prefix[1:] + ["count"]), "value": len(value)})
-            statuses = [v.get("status") for v in value if isinstance(v, dict) and v.get("status")]
+            statuses = [str(v["status"]) for v in value if isinstance(v, dict) and v.get("status")]
             for status in sorted(set(statuses)):
                 rows.append({"stage": prefix[0], "figure": ".".join(prefix[1:] + [status]),
                              "value": statuses.count(status)})

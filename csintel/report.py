@@ -20,6 +20,7 @@ from csintel.digests.charts import Chart, weekly_chart
 from csintel.digests.content import Digest
 from csintel.routing.render import HTML_CSS, to_html_body
 from csintel.support.forecast import forecast_weekly
+from csintel.tags_version import tags_version
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week
 
@@ -37,7 +38,7 @@ window.addEventListener("load", () => {
 
 def build_report(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> str:
     """The report for `week` from what the warehouse holds (run the pipeline for that week first)."""
-    version = pipeline.make_enricher(settings).version
+    version = tags_version(settings)   # from files and settings: the report loads no model
     window_start = week.window_start(settings.themes.window_weeks)
     bounds = {"window_start": window_start.start_ts, "end": week.end_ts, "model_version": version}
     weekly = fetch_df(con, "report_weekly", {**bounds, "targets": json.dumps(settings.support.first_response_targets)}).set_index("week")

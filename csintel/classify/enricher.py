@@ -28,9 +28,9 @@ from csintel.classify.sentiment import SentimentResult, sentiment_with_features
 from csintel.classify.taxonomy import Prediction, ZeroShotClassifier, load_taxonomy, predictions
 from csintel.config import Settings
 from csintel.embed import Embedder
+from csintel.tags_version import tags_version
 from csintel.text import redact_pii, short_quote
 
-RULES_VERSION = "rules-4"   # bump when a rule module's behaviour changes
 POLARITY = {"positive": 1.0, "negative": -1.0}   # a sentiment head's score: P(positive) - P(negative)
 
 
@@ -111,19 +111,20 @@ class Enricher:
         self.requests = RequestDetector.for_embedder(self.embedder.name, self.embedder.dim)
         self.classifier = (None if {"category", "root_cause"} <= self.heads.keys()
                            else ZeroShotClassifier(taxonomy, self.embedder, self.thresholds))
+        # The version comes from the files and settings alone (csintel.tags_version), so digests
+        # and reports know it without loading a model; `versions` adds what actually loaded, for
+        # the run record: the embedder's name and backend (a silent fallback shows there) and heads.
+        self.version = tags_version(self.settings)
         self.versions = {
+            "tags": self.version,
             "embedding": self.embedder.name,
+            "backend": str(getattr(self.embedder, "backend", "unknown")),
             "taxonomy": taxonomy.version,
             "competitors": competitors_version,
-            "rules": RULES_VERSION,
-            "thresholds": f"{models.category_min_confidence}/{models.root_cause_min_confidence}/"
-                          f"{models.request_group_threshold}/{models.sentiment_min_confidence}",
             "heads": ",".join(head.version for head in self.heads.values()) or "none",
             "requests": self.requests.version,
             "competitor_context": self.context_head.version if self.context_head is not None else "rules",
         }
-        digest = hashlib.sha1(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()[:8]
-        self.version = f"tags-{digest}"
 
     def tag(self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray,
             groups: Sequence[RequestGroup] = ()) -> tuple[list[TicketTags], list[RequestGroup]]:
