@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import numpy as np
 
@@ -43,8 +43,10 @@ def read_tickets(path: Path, max_text_chars: int) -> Iterator[FileTicket]:
             yield FileTicket(row.row_number, None if raw_id is None else str(raw_id), None, str(exc))
 
 
-def tag_file(path: Path, out: IO[str], enricher: Enricher, max_text_chars: int) -> tuple[int, int]:
-    """Write one JSON line per input row; returns (tagged, rejected)."""
+def tag_file(path: Path, out: IO[str], enricher: Enricher, max_text_chars: int,
+             progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Write one JSON line per input row; returns (tagged, rejected). `progress` gets the rows
+    written so far after each batch."""
     tagged = rejected = 0
     groups: list[RequestGroup] = []
     batch: list[FileTicket] = []
@@ -61,6 +63,8 @@ def tag_file(path: Path, out: IO[str], enricher: Enricher, max_text_chars: int) 
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         tagged += len(good)
         batch.clear()
+        if progress is not None:
+            progress(tagged + rejected)
 
     for ticket in read_tickets(path, max_text_chars):
         rejected += ticket.text is None
@@ -73,13 +77,23 @@ def tag_file(path: Path, out: IO[str], enricher: Enricher, max_text_chars: int) 
 
 
 def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterParams,
-               max_text_chars: int) -> dict[str, float]:
-    """Cluster a ticket file: one JSON line per input row {id, theme_id, theme_label, probability}."""
+               max_text_chars: int, progress: Callable[[int], None] | None = None,
+               note: Callable[[str], None] | None = None) -> dict[str, float]:
+    """Cluster a ticket file: one JSON line per input row {id, theme_id, theme_label, probability}.
+
+    `progress` gets the texts encoded so far after each batch; `note` a line as each later step starts.
+    """
     rows = list(read_tickets(path, max_text_chars))
     good = [t for t in rows if t.text is not None]
     texts = [t.text or "" for t in good]
-    vectors = (np.concatenate([enricher.embedder.encode(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)])
-               if texts else np.zeros((0, enricher.embedder.dim), dtype=np.float32))
+    parts = []
+    for i in range(0, len(texts), BATCH):
+        parts.append(enricher.embedder.encode(texts[i:i + BATCH]))
+        if progress is not None:
+            progress(i + len(parts[-1]))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, enricher.embedder.dim), dtype=np.float32)
+    if note is not None:
+        note(f"tagging and clustering {len(texts):,} tickets")
     # Categories and error codes name the themes; request groups are not needed, so no grouping.
     tags = enricher.tag_each([t.id or "" for t in good], texts, vectors) if texts else []
     # cluster_embeddings already merges fragments of one theme (params.merge_threshold).

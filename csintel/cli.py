@@ -1,4 +1,12 @@
-"""The `csintel` command. Thin: parse arguments, call flows or library functions, print a summary."""
+"""The `csintel` command. Thin: parse arguments, call flows or library functions, print a summary.
+
+Fast answers first: arguments, the configuration and input files are checked before anything
+heavy is imported (the embedding model, spaCy, Prefect), so a mistake is reported in about a
+second. Only the commands that run the pipeline's flows (`run`, `ingest`, `enrich`, `cluster`,
+`digest`, `backfill`, `serve`) touch Prefect; `tag`, `themes`, `train`, `eval`, `status`,
+`export`, `report`, `init` and `risk` call the library directly. An error is one line on stderr;
+`--debug` (or CSINTEL_DEBUG=1) shows its traceback instead, once.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +14,67 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TextIO
 
+from csintel import __version__
 from csintel.config import SAMPLE_DIR, STARTER_CONFIG, ConfigError, Settings, load_settings
 
 DEFAULT_CONFIG = "csintel.toml"
+SAMPLE_WEEK = "2026-W47"   # the bundled sample's last week
+# Commands that run Prefect flows; every other command never imports Prefect.
+ORCHESTRATED = {"run", "ingest", "enrich", "cluster", "digest", "backfill", "serve"}
+# How long a command waits for Prefect's temporary local server. Prefect's own default (20 s) is
+# shorter than a start on a loaded 2-core machine takes (seen: 15 s idle, failures at load 6.5),
+# and it counts only its sleeps, so this bounds a hung start, not a slow one.
+PREFECT_STARTUP_TIMEOUT_S = 300
+# Errors whose message is the whole story: no hint to rerun with --debug.
+EXPECTED = (ConfigError, FileNotFoundError, ValueError, RuntimeError, PermissionError, IsADirectoryError)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _prefect_defaults()
+    debug = bool(getattr(args, "debug", False) or os.environ.get("CSINTEL_DEBUG"))
+    _quiet_defaults(debug)
+    if args.command in ORCHESTRATED:
+        _prefect_defaults(debug)
     try:
         return int(args.handler(args) or 0)
-    except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"csintel: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("csintel: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:   # noqa: BLE001  one line, not a traceback, unless --debug
+        if debug:
+            raise
+        expected = isinstance(exc, EXPECTED)
+        what = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        print(f"csintel: error: {what}", file=sys.stderr)
+        if not expected:
+            print("csintel: run it again with --debug to see where it failed", file=sys.stderr)
+        return 2 if expected else 1
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="csintel", description="Support-ticket intelligence: tag, cluster, digest.")
+    p.add_argument("--version", action="version", version=f"csintel {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error (also CSINTEL_DEBUG=1)")
     sub = p.add_subparsers(dest="command", required=True)
+
+    def debug_flag(sp: argparse.ArgumentParser) -> None:
+        # Also accepted after the command; SUPPRESS keeps it from resetting `csintel --debug run`.
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str,
                 week: bool = False) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         sp.add_argument("--config", help=f"config file (default: ./{DEFAULT_CONFIG} if present, else defaults)")
+        debug_flag(sp)
         if week:
             sp.add_argument("--week", help="ISO week (2026-W47) or a date in it; default: the last complete week")
         sp.set_defaults(handler=handler)
@@ -42,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
     init = command("init", cmd_init, "write a commented starter config and create an empty warehouse")
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    init.add_argument("--sample", action="store_true",
+                      help=f"a config for the bundled sample (then `csintel run --week {SAMPLE_WEEK}`)")
     run = command("run", cmd_run, "the whole weekly pipeline: ingest, enrich, cluster, risk, digests, delivery",
                   week=True)
     run.add_argument("--dry-run", action="store_true",
@@ -82,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
                              description="Backtest the risk model on past renewals (AUC, precision at k, "
                                          "calibration, lead time); fit a learned model and compare.")
     bt.add_argument("--config", help="config file")
+    debug_flag(bt)
     bt.add_argument("--history", type=Path,
                     help="folder with tickets.jsonl (or .csv/.parquet) and renewals.csv "
                          "(account_id, renewal_date, outcome: renewed|churned|downgraded); "
@@ -112,14 +155,49 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _prefect_defaults() -> None:
+def _quiet_defaults(debug: bool) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _prefect_defaults(debug: bool) -> None:
     # Keep Prefect's state beside the project rather than in ~/.prefect, and quiet: the analytics
-    # heartbeat makes SQLite "database is locked" noise on small machines.
+    # heartbeat makes SQLite "database is locked" noise on small machines. Prefect logs a failed
+    # flow's traceback once per task and flow; the command reports the error itself (once, and the
+    # traceback only with --debug), so Prefect's own log shows only what is worse than an error.
     os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".csintel" / "prefect"))
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if debug else "CRITICAL")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_STARTUP_TIMEOUT_S))
+
+
+def _note(message: str) -> None:
+    """A progress line on stderr (stdout stays the command's output)."""
+    print(f"csintel: {message}", file=sys.stderr, flush=True)
+
+
+def _flows(name: str) -> Any:
+    """A flow module, after saying that Prefect's temporary server is starting when none is configured."""
+    from csintel.resources import flows_module
+
+    if not os.environ.get("PREFECT_API_URL"):
+        _note("starting Prefect's temporary local server (set PREFECT_API_URL to use a running one)")
+    return flows_module(name)
+
+
+def _check_file(path: Path, flag: str) -> Path:
+    """An input file that exists and is a file, checked before any model loads."""
+    if not path.exists():
+        raise FileNotFoundError(f"{flag} {path}: no such file")
+    if not path.is_file():
+        raise IsADirectoryError(f"{flag} {path}: not a file")
+    return path
+
+
+def _check_output(name: str) -> None:
+    if name != "-" and not Path(name).resolve().parent.is_dir():
+        raise FileNotFoundError(f"--output {name}: the folder {Path(name).parent} does not exist")
 
 
 def _settings(args: argparse.Namespace) -> tuple[Settings, str | None]:
@@ -134,12 +212,38 @@ def cmd_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"csintel: {path} exists; use --force to overwrite", file=sys.stderr)
         return 1
-    path.write_text(STARTER_CONFIG.format(tickets=SAMPLE_DIR / "tickets.jsonl", accounts=SAMPLE_DIR / "accounts.csv"),
+    template = SAMPLE_CONFIG if args.sample else STARTER_CONFIG
+    path.write_text(template.format(tickets=SAMPLE_DIR / "tickets.jsonl", accounts=SAMPLE_DIR / "accounts.csv"),
                     encoding="utf-8")
     settings = load_settings(path)
     connect(settings.warehouse_path).close()
-    print(f"wrote {path} (starts on the bundled sample data) and created the warehouse {settings.warehouse_path}")
+    if args.sample:
+        print(f"wrote {path} for the bundled sample (13 weeks of a fictional SaaS's tickets, shipped with csintel) "
+              f"and created the warehouse {settings.warehouse_path}; next: csintel run --week {SAMPLE_WEEK}")
+    else:
+        print(f"wrote {path} (starts on the bundled sample data) and created the warehouse {settings.warehouse_path}")
     return 0
+
+
+# `csintel init --sample`: the bundled sample, shipped inside the package, with its week and links.
+SAMPLE_CONFIG = """\
+# csintel on its bundled sample: a fictional B2B SaaS ("Tidewater") with 13 weeks of closed
+# tickets, shipped with csintel. Run its last week with: csintel run --week 2026-W47
+# Digests go to ./outbox/2026-W47/ (no Slack token is read from this file; SLACK_BOT_TOKEN posts).
+
+[warehouse]
+path = ".csintel/sample.duckdb"
+
+[sources]
+tickets = ["{tickets}"]
+accounts = ["{accounts}"]
+
+[digest]
+ticket_url = "https://tidewater.zendesk.com/agent/tickets/{{id}}"
+
+[slack]
+outbox = "outbox"
+"""
 
 
 def _require_sources(settings: Settings, config: str | None) -> None:
@@ -149,51 +253,46 @@ def _require_sources(settings: Settings, config: str | None) -> None:
     if not settings.sources.tickets and not any(h.enabled(settings) for h in HELPDESKS.values()):
         where = f"{config} has no [sources] tickets" if config else f"no --config given and no ./{DEFAULT_CONFIG} here"
         raise ConfigError(f"{where}: run `csintel init` for a starter config, or pass --config FILE "
-                          f"(the bundled sample: --config examples/sample.toml)")
+                          f"(the bundled sample: `csintel init --sample`)")
+    # Missing files are reported now, not after Prefect and the model have started.
+    from csintel.sources.files import expand
+
+    expand([settings.resolve(p) for p in [*settings.sources.tickets, *settings.sources.accounts]])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flows.weekly import weekly_flow
-
     settings, config = _settings(args)
     _require_sources(settings, config)
+    weekly_flow = _flows("weekly").weekly_flow
     counts = weekly_flow(week=args.week, config=config, dry_run=args.dry_run, progress=True)
     _print_summary(counts, settings)
     return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import ingest_flow
-
     settings, config = _settings(args)
     if args.source is None or "file" in args.source:
         _require_sources(settings, config)
-    counts = ingest_flow(config=config, sources=args.source)
+    counts = _flows("ingest").ingest_flow(config=config, sources=args.source)
     _print_ingest(counts.get("ingest", {}))
     return 0
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
-    from flows.enrich import enrich_flow
-
     _, config = _settings(args)
-    _print_json(enrich_flow(week=args.week, config=config, progress=True))
+    _print_json(_flows("enrich").enrich_flow(week=args.week, config=config, progress=True))
     return 0
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
-    from flows.cluster import cluster_flow
-
     _, config = _settings(args)
-    _print_json(cluster_flow(week=args.week, config=config, refit=args.refit))
+    _print_json(_flows("cluster").cluster_flow(week=args.week, config=config, refit=args.refit))
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from flows.digest import digest_flow
-
     settings, config = _settings(args)
-    _print_summary(digest_flow(week=args.week, config=config, dry_run=args.dry_run), settings)
+    _print_summary(_flows("digest").digest_flow(week=args.week, config=config, dry_run=args.dry_run), settings)
     return 0
 
 
@@ -211,10 +310,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from flows.backfill import backfill_flow
-
     _, config = _settings(args)
-    _print_json(backfill_flow(since=args.since, until=args.until, config=config, deliver=args.deliver,
+    _print_json(_flows("backfill").backfill_flow(since=args.since, until=args.until, config=config, deliver=args.deliver,
                              progress=True))
     return 0
 
@@ -250,10 +347,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from prefect import serve
     from prefect.settings import PREFECT_API_URL
 
-    from flows.deployments import deployments
+    from csintel.resources import flows_module
 
     settings, config = _settings(args)
-    deps = deployments(settings, config)
+    deps = flows_module("deployments").deployments(settings, config)
     if args.list:
         for d in deps:
             when = ", ".join(f"{s.schedule.cron} ({s.schedule.timezone})" for s in d.schedules) or "on demand"
@@ -279,36 +376,69 @@ def _open_output(name: str) -> Iterator[TextIO]:
         yield fh
 
 
-def cmd_tag(args: argparse.Namespace) -> int:
-    from csintel.adhoc import tag_file
-    from csintel.pipeline import make_enricher
+def _adhoc_enricher(settings: Settings) -> Any:
+    """The tagger for `tag` and `themes`, without the pipeline's imports (digests, Prefect)."""
+    _note("loading the embedding model and the taggers")
+    from csintel.classify.enricher import Enricher
+    from csintel.embed import configured_embedder
 
+    return Enricher(settings, configured_embedder(settings))
+
+
+class _Progress:
+    """Counts on stderr at most every few seconds, so a long file never looks hung."""
+
+    EVERY_S = 5.0
+
+    def __init__(self, what: str) -> None:
+        self.what, self.start, self.last = what, time.monotonic(), time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.EVERY_S:
+            self.last = now
+            _note(f"{self.what}: {done:,} rows ({now - self.start:.0f} s)")
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
     settings, _ = _settings(args)
+    _check_file(args.input, "--input")
+    _check_output(args.output)
+    from csintel.adhoc import tag_file
+
+    enricher = _adhoc_enricher(settings)
     with _open_output(args.output) as out:
-        tagged, rejected = tag_file(args.input, out, make_enricher(settings), settings.sources.max_text_chars)
+        tagged, rejected = tag_file(args.input, out, enricher, settings.sources.max_text_chars,
+                                    progress=_Progress("tagged"))
     print(f"tagged {tagged} tickets, {rejected} rows rejected (their lines carry an \"error\")", file=sys.stderr)
     return 0
 
 
 def cmd_themes(args: argparse.Namespace) -> int:
+    settings, _ = _settings(args)
+    _check_file(args.input, "--input")
+    _check_output(args.output)
     from csintel.adhoc import theme_file
-    from csintel.pipeline import make_enricher
     from csintel.themes.stage import cluster_params
 
-    settings, _ = _settings(args)
+    enricher = _adhoc_enricher(settings)
     with _open_output(args.output) as out:
-        stats = theme_file(args.input, out, make_enricher(settings), cluster_params(settings.themes),
-                           settings.sources.max_text_chars)
+        stats = theme_file(args.input, out, enricher, cluster_params(settings.themes),
+                           settings.sources.max_text_chars, progress=_Progress("encoded"), note=_note)
     print(f"{stats['tickets']} tickets in {stats['themes']} themes, {stats['unclustered_share']:.0%} unclustered, "
           f"{stats['rejected']} rows rejected", file=sys.stderr)
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    settings, _ = _settings(args)
+    _check_file(args.labeled, "--labeled")
+    if args.test:
+        _check_file(args.test, "--test")
     from csintel.classify.evaluation import train
     from csintel.classify.heads import save_head
 
-    settings, _ = _settings(args)
+    _note(f"training the {args.task} head (loads the embedding model, then cross-validates)")
     head = train(args.task, args.labeled, settings, test=args.test)
     path = save_head(head, settings.resolve(settings.models.model_dir))
     cv = head.card.get("cross_validation")
@@ -324,9 +454,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    settings, _ = _settings(args)
+    _check_file(args.test, "--test")
+    if args.train:
+        _check_file(args.train, "--train")
     from csintel.classify.evaluation import evaluate, format_report
 
-    settings, _ = _settings(args)
     result = evaluate(args.task, args.test, settings, train_file=args.train)
     if args.json:
         print(json.dumps(result, default=str))
