@@ -136,3 +136,42 @@ def test_backend_config_validated():
         settings_from_dict({"models": {"backend": "tensorrt"}})
     with pytest.raises(ValueError, match="onnx-int8"):
         load_embedder.__wrapped__("", "cpu", 32, "int4")
+
+
+# The int8 export patches the model's Linear layers for torch's ONNX exporter (embed_onnx's
+# _with_int8_linears); a torch upgrade could make it export plain fp32 matmuls, or fail and fall
+# back to torch with only a warning. Either would halve the tagging speed silently: these fail instead.
+# MiniLM-L6 has 6 layers x 6 Linear layers (query, key, value, attention output, intermediate, output).
+INT8_MATMULS = 36
+
+
+@pytest.mark.skipif(not int8_supported(), reason="int8 is used only on CPUs with VNNI; elsewhere it falls back")
+def test_configured_int8_really_runs_int8(onnx_cache, onnx_int8, onnx_fp32, caplog):
+    from csintel.embed import planned_backend
+
+    models = settings_from_dict({"models": {"backend": "onnx-int8"}}).models
+    assert planned_backend(models) == "onnx-int8"
+    with caplog.at_level(logging.WARNING, logger="csintel.embed"):
+        got = load_embedder.__wrapped__("", "cpu", 32, "onnx-int8", str(onnx_cache))
+    assert not caplog.records, caplog.text                    # no fallback, not even a warned one
+    assert got.backend == "onnx-int8" and got.name.endswith("+int8")
+    graph = got.path.read_bytes()
+    # Every Linear is an integer matmul in the graph onnxruntime runs; the fp32 export has none.
+    assert graph.count(b"MatMulInteger") >= INT8_MATMULS and graph.count(b"DynamicQuantizeLinear") >= 1
+    assert onnx_fp32.path.read_bytes().count(b"MatMulInteger") == 0
+    # int8 Linear weights take a quarter of the bytes (the fp32 word embeddings, 47 MB, stay): 59 MB vs 90 MB.
+    assert got.path.stat().st_size < 0.7 * onnx_fp32.path.stat().st_size
+
+
+def test_planned_backend_follows_what_the_machine_can_do(monkeypatch):
+    from csintel.embed import planned_backend
+
+    def models(**kw):
+        return settings_from_dict({"models": kw}).models
+
+    assert planned_backend(models(backend="torch")) == "torch"
+    assert planned_backend(models(backend="onnx-int8", device="cuda")) == "torch"
+    monkeypatch.setattr(embed_onnx, "int8_supported", lambda: False)
+    assert planned_backend(models(backend="onnx-int8")) == "onnx"
+    monkeypatch.setattr(embed.importlib.util, "find_spec", lambda name: None)
+    assert planned_backend(models(backend="onnx")) == "torch"
