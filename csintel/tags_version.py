@@ -5,7 +5,8 @@ tags a change made stale, and digests, trends and risk read the current tags onl
 from the content of everything that decides a tag, so nobody has to remember to bump a constant:
 
 - every file under the shipped `models/rules/` (and a configured rules folder, when there is one);
-- the classifier heads the tagger may use: the model folder's, else the shipped `models/heads/`;
+- the heads the tagger may use, per task: the model folder's, else the shipped `models/heads/` one
+  (every head shipped there counts, the feature-request detector's too);
 - the taxonomy and the competitor list (file content, or the inline list);
 - the confidence and grouping thresholds;
 - the embedding model's name and the backend it will run on;
@@ -65,9 +66,11 @@ def _heads_digest(settings: Settings) -> str:
     shipped one. Whether a shipped head fits the embedding model is decided when the tagger loads;
     the embedding model is part of the version anyway, so hashing the candidate suffices."""
     own = settings.resolve(settings.models.model_dir)
+    shipped_heads = shipped("models") / "heads"
+    tasks = sorted(set(HEAD_TASKS) | {p.stem for p in shipped_heads.glob("*.json")})
     parts = []
-    for task in HEAD_TASKS:
-        folder = own if (own / f"{task}.json").is_file() else shipped("models") / "heads"
+    for task in tasks:
+        folder = own if (own / f"{task}.json").is_file() else shipped_heads
         files = [folder / f"{task}.json", folder / f"{task}.npz"]
         parts.append(f"{task}:{_digest_files(f for f in files if f.is_file()) or 'none'}")
     return hashlib.sha1(",".join(parts).encode()).hexdigest()[:12]
