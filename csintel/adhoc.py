@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
 from csintel.classify.enricher import Enricher, RequestGroup
 from csintel.sources.files import FileSource
 from csintel.sources.records import RowError, ticket_record
-from csintel.themes.cluster import ClusterParams, cluster_embeddings
-from csintel.themes.identity import match_to_themes
-from csintel.themes.labels import label_clusters
 from csintel.text import redact_pii
 from csintel.warehouse import utcnow
+
+if TYPE_CHECKING:
+    from csintel.themes.cluster import ClusterParams
 
 BATCH = 256
 
@@ -83,6 +83,11 @@ def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterPara
 
     `progress` gets the texts encoded so far after each batch; `note` a line as each later step starts.
     """
+    # Clustering's libraries (UMAP, HDBSCAN, scikit-learn) load here, not for `csintel tag`.
+    from csintel.themes.cluster import cluster_embeddings
+    from csintel.themes.identity import match_to_themes
+    from csintel.themes.labels import label_clusters
+
     rows = list(read_tickets(path, max_text_chars))
     good = [t for t in rows if t.text is not None]
     texts = [t.text or "" for t in good]

@@ -134,7 +134,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.backend = "onnx-int8" if int8 else "onnx"
         self.path = onnx_cache_path(self.pipeline, cache_dir, int8=int8)
-        self._tokenizer, _ = _load_tokenizer(self.pipeline)
+        self._tokenizer = _runtime_tokenizer(self.pipeline)
         if not self.path.is_file():
             export(self.pipeline, self.path, int8=int8)
         options = ort.SessionOptions()
@@ -174,6 +174,23 @@ def mean_pool_normalize(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
     pooled = (tokens * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
     norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     return (pooled / norms).astype(np.float32)
+
+
+def _runtime_tokenizer(pipeline: Pipeline) -> Any:
+    """The tokenizer for encoding: read straight from the model's tokenizer.json when it has one
+    (the `tokenizers` library loads in milliseconds; `transformers` takes seconds to import, most
+    of a cold `csintel tag`), set up as `_load_tokenizer` sets it up. The export, which runs once,
+    checks the graph against torch with `_load_tokenizer`'s tokenizer, and the tests compare the
+    vectors encoded this way with torch's."""
+    path = pipeline.transformer_dir / "tokenizer.json"
+    if not path.is_file():
+        return _load_tokenizer(pipeline)[0]
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=pipeline.max_seq_length)
+    return tokenizer
 
 
 def _load_tokenizer(pipeline: Pipeline) -> tuple[Any, list[str]]:
@@ -320,7 +337,7 @@ def _with_int8_linears(model: Any) -> Any:
             return Int8MatMul.apply(x, self.weight_q, self.scale, self.zero, self.bias)
 
     quantized = copy.deepcopy(model)
-    for name, module in list(quantized.named_modules()):
+    for module in list(quantized.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, torch.nn.Linear):
                 setattr(module, child_name, Int8Linear(child))
