@@ -34,6 +34,7 @@ CACHE_DIR = Path(os.environ.get("CSINTEL_BENCH_CACHE", Path.home() / ".cache" / 
 NLBSE = ("nlbse2024+issue-report-classification", "2927bc67eb42db8affd16eaf3e5a6d74f3063961")
 TWEETEVAL = ("cardiffnlp+tweeteval", "4fbd22cd78421f05b1ecdb4fc5725bc7a7bd8f66")
 IT_TICKETS = ("Lunalykaya+IT-Service-Ticket-Classification", "8603bdc49c1b56ec881e4bb954a2d0905a749e2f")
+AIRLINE = ("Anuragiitk+Twitter-US-Sentiment-Analysis", "58786bed120ea193a2a6ed6d5565c4dbbc4890a9")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,25 @@ def tweeteval_sentiment() -> dict[str, Split]:
         labels = _git_show(TWEETEVAL, f"datasets/sentiment/{split}_labels.txt").split()
         out[split] = Split(texts, [names[x] for x in labels])
     return out
+
+
+def airline_reasons(min_confidence: float = 0.6) -> Split:
+    """Twitter US Airline Sentiment (Figure Eight, Feb 2015): the negative tweets whose reason
+    the annotators gave (not "Can't Tell") with agreement >= `min_confidence`, one row per
+    distinct text; label = the reason (9: "Late Flight", "Lost Luggage", ...). Test only: it
+    tunes nothing (6,5xx tweets)."""
+    rows = list(csv.DictReader(io.StringIO(_git_show(AIRLINE, "Tweets.csv"))))
+    seen: set[str] = set()
+    texts, labels = [], []
+    for r in rows:
+        reason = r["negativereason"]
+        if (r["airline_sentiment"] != "negative" or not reason or reason == "Can't Tell"
+                or float(r["negativereason_confidence"] or 0) < min_confidence or r["text"] in seen):
+            continue
+        seen.add(r["text"])
+        texts.append(r["text"])
+        labels.append(reason)
+    return Split(texts, labels)
 
 
 def embed(texts: Sequence[str], backend: str = "onnx-int8", model: str = "") -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Callable, Iterator
 import numpy as np
 
 from csintel.classify.enricher import Enricher, RequestGroup
+from csintel.model_text import model_texts
 from csintel.sources.files import FileSource
 from csintel.sources.records import RowError, ticket_record
 from csintel.text import redact_pii
@@ -101,10 +102,17 @@ def theme_file(path: Path, out: IO[str], enricher: Enricher, params: ClusterPara
         note(f"tagging and clustering {len(texts):,} tickets")
     # Categories and error codes name the themes; request groups are not needed, so no grouping.
     tags = enricher.tag_each([t.id or "" for t in good], texts, vectors) if texts else []
+    # Themes see the text without handles, URLs, templates and greetings: re-encode only the
+    # tickets that had some (the tags above read the customer's full words).
+    seen = model_texts(texts)
+    changed = [i for i, (m, t) in enumerate(zip(seen, texts)) if m != t]
+    if changed:
+        vectors = vectors.copy()
+        vectors[changed] = enricher.embedder.encode([seen[i] for i in changed])
     # cluster_embeddings already merges fragments of one theme (params.merge_threshold).
     result = cluster_embeddings(vectors, params)
     labels = result.labels
-    names = label_clusters([redact_pii(t) for t in texts], labels, vectors, categories=[t.category.label for t in tags],
+    names = label_clusters([redact_pii(t) for t in seen], labels, vectors, categories=[t.category.label for t in tags],
                            errors=[t.errors for t in tags])
     theme_of = {m.cluster: m.theme_id
                 for m in match_to_themes(result.centroids, [], np.zeros((0, vectors.shape[1])))}

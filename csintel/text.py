@@ -275,6 +275,11 @@ def customer_text(subject: str | None, body: str | None,
             parts.append(cleaned)
     if len(parts) > 1 and parts[1].lower().startswith(parts[0].lower()):
         parts.pop(0)  # a subject that is just the body's first line
+    if not parts:
+        # Nothing but a greeting or a sign-off ("hello there"): still the customer's words, and
+        # a ticket to count and theme, not a row to reject.
+        raw = [_as_text(subject), html_to_text(_as_text(body)) if looks_like_html(_as_text(body)) else _as_text(body)]
+        parts = [" ".join(p.split()) for p in raw if p.strip()]
     return "\n".join(parts)
 
 

@@ -356,3 +356,38 @@ def test_themes_clustered_before_the_lifecycle_migration_carry_over():
     assert refit_reason(date(2026, 6, 1), fit, "any-key", 0.0, CFG) == "config"   # the first run refits once
     snapshot = con.execute("SELECT theme_id FROM store.theme_snapshots WHERE run_week = ?", [latest[0]]).fetchall()
     assert snapshot == [("th-kept",)]                                              # ... matching these themes
+
+
+# --- novelty in a week that only places tickets ---------------------------------------------------
+
+def test_novel_rows_finds_a_tight_new_group_inside_an_old_one():
+    from csintel.themes.novelty import novel_rows
+
+    rng = np.random.default_rng(4)
+    old = centre(rng)
+    inner = centre(rng, near=old, cosine=0.85)
+    spread = lambda where, n: normalize_rows(where + 0.35 * rng.standard_normal((n, DIM)) / DIM**0.5)  # noqa: E731
+    vectors = np.vstack([spread(old, 120), spread(old, 30), spread(inner, 20)])
+    is_new = np.r_[np.zeros(120, bool), np.ones(50, bool)]
+    found = novel_rows(vectors, is_new)
+    assert found[150:].mean() >= 0.9          # the new group's tickets
+    assert found[120:150].mean() <= 0.1       # new tickets of the old subject are not novel
+    assert not found[:120].any()
+
+
+def test_a_tight_new_group_in_a_placement_only_week_gets_its_own_new_theme(monkeypatch):
+    """Placement vouches for every ticket here (doubt is switched off), so only the neighbour test
+    can see the new issue: the week refits and the group is born as a new theme, marked new."""
+    world, rng, themes = steady_world(7)
+    world.run(CFG, 7)
+    for where, words, cat in themes:
+        world.add(8, where, 12, words, category=cat)
+    inner = centre(rng, near=themes[0][0], cosine=0.9)
+    ids = world.add(8, inner, 14, "calendar duplicates", category="integrations")
+    monkeypatch.setattr(stage, "doubtful", lambda nearest, *args: np.zeros(len(nearest), dtype=bool))
+    report = world.run(CFG, 8)
+    assert (report.mode, report.reason) == ("refit", "novel")
+    theme = theme_of(world, ids)
+    assert world.df("SELECT event FROM theme_events WHERE theme_id = ?", [theme])["event"].tolist() == ["born"]
+    mark = world.df("SELECT trend FROM theme_weekly WHERE theme_id = ? AND week = ?", [theme, week(8).start])
+    assert mark["trend"].tolist() == ["new"]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from csintel.config import ThemesConfig
 from csintel.embed import Embedder, embed_cached
+from csintel.model_text import model_texts
 from csintel.themes.cluster import (
     ClusterParams,
     assign_to_centroids,
@@ -38,12 +39,14 @@ from csintel.themes.identity import (
     lifecycle_events,
     reconcile_themes,
 )
+from csintel.themes.novelty import novel_rows, sample_rows
 from csintel.themes.labels import label_clusters, merge_near_duplicates
 from csintel.themes.trends import BASELINE_WEEKS, FADING, NEW, SPIKING, trend_marks
+from csintel.text import content_hash
 from csintel.warehouse import fetch_df, query, transaction, upsert, utcnow
 from csintel.weeks import Week
 
-MODEL_VERSION = "themes-2"
+MODEL_VERSION = "themes-3"  # 3: model text, automatic granularity
 
 # Why a run refits (the fit's `reason`) or only assigns (the report's `reason`).
 FIRST, FORCED, CONFIG, AGE, CHANGED = "first", "forced", "config", "age", "changed"
@@ -220,6 +223,12 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
                          + doubtful(earlier_nearest, earlier_similarity, radii).sum())
     excess = novel_excess(doubtful_count, len(stale) + len(earlier), fit.doubtful_share)
     min_size = cfg.min_cluster_size or default_min_cluster_size(len(tickets))
+    # A tight group of new tickets inside an old theme is placed there without doubt: count the
+    # new tickets whose nearest neighbours are new too (novelty.py), on a sample of the window.
+    since_fit = ~current | (current & (tickets["method"] == CENTROID).to_numpy())
+    sample = sample_rows(len(tickets), cfg.seed)
+    grouped = novel_rows(_vectors(con, embedder, tickets, sample), since_fit[sample])
+    excess = max(excess, float(grouped.sum()) * len(tickets) / len(sample))
     if week.start > fit.run_week and excess >= NOVEL_SHARE_OF_THEME * min_size:
         return _refit(con, embedder, cfg, week, tickets, tags_version, NOVEL, key, changed_share, excess)
 
@@ -251,7 +260,7 @@ def _refit(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: ThemesConfig
     held_out = held_out_similarity(vectors, labels)
     radii = theme_radii(held_out, labels, len(centroids))
     # Labels are read by people: build them from the redacted text.
-    names = label_clusters(tickets["display_text"].tolist(), labels, vectors,
+    names = label_clusters(model_texts(tickets["display_text"].tolist()), labels, vectors,
                            categories=tickets["category"].tolist(),
                            errors=[list(e) if e is not None else [] for e in tickets["errors"]])
     prior_week = con.execute("SELECT max(run_week) FROM store.theme_fits WHERE run_week < ?",
@@ -331,7 +340,12 @@ def _current_rows(tickets: pd.DataFrame, fit: FitState | None) -> np.ndarray:
 def _vectors(con: duckdb.DuckDBPyConnection, embedder: Embedder, tickets: pd.DataFrame,
              rows: np.ndarray) -> np.ndarray:
     part = tickets.iloc[rows]
-    return embed_cached(con, embedder, part["content_hash"].tolist(), part["customer_text"].tolist())
+    # Themes see the text without handles, URLs, templates and greetings (csintel.model_text);
+    # a ticket with nothing to strip keeps its content hash, so its cached vector is reused.
+    raw = part["customer_text"].tolist()
+    texts = model_texts(raw)
+    hashes = [h if t == r else content_hash(t) for h, t, r in zip(part["content_hash"], texts, raw)]
+    return embed_cached(con, embedder, hashes, texts)
 
 
 def _fit_themes(con: duckdb.DuckDBPyConnection, run_week: date | None,

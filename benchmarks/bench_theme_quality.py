@@ -1,0 +1,213 @@
+"""Theme quality on public labelled data: csintel's clusterer against BERTopic on the same vectors.
+
+Sets (loaders and provenance: benchmarks/public_data.py, data/README.md; none written by this
+project):
+- Banking77 test (3,080 banking support queries, 77 intents);
+- CLINC150 test, in scope (4,500 assistant queries, 150 intents of 30);
+- Twitter US Airline Sentiment, negative tweets whose reason a person labelled (9 reasons such as
+  "Late Flight", "Lost Luggage"): real customer-support text to six brands, with @handles, URLs
+  and a dominant catch-all reason ("Customer Service Issue").
+The automatic granularity was chosen on the validation splits (Banking77 `val`, CLINC150 `val`
+in scope) and on a 3,080-row sample of Banking77 `train`; those figures are reported as `tuning`,
+the test splits as held out.
+
+Both methods see the same vectors: csintel's packaged encoder applied to the text as the model
+should see it (`csintel.model_text.model_text`: no handles, URLs, templates, greetings), cached
+by `public_data.embed`. BERTopic runs with its defaults on those vectors and the raw texts (its
+topic words only). Scores: NMI and ARI against the true labels with the unclustered as one more
+label (what a reader is shown), unclustered share, theme count, largest theme's share, seconds.
+numba's compile is paid once before any clock starts (a warm-up fit), so both are timed warm.
+
+`--cold` also times what a user waits for in a fresh process on the Banking77 test file:
+`csintel themes --input FILE --output OUT` (read, encode, tag, cluster, label) against a fresh
+BERTopic process that encodes with the same packaged model and fits.
+
+Run: .venv/bin/python benchmarks/bench_theme_quality.py [--cold] [--sets banking77,clinc150,airline]
+writes benchmarks/results/bench_theme_quality.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import public_data  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def held_out_sets(names: list[str]) -> dict[str, public_data.Split]:
+    out = {}
+    if "banking77" in names:
+        out["banking77_test"] = public_data.banking77()["test"]
+    if "clinc150" in names:
+        out["clinc150_test_in_scope"] = public_data.clinc150(with_oos=False)["test"]
+    if "airline" in names:
+        out["airline_negative_reasons"] = public_data.airline_reasons()
+    return out
+
+
+def tuning_sets() -> dict[str, public_data.Split]:
+    b77 = public_data.banking77()
+    rng = np.random.default_rng(1)
+    pick = np.sort(rng.choice(len(b77["train"]), size=3_080, replace=False))
+    return {"banking77_val": b77["val"], "clinc150_val_in_scope": public_data.clinc150(with_oos=False)["val"],
+            "banking77_train_sample_3080": public_data.Split([b77["train"].texts[i] for i in pick],
+                                                             [b77["train"].labels[i] for i in pick])}
+
+
+def vectors_for(split: public_data.Split) -> tuple[list[str], np.ndarray]:
+    from csintel.model_text import model_texts
+
+    texts = model_texts(split.texts)
+    return texts, public_data.embed(texts)
+
+
+def scores(truth: list[str], labels: np.ndarray) -> dict:
+    labels = np.asarray(labels)
+    clustered = labels >= 0
+    sizes = np.bincount(labels[clustered]) if clustered.any() else np.zeros(1, dtype=int)
+    return {"nmi": round(normalized_mutual_info_score(truth, labels), 4),
+            "ari": round(adjusted_rand_score(truth, labels), 4),
+            "unclustered_share": round(float(np.mean(~clustered)), 4),
+            "themes": int(len(np.unique(labels[clustered]))),
+            "largest_theme_share": round(float(sizes.max() / len(labels)), 4),
+            "true_topics": len(set(truth)), "tickets": len(labels)}
+
+
+def run_csintel(texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, dict]:
+    from csintel.themes.cluster import ClusterParams, cluster_embeddings
+    from csintel.themes.labels import label_clusters
+
+    start = time.perf_counter()
+    result = cluster_embeddings(vectors, ClusterParams())
+    cluster_s = time.perf_counter() - start
+    names = label_clusters(texts, result.labels, vectors)
+    total = time.perf_counter() - start
+    largest = [names[c].label for c in range(min(5, len(names)))]
+    return result.labels, {"seconds": round(total, 2), "cluster_s": round(cluster_s, 2),
+                           "labels_of_largest": largest,
+                           "distinct_labels": len({n.label for n in names.values()}), "labelled": len(names)}
+
+
+def run_bertopic(texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, dict]:
+    from bertopic import BERTopic
+
+    start = time.perf_counter()
+    model = BERTopic(verbose=False)
+    topics, _ = model.fit_transform(texts, embeddings=vectors)
+    info = model.get_topic_info()
+    largest = [str(n) for n in info[info["Topic"] >= 0]["Name"].head(5)]
+    return np.asarray(topics), {"seconds": round(time.perf_counter() - start, 2), "labels_of_largest": largest}
+
+
+def warm_up() -> None:
+    """Compile numba's UMAP/pynndescent kernels once, for both methods, before any clock starts."""
+    import umap
+
+    x = np.random.default_rng(0).standard_normal((300, 384)).astype(np.float32)
+    run_csintel(["warm up"] * 300, x)
+    for seeded in ({"random_state": 0}, {}):
+        umap.UMAP(metric="cosine", force_approximation_algorithm=True, **seeded).fit(x)
+
+
+def compare(name: str, split: public_data.Split) -> dict:
+    texts, vectors = vectors_for(split)
+    row: dict = {"set": name}
+    for method, fn in (("csintel", run_csintel), ("bertopic", run_bertopic)):
+        labels, extra = fn(texts, vectors)
+        row[method] = {**scores(split.labels, labels), **extra}
+    c, b = row["csintel"], row["bertopic"]
+    row["csintel_ahead"] = bool(c["nmi"] > b["nmi"] and c["ari"] > b["ari"])
+    print(json.dumps(row), flush=True)
+    return row
+
+
+# --- cold start: what a user waits for in a fresh process -------------------------------------
+
+BERTOPIC_COLD = """
+import csv, sys, time
+start = time.perf_counter()
+import numpy as np
+from bertopic import BERTopic
+from csintel.embed import load_embedder
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+texts = [r["text"] for r in rows]
+vectors = load_embedder().encode(texts)
+topics, _ = BERTopic(verbose=False).fit_transform(texts, embeddings=vectors)
+print(time.perf_counter() - start)
+"""
+
+
+def cold_start(split: public_data.Split) -> dict:
+    """Fresh-process wall time of `csintel themes` and of BERTopic (encode + fit) on one file."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    out: dict = {"file": "Banking77 test as CSV (id,text)", "tickets": len(split)}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tickets.csv"
+        import csv
+
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "text"])
+            w.writerows([(f"B-{i}", t) for i, t in enumerate(split.texts)])
+        for attempt in (1, 2):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "csintel.cli", "themes", "--input", str(path), "--output",
+                            str(Path(tmp) / "out.jsonl")], check=True, env=env, cwd=tmp, capture_output=True)
+            out[f"csintel_themes_s_run{attempt}"] = round(time.perf_counter() - start, 1)
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", BERTOPIC_COLD, str(path)], check=True, env=env, cwd=tmp,
+                           capture_output=True)
+            out[f"bertopic_s_run{attempt}"] = round(time.perf_counter() - start, 1)
+    out["csintel_faster"] = bool(out["csintel_themes_s_run2"] < out["bertopic_s_run2"])
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", default="banking77,clinc150,airline")
+    ap.add_argument("--no-tuning", action="store_true", help="skip the validation (tuning) sets")
+    ap.add_argument("--cold", action="store_true", help="also time cold `csintel themes` against cold BERTopic")
+    args = ap.parse_args()
+    from csintel.themes.cluster import ClusterParams
+
+    started = time.perf_counter()
+    warm_up()
+    result: dict = {
+        "command": "benchmarks/bench_theme_quality.py " + " ".join(sys.argv[1:]),
+        "data": "public labelled sets, not written by this project (data/README.md)",
+        "bertopic_config": "BERTopic() defaults, fit_transform(texts, embeddings=<the same vectors>)",
+        "csintel_params": asdict(ClusterParams()),
+        "held_out": [compare(name, split) for name, split in held_out_sets(args.sets.split(",")).items()],
+    }
+    if not args.no_tuning:
+        result["tuning"] = [compare(name, split) for name, split in tuning_sets().items()]
+    if args.cold:
+        result["cold_start"] = cold_start(public_data.banking77()["test"])
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "load_average_at_end": os.getloadavg(),
+                         "note": "a 2-core machine shared with other jobs: wall times are noisy"}
+    result["total_s"] = round(time.perf_counter() - started)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "bench_theme_quality.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
