@@ -145,8 +145,9 @@ def test_assign_to_centroids_uses_threshold_and_breaks_ties_low():
 
 
 def test_min_cluster_size_scales_with_window():
-    assert default_min_cluster_size(300) == 8
-    assert default_min_cluster_size(10_000) == 60
+    assert default_min_cluster_size(300) == 5
+    assert default_min_cluster_size(4_500) == 11
+    assert default_min_cluster_size(10_000) == 25
     assert default_min_cluster_size(1_000_000) == 200
 
 

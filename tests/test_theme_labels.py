@@ -119,3 +119,19 @@ def test_merge_near_duplicates_edge_cases():
     np.testing.assert_array_equal(nothing, [-1, -1])
     with pytest.raises(ValueError):
         merge_near_duplicates(np.eye(2), np.array([0, 2]))
+
+
+def test_labels_are_unique_across_themes():
+    texts = (["my card was declined at the shop"] * 6 + ["card declined when paying online"] * 6
+             + ["my card has not arrived yet"] * 6 + ["card delivery is late, not arrived"] * 6)
+    labels = np.array([0] * 12 + [1] * 12)
+    vectors = np.eye(24, 8)[:, :8] + 1.0
+    from csintel.themes.labels import ThemeLabel, _unique_labels
+
+    named = label_clusters(texts, labels, vectors, categories=["card"] * 24)
+    # Forced to the same category name, the two themes still read differently.
+    same = {c: ThemeLabel("Card", n.keywords, n.representative) for c, n in named.items()}
+    unique = _unique_labels(same, texts, labels)
+    assert unique[0].label == "Card" and unique[1].label.startswith("Card: ")
+    assert len({n.label for n in unique.values()}) == 2
+    assert _unique_labels(same, texts, labels) == unique   # deterministic

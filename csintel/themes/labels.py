@@ -106,6 +106,37 @@ def label_clusters(
             keywords=tuple(term for term, _ in ranked[:top_n]),
             representative=_central_rows(x, rows),
         )
+    return _unique_labels(out, texts, labels)
+
+
+def _unique_labels(named: dict[int, ThemeLabel], texts: Sequence[str], labels: np.ndarray) -> dict[int, ThemeLabel]:
+    """Give every theme a label no other theme has: a reader cannot tell two "Card" themes apart.
+
+    Each theme that shares its label gets its own best keyword the label does not yet say
+    ("Card: declined", "Card: delivery"); a theme with none left is numbered by size. The
+    largest theme keeps a shared label unchanged, so names are stable and deterministic.
+    """
+    by_label: dict[str, list[int]] = {}
+    for c in sorted(named):
+        by_label.setdefault(named[c].label, []).append(c)
+    taken = {label for label, group in by_label.items() if len(group) == 1}
+    out = dict(named)
+    for label, group in sorted(by_label.items()):
+        if len(group) == 1:
+            continue
+        said = _words(label.lower())
+        for rank, c in enumerate(sorted(group, key=lambda c: (-int(np.sum(labels == c)), c))):
+            name = label
+            if rank:
+                extra = next((k for k in named[c].keywords if not _words(k) <= said
+                              and f"{label}: {k}" not in taken), None)
+                rows = np.flatnonzero(labels == c)
+                name = f"{label}: {_cased([extra], texts, rows)[0]}" if extra else label
+                n = 2
+                while name in taken:
+                    name, n = f"{label} ({n})", n + 1
+            taken.add(name)
+            out[c] = ThemeLabel(name, named[c].keywords, named[c].representative)
     return out
 
 
