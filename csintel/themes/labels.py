@@ -42,6 +42,10 @@ ERROR_SHARE = 0.3
 MIN_PHRASE_SHARE = 0.2
 MIN_PHRASE_TICKETS = 2
 REPRESENTATIVES = 3
+MAX_PHRASE_WORDS = 4
+PHRASE_DOCS = 300  # the most central tickets a theme's phrase is read from (bounds the cost)
+PHRASE_TOKEN = re.compile(r"[^\W_][\w'-]*")
+STOP_SET = frozenset(STOP_WORDS)
 UNLABELLED = "Unlabelled theme"
 
 
@@ -97,7 +101,8 @@ def label_clusters(
         ranked = _ranked_terms(terms, scores[class_row[c]])
         error = _dominant_error(errors, rows)
         avoid = _words(error.lower()) if error else frozenset()
-        phrases = _label_phrases(_common_terms(ranked, texts, rows), avoid)
+        phrase = _best_phrase(ranked, texts, _central_first(x, rows), avoid)
+        phrases = [phrase] if phrase else _label_phrases(_common_terms(ranked, texts, rows), avoid)
         category = None if phrases else _dominant_category(categories, rows)
         if not phrases and not category:
             phrases = _label_phrases(ranked, avoid)[:1]
@@ -209,6 +214,51 @@ def merge_near_duplicates(
             parent[max(a, b)] = min(a, b)
     mapping = np.array([root(i) for i in range(k)] + [-1], dtype=np.int64)
     return canonical_labels(mapping[labels])  # index -1 picks the trailing -1
+
+
+def _best_phrase(ranked: list[tuple[str, float]], texts: Sequence[str], rows: np.ndarray,
+                 avoid: frozenset[str]) -> str | None:
+    """The phrase a person would name the theme by: the contiguous 2-4 words, as the tickets
+    write them, that most of the theme shares and that its distinctive terms make up.
+
+    Candidates come from up to PHRASE_DOCS of the most central tickets; a phrase must not start
+    or end with a stop word ("export to CSV" yes, "to CSV" no), must occur in MIN_PHRASE_SHARE
+    of them (and at least two), and scores its share times the c-TF-IDF of the terms it holds
+    (unigrams and the bigrams of its content words). Ties go to the longer, then alphabetical.
+    """
+    weight = dict(ranked[:MAX_CANDIDATES])
+    docs = rows[:PHRASE_DOCS]
+    counts: Counter[tuple[str, ...]] = Counter()
+    for r in docs:
+        tokens = PHRASE_TOKEN.findall(texts[r].lower())
+        seen = set()
+        for n in range(2, MAX_PHRASE_WORDS + 1):
+            for i in range(len(tokens) - n + 1):
+                gram = tuple(tokens[i:i + n])
+                if gram[0] not in STOP_SET and gram[-1] not in STOP_SET:
+                    seen.add(gram)
+        counts.update(seen)
+    need = max(min(MIN_PHRASE_TICKETS, len(docs)), MIN_PHRASE_SHARE * len(docs))
+    best: tuple[float, int, tuple[str, ...]] | None = None
+    for gram, df in counts.items():
+        if df < need:
+            continue
+        content = [t for t in gram if t not in STOP_SET]
+        if set(content) <= avoid:
+            continue
+        score = sum(weight.get(t, 0.0) for t in content) + sum(
+            weight.get(f"{a} {b}", 0.0) for a, b in zip(content, content[1:]))
+        if score <= 0:
+            continue
+        key = (-score * df / len(docs), -len(gram), gram)
+        if best is None or key < best:
+            best = key
+    return " ".join(best[2]) if best else None
+
+
+def _central_first(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    centroid = normalize_rows(x[rows].mean(axis=0, keepdims=True))[0]
+    return rows[np.lexsort((rows, -(x[rows] @ centroid)))]
 
 
 def _ranked_terms(terms: np.ndarray, scores: sparse.csr_matrix) -> list[tuple[str, float]]:
