@@ -88,7 +88,7 @@ def test_small_input_clusters_without_umap(monkeypatch):
         raise AssertionError("UMAP must not run on a tiny input")
 
     monkeypatch.setattr(cluster, "_reduce", no_umap)
-    vectors, truth, _ = blobs([12, 10], noise=0, seed=3)  # 22 rows < 3 * min_cluster_size (8)
+    vectors, truth, _ = blobs([12, 10], noise=0, seed=3)  # 22 rows: too few for UMAP to help
     result = cluster_embeddings(vectors)
     np.testing.assert_array_equal(result.labels, truth)
 

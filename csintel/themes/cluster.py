@@ -24,7 +24,9 @@ MIN_CLUSTER_FLOOR = 5
 # HDBSCAN's fragments of one topic are merged afterwards (merge_threshold), so the bundled
 # sample's large themes stay whole.
 MIN_CLUSTER_SHARE = 0.0025
-# Beyond ~33k tickets a proportional minimum would swallow distinct medium themes into their
+# Below this many rows HDBSCAN on the raw vectors is instant and UMAP's graph is too thin to help.
+MIN_REDUCE_ROWS = 50
+# Beyond ~80k tickets a proportional minimum would swallow distinct medium themes into their
 # neighbours or the noise; 200 tickets is already a headline theme.
 MIN_CLUSTER_CAP = 200
 # HDBSCAN's default (min_samples = min_cluster_size) marks the sparse fringe of every cluster
@@ -240,7 +242,7 @@ def cluster_embeddings(
         xf = x[fit]
         # UMAP needs a neighbour graph and room for the embedding; with fewer than three minimum
         # clusters the reduction buys nothing and HDBSCAN on a few hundred raw rows is cheap.
-        small = len(xf) < max(3 * fit_size, params.n_neighbors + 2, params.n_components + 2)
+        small = len(xf) < max(3 * fit_size, MIN_REDUCE_ROWS, params.n_neighbors + 2, params.n_components + 2)
         space = xf if small else _reduce(xf, params)
         found, strength = _hdbscan(space, fit_size, min(fit_samples, len(xf) - 1))
         labels[fit] = merge_similar_clusters(xf, found, params.merge_threshold)

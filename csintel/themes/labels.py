@@ -43,7 +43,10 @@ MIN_PHRASE_SHARE = 0.2
 MIN_PHRASE_TICKETS = 2
 REPRESENTATIVES = 3
 MAX_PHRASE_WORDS = 4
-PHRASE_DOCS = 300  # the most central tickets a theme's phrase is read from (bounds the cost)
+# A theme's phrase is read from its most central tickets, from their first words (where the
+# subject is said): this bounds the cost at a few ms a theme, whatever the window.
+PHRASE_DOCS = 200
+PHRASE_TOKENS = 150
 PHRASE_TOKEN = re.compile(r"[^\W_][\w'-]*")
 STOP_SET = frozenset(STOP_WORDS)
 UNLABELLED = "Unlabelled theme"
@@ -230,7 +233,7 @@ def _best_phrase(ranked: list[tuple[str, float]], texts: Sequence[str], rows: np
     docs = rows[:PHRASE_DOCS]
     counts: Counter[tuple[str, ...]] = Counter()
     for r in docs:
-        tokens = PHRASE_TOKEN.findall(texts[r].lower())
+        tokens = PHRASE_TOKEN.findall(texts[r].lower())[:PHRASE_TOKENS]
         seen = set()
         for n in range(2, MAX_PHRASE_WORDS + 1):
             for i in range(len(tokens) - n + 1):
