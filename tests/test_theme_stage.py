@@ -382,12 +382,13 @@ def test_a_tight_new_group_in_a_placement_only_week_gets_its_own_new_theme(monke
     world.run(CFG, 7)
     for where, words, cat in themes:
         world.add(8, where, 12, words, category=cat)
-    inner = centre(rng, near=themes[0][0], cosine=0.9)
-    ids = world.add(8, inner, 14, "calendar duplicates", category="integrations")
+    inner = centre(rng, near=themes[0][0], cosine=0.7)  # close, yet below the 0.80 merge bar
+    ids = world.add(8, inner, 20, "calendar duplicates", category="integrations")
     monkeypatch.setattr(stage, "doubtful", lambda nearest, *args: np.zeros(len(nearest), dtype=bool))
     report = world.run(CFG, 8)
     assert (report.mode, report.reason) == ("refit", "novel")
     theme = theme_of(world, ids)
-    assert world.df("SELECT event FROM theme_events WHERE theme_id = ?", [theme])["event"].tolist() == ["born"]
+    # A new id split off the old theme it sits next to, not absorbed by it.
+    assert world.df("SELECT event FROM theme_events WHERE theme_id = ?", [theme])["event"].tolist() == ["split"]
     mark = world.df("SELECT trend FROM theme_weekly WHERE theme_id = ? AND week = ?", [theme, week(8).start])
     assert mark["trend"].tolist() == ["new"]
