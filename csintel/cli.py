@@ -152,6 +152,11 @@ def _parser() -> argparse.ArgumentParser:
                                                      "default: what is installed")
     evaluate.add_argument("--test", required=True, type=Path, help="CSV/JSONL with text,label")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    taxonomy = command("taxonomy", cmd_taxonomy, "draft a taxonomy from your own tickets (`taxonomy suggest`)")
+    taxonomy.add_argument("action", choices=("suggest",), help="suggest: draft categories from the tickets' themes")
+    taxonomy.add_argument("--input", required=True, type=Path, help="CSV, JSONL or Parquet ticket file")
+    taxonomy.add_argument("--output", type=Path, default=Path("taxonomy.draft.yaml"),
+                          help="the draft to edit (default: taxonomy.draft.yaml)")
     return p
 
 
@@ -427,6 +432,27 @@ def cmd_themes(args: argparse.Namespace) -> int:
                            settings.sources.max_text_chars, progress=_Progress("encoded"), note=_note)
     print(f"{stats['tickets']} tickets in {stats['themes']} themes, {stats['unclustered_share']:.0%} unclustered, "
           f"{stats['rejected']} rows rejected", file=sys.stderr)
+    return 0
+
+
+def cmd_taxonomy(args: argparse.Namespace) -> int:
+    from csintel.adhoc import read_tickets
+    from csintel.classify.suggest import suggest_taxonomy, write_draft
+    from csintel.classify.taxonomy import load_taxonomy
+    from csintel.pipeline import make_enricher
+    from csintel.themes.stage import cluster_params
+
+    settings, _ = _settings(args)
+    texts = [t.text for t in read_tickets(args.input, settings.sources.max_text_chars) if t.text]
+    if len(texts) < 50:
+        print(f"{args.input}: {len(texts)} readable tickets; a draft needs at least 50", file=sys.stderr)
+        return 2
+    current = load_taxonomy(settings.resolve(settings.models.taxonomy))
+    draft, stats = suggest_taxonomy(texts, make_enricher(settings), current, cluster_params(settings.themes))
+    write_draft(draft, stats, str(args.input), args.output)
+    print(f"{args.output}: {stats['categories']} draft categories from {stats['tickets']} tickets "
+          f"({stats['unclustered_share']:.0%} in no theme); with the current taxonomy "
+          f"{stats['uncertain_share']:.0%} got no category. Edit it, then set [models] taxonomy to it.")
     return 0
 
 

@@ -18,7 +18,7 @@ below the task's `[models] <task>_min_confidence` is "uncertain".
 
 Category and root cause are "hybrid" heads (csintel.classify.hybrid): frozen embeddings blur the
 words that decide many real tickets (product codes, system names, jargon), so the head can also
-read TF-IDF of word 1-2-grams and character 2-5-grams, fitted in the same logistic regression.
+read TF-IDF of word 1-2-grams and character 4-grams, fitted in the same logistic regression.
 How much weight the lexical view gets, the regularisation and the class weighting are chosen on
 validation data (a given split, else cross-validation); so is the head's own abstention threshold
 (see `choose_threshold`). Both are recorded in the card.
@@ -638,7 +638,7 @@ def head_card(head: Head, version: str) -> str:
              f"Logistic regression on frozen `{head.embedding}` sentence embeddings"
              + (f" plus the sentiment rules' evidence ({', '.join(RULE_FEATURES)}) scaled by {head.rule_scale}"
                 if head.rule_scale else "")
-             + (f" plus TF-IDF of word 1-2-grams and character 2-5-grams ({len(head.lexicon.words)} + "
+             + (f" plus TF-IDF of word 1-2-grams and character 4-grams ({len(head.lexicon.words)} + "
                 f"{len(head.lexicon.chars)} n-grams, weight {card.get('recipe', {}).get('lexical')})"
                 if head.lexicon is not None else "")
              + (f", with the taxonomy's {card['prior_examples']} label descriptions and examples as a prior"

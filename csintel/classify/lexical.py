@@ -1,4 +1,4 @@
-"""The lexical view of a ticket: TF-IDF of word 1-2-grams and character 2-5-grams, stored as plain data.
+"""The lexical view of a ticket: TF-IDF of word 1-2-grams and character 4-grams, stored as plain data.
 
 Frozen sentence embeddings blur the tokens that decide many real tickets: product and error
 codes, system names, in-house jargon ("gigaset", "SAP-GUI", "VPN-Token"). A head that reads these
@@ -21,7 +21,9 @@ import numpy as np
 from scipy import sparse
 
 WORD_NGRAMS = (1, 2)
-CHAR_NGRAMS = (2, 5)
+# Character 4-grams within words only: 2-5-grams cost 4x as much to extract (2.0 s against 0.5 s
+# for 600 IT tickets here, where encoding them takes 20-35 s under load), and tagging time matters.
+CHAR_NGRAMS = (4, 4)
 # Caps keep a head small and tagging fast; the most frequent n-grams are kept.
 MAX_WORDS = 20_000
 MAX_CHARS = 30_000
