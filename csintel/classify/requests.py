@@ -50,6 +50,7 @@ class RequestRules:
     unnamed: frozenset[str]          # phrases that name no capability ("fix", "way", "set")
     unnamed_start: re.Pattern[str]   # nor do phrases that start like "this sorted first"
     features: tuple[tuple[str, re.Pattern[str]], ...]   # the detector's cue features
+    digest: str = ""                 # a hash of the file's content
 
 
 def load_request_rules(path: Path = RULES_FILE) -> RequestRules:
@@ -59,8 +60,9 @@ def load_request_rules(path: Path = RULES_FILE) -> RequestRules:
         ValueError: a missing key or a pattern that does not compile, with the file and key named.
     """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        raw = Path(path).read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"cannot read the request rules {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with cues, patterns, ...")
@@ -103,7 +105,8 @@ def load_request_rules(path: Path = RULES_FILE) -> RequestRules:
         absence_cues=named["absence_cues"],
         patterns={k: compile_(f"patterns.{k}", data["patterns"][k]) for k in PATTERN_KEYS},
         unnamed=frozenset(str(w).lower() for w in data["unnamed_phrases"]),
-        unnamed_start=compile_("unnamed_start", data["unnamed_start"]), features=features)
+        unnamed_start=compile_("unnamed_start", data["unnamed_start"]), features=features,
+        digest=hashlib.sha1(raw).hexdigest()[:8])
 
 
 RULES = load_request_rules()
@@ -319,7 +322,8 @@ class RequestDetector:
 
     @property
     def version(self) -> str:
-        return self.head.version if self.head is not None else f"{RULES.version}-only"
+        """The rules file's content and the head's weights: a change of either is a new tags version."""
+        return f"{RULES.version}-{RULES.digest}" + (f"+{self.head.version}" if self.head is not None else "")
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray,
                       said: Sequence[RequestResult] | None = None) -> np.ndarray | None:
