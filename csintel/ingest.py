@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator
@@ -18,7 +19,8 @@ from csintel.sources.state import load_state, save_state
 from csintel.warehouse import transaction, upsert, utcnow
 
 BATCH_ROWS = 1000     # rows per transaction: memory stays flat whatever the export's size
-BATCH_CHARS = 16_000_000   # ... and so does a batch of very long rows (text characters held at once)
+BATCH_CHARS = 4_000_000    # ... and so does a batch of long rows (text characters held at once)
+INGEST_MEMORY_LIMIT = "256MB"   # DuckDB's cache while a file loads (see _bounded_cache)
 TICKET_KEY = ("source", "ticket_id")
 RAW_CHARS = 2000          # how much of a quarantined row is kept ...
 RAW_VALUE_CHARS = 300     # ... each value cut to this when the whole row is longer
@@ -121,10 +123,32 @@ def _ingest(con: duckdb.DuckDBPyConnection, source: RowSource, kind: str, table:
             build: Callable[[dict[str, Any]], dict[str, Any]], run_id: str | None,
             newest_of: tuple[str, ...] | None = None, report: IngestReport | None = None) -> IngestReport:
     report = report or IngestReport()
-    for chunk in _chunks(source.rows(), BATCH_ROWS, BATCH_CHARS):
-        _write_chunk(con, chunk, kind, table, build, run_id, newest_of, report)
+    with _bounded_cache(con):
+        for chunk in _chunks(source.rows(), BATCH_ROWS, BATCH_CHARS):
+            _write_chunk(con, chunk, kind, table, build, run_id, newest_of, report)
     report.notes = list(getattr(source, "notes", []))
     return report
+
+
+@contextmanager
+def _bounded_cache(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's memory while a file loads, then restore the setting.
+
+    DuckDB keeps the blocks it writes cached up to its memory_limit (80% of RAM by default), so
+    without a cap the process grows with the warehouse, not with the batch: a 289 MB CSV peaked
+    at 1.0 GB (benchmarks/bench_file_ingest.py). A file-backed warehouse writes the blocks out and
+    evicts them under the cap; an in-memory one cannot evict, so it is left alone.
+    """
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if not path or not path[0]:
+        yield
+        return
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
 
 
 def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[RawRow], kind: str, table: str,
