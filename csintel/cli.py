@@ -271,7 +271,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     weekly_flow = _flows("weekly").weekly_flow
     counts = weekly_flow(week=args.week, config=config, dry_run=args.dry_run, progress=True)
     _print_summary(counts, settings)
-    return 0
+    return _exit_code(counts)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -297,8 +297,9 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     settings, config = _settings(args)
-    _print_summary(_flows("digest").digest_flow(week=args.week, config=config, dry_run=args.dry_run), settings)
-    return 0
+    counts = _flows("digest").digest_flow(week=args.week, config=config, dry_run=args.dry_run)
+    _print_summary(counts, settings)
+    return _exit_code(counts)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -316,9 +317,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     _, config = _settings(args)
-    _print_json(_flows("backfill").backfill_flow(since=args.since, until=args.until, config=config, deliver=args.deliver,
-                             progress=True))
-    return 0
+    counts = _flows("backfill").backfill_flow(since=args.since, until=args.until, config=config,
+                                              deliver=args.deliver, progress=True)
+    _print_json(counts)
+    return _exit_code(counts)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -545,10 +547,25 @@ def _print_ingest(ingest: dict[str, Any]) -> None:
             print(f"            {note}")
 
 
+def _exit_code(counts: dict[str, Any]) -> int:
+    """1 when the run finished but a delivery failed (the run is marked 'partial'), else 0."""
+    from csintel.pipeline import delivery_failures
+
+    failures = delivery_failures(counts)
+    if failures:
+        print(f"csintel: {len(failures)} deliver{'y' if len(failures) == 1 else 'ies'} failed, so the run is "
+              f"marked partial; rerun to send only what is missing:\n  " + "\n  ".join(failures), file=sys.stderr)
+    return 1 if failures else 0
+
+
 def _print_summary(counts: dict[str, Any], settings: Settings) -> None:
     for markdown in counts.get("previews", {}).values():
         print(markdown + "\n")
-    print(f"\ncsintel · week {counts.get('week', '')}" + (" (dry run: nothing sent)" if "previews" in counts else ""))
+    week = counts.get("week", "")
+    chosen = " (the last complete week, the default; --week picks another)" if counts.get("week_default") else ""
+    print(f"\ncsintel · week {week}{chosen}" + (" (dry run: nothing sent)" if "previews" in counts else ""))
+    if counts.get("not_delivered"):
+        print(f"  {counts['not_delivered']}")
     if "ingest" in counts:
         _print_ingest(counts["ingest"])
     if "enrich" in counts:

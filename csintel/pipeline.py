@@ -34,7 +34,7 @@ from csintel.sources.helpdesks import helpdesk_sources
 from csintel.tags_version import tags_version
 from csintel.themes.stage import update_themes
 from csintel.warehouse import connect, fetch_df, finish_run, start_run
-from csintel.weeks import Week, parse_week
+from csintel.weeks import Week, parse_week, week_of
 
 
 _ENRICHERS: dict[str, Enricher] = {}
@@ -139,15 +139,65 @@ def outbox_dir(settings: Settings) -> Path:
 
 def deliver_stage(con: duckdb.DuckDBPyConnection, settings: Settings, digests: list[Digest],
                   run_id: str | None = None, transport: Transport | None = None) -> list[DeliveryResult]:
+    """Deliver each digest on its routes: to Slack when a token is set, else to the outbox.
+
+    Slack *instead of* the outbox: with a token nothing is written to the outbox folder (the
+    Markdown of each digest is in the run's Prefect artifacts, `csintel digest --dry-run` and
+    `csintel report`); without one, the outbox gets the Block Kit JSON plus `.md` and `.html`.
+    """
     transport = transport or transport_for(settings)
     ledger = DuckDBLedger(con)
+    copies = outbox_dir(settings) if isinstance(transport, OutboxTransport) else None
     results = []
     for digest in digests:
         chart = theme_chart(con, settings, parse_week(digest.week)) if digest.audience == "product" else None
         for channel, message in routes(settings, digest):
             results.append(deliver(message, channel, transport, ledger, run_id=run_id,
-                                   outbox=outbox_dir(settings), chart=chart))
+                                   outbox=copies, chart=chart))
     return results
+
+
+def week_activity(con: duckdb.DuckDBPyConnection, week: Week) -> dict[str, Any]:
+    """How many tickets count in `week`, and the newest ticket of all (what a run can say about
+    a week it finds empty)."""
+    tickets, newest = con.execute(
+        "SELECT count(*) FILTER (WHERE activity_at >= ? AND activity_at < ?), max(activity_at) FROM store.tickets",
+        [week.start_ts, week.end_ts]).fetchall()[0]
+    return {"tickets": int(tickets), "newest_ticket": newest.isoformat(sep=" ") if newest else None}
+
+
+def empty_week_note(week: Week, activity: dict[str, Any]) -> str:
+    """Why nothing was delivered for a week without tickets, and which week has data."""
+    newest = activity.get("newest_ticket")
+    if not newest:
+        return (f"no tickets in {week.label}, nor anywhere in the warehouse: nothing delivered. "
+                f"Check [sources] and run `csintel ingest`.")
+    day = datetime.fromisoformat(newest)
+    newest_week = week_of(day)
+    if newest_week > week:
+        return (f"no tickets in {week.label}: nothing delivered (the newest ticket is from {day:%Y-%m-%d}, "
+                f"{newest_week.label}; `csintel status` lists the weeks with tickets)")
+    return (f"no tickets in {week.label}: nothing delivered. The newest ticket is from {day:%Y-%m-%d} "
+            f"({newest_week.label}): run with --week {newest_week.label}, or see `csintel status` for "
+            f"every week with tickets")
+
+
+def delivery_failures(counts: dict[str, Any]) -> list[str]:
+    """'audience -> channel: error' for every failed delivery recorded anywhere in a run's counts."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("status") == "failed" and "audience" in value and "channel" in value:
+                found.append(f"{value['audience']} -> {value['channel']}: {value.get('error') or 'failed'}")
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(counts)
+    return found
 
 
 def theme_chart(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> Chart | None:
@@ -176,8 +226,13 @@ def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[Ru
                 finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}",
                            versions=record.versions or loaded_versions(settings))
             raise
+        # A run that got to the end but could not deliver everything is not 'completed': a
+        # scheduler (and `csintel status`) must see it, and the CLI exits non-zero.
+        failures = delivery_failures(record.counts)
         with connect(settings.warehouse_path) as con:
-            finish_run(con, record.run_id, record.counts, versions=record.versions or loaded_versions(settings))
+            finish_run(con, record.run_id, record.counts, versions=record.versions or loaded_versions(settings),
+                       error=("delivery failed: " + "; ".join(failures)) if failures else None,
+                       status="partial" if failures else None)
 
 
 @dataclass

@@ -118,10 +118,12 @@ def start_run(con: duckdb.DuckDBPyConnection, flow: str, week: date | None) -> s
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, Any], error: str | None = None,
-               versions: dict[str, str] | None = None) -> None:
+               versions: dict[str, str] | None = None, status: str | None = None) -> None:
+    """Mark a run finished: 'failed' with an error, else 'completed', unless `status` says otherwise
+    ('partial': it ran to the end but something, e.g. a delivery, failed; `error` says what)."""
     con.execute(
         "UPDATE store.runs SET finished_at = ?, status = ?, counts = ?, error = ?, versions = coalesce(?, versions) "
         "WHERE run_id = ?",
-        [utcnow(), "failed" if error else "completed", json.dumps(counts, default=str), error,
+        [utcnow(), status or ("failed" if error else "completed"), json.dumps(counts, default=str), error,
          json.dumps(versions) if versions else None, run_id],
     )

@@ -36,9 +36,10 @@ def backfill_flow(since: str, until: str, config: str | None = None, deliver: bo
             themes = tasks.cluster(settings, wk)
             risk = tasks.risk(settings, wk)
             digests = tasks.digests(settings, wk)
-            if deliver:
-                tasks.deliver(settings, digests, run.run_id)
             run.counts[wk.label] = {"themes": themes, "risk": risk}
+            # Weeks without tickets are not posted (see tasks.publish); failures mark the run partial.
+            if deliver and tasks.activity(settings, wk)["tickets"]:
+                run.counts[wk.label]["deliveries"] = [vars(r) for r in tasks.deliver(settings, digests, run.run_id)]
             log.info("backfill %s (%d/%d): %s themes, %s accounts at risk", wk.label, i, len(weeks),
                      themes.get("themes"), risk.get("at_risk"))
     return run.counts

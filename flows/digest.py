@@ -15,5 +15,7 @@ def digest_flow(week: str | None = None, config: str | None = None, dry_run: boo
     """Build the week's digests from the warehouse and deliver them (a rerun posts nothing twice)."""
     settings, wk = resolve(config, week, model)
     with tracked_run(settings, "digest", wk) as run:
+        if week is None:
+            run.counts["week_default"] = True   # the summary says how the week was chosen
         digests = tasks.publish(settings, wk, run, deliver_them=not dry_run)
     return {**run.counts, "previews": previews(digests)} if dry_run else run.counts

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
@@ -53,6 +53,12 @@ def digests(settings: Settings, week: Week) -> list[Digest]:
         return pipeline.build_digests(con, settings, week)
 
 
+@task(name="activity", cache_policy=NONE)
+def activity(settings: Settings, week: Week) -> dict[str, Any]:
+    with connect(settings.warehouse_path) as con:
+        return pipeline.week_activity(con, week)
+
+
 @task(name="deliver", cache_policy=NONE)
 def deliver(settings: Settings, digests: list[Digest], run_id: str | None = None) -> list[DeliveryResult]:
     with connect(settings.warehouse_path) as con:
@@ -67,9 +73,18 @@ def publish(settings: Settings, week: Week, run: RunRecord, deliver_them: bool) 
     """
     built = digests(settings, week)
     run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in built}
-    if deliver_them:
-        run.counts["deliveries"] = [vars(r) for r in deliver(settings, built, run.run_id)]
+    seen = activity(settings, week)
     run.counts["week"] = week.label
+    run.counts["week_tickets"] = seen["tickets"]
+    if deliver_them:
+        # A week without tickets is no news to post: most often the wrong week (an export that
+        # ends earlier than the default week); the note says which week has data.
+        if seen["tickets"]:
+            run.counts["deliveries"] = [vars(r) for r in deliver(settings, built, run.run_id)]
+        else:
+            run.counts["deliveries"] = []
+            run.counts["not_delivered"] = pipeline.empty_week_note(week, seen)
+            get_run_logger().warning("%s", run.counts["not_delivered"])
     for d in built:
         create_markdown_artifact(key=f"{d.audience.replace('_', '-')}-digest", markdown=to_markdown(d),
                                  description=f"The {d.audience} digest for {week.label}")

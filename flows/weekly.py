@@ -22,6 +22,8 @@ def weekly_flow(week: str | None = None, config: str | None = None, dry_run: boo
     """
     settings, wk = resolve(config, week, model)
     with tracked_run(settings, "weekly", wk) as run:
+        if week is None:
+            run.counts["week_default"] = True   # the summary says how the week was chosen
         if ingest:
             say(progress, "ingesting")
             run.counts["ingest"] = tasks.ingest(settings, run.run_id, sources)

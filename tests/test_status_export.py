@@ -51,12 +51,36 @@ def test_status_lists_runs_and_what_is_owed(warehouse):
         s = read_status(con, settings, now=NOW)
     assert [r["status"] for r in s.runs] == ["failed", "completed"]
     assert s.tag_version == "tags-new" and s.untagged == 2
-    assert s.weeks_not_digested == ["2026-W47"]           # W46 was digested; W47 only failed
+    # Every week with tickets and no completed run: W45 never ran, W46 was digested, W47 only failed.
+    assert s.weeks_not_digested == ["2026-W45", "2026-W47"]
     assert s.undelivered == []                             # owed as a week, not as deliveries
     text = format_status(s)
     assert "RuntimeError: Slack said no" in text
     assert "2 tickets without current tags (tags-new), 2026-11-17 to 2026-11-18" in text
-    assert "2026-W47" in text and s.pending
+    assert "2 weeks with tickets but no completed run: 2026-W45, 2026-W47" in text and s.pending
+    assert "Newest ticket: 2026-11-18 (2026-W47)" in text
+
+
+def test_status_lists_every_week_never_run_and_the_stale_newest_ticket(tmp_path):
+    """An export that ends in 2017, a run of this week (nothing in it): 'nothing pending' would hide it all."""
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        upsert(con, "store.tickets", pd.DataFrame([_ticket(str(i), f"2017-0{1 + i // 4}-{2 + 7 * (i % 4):02d} 10:00")
+                                                   for i in range(12)]))
+        run = start_run(con, "weekly", date(2026, 11, 16))
+        finish_run(con, run, {"deliveries": []})
+        backfill = start_run(con, "backfill", None)
+        finish_run(con, backfill, {"2017-W01": {}, "2017-W02": {}})
+        con.execute("DELETE FROM store.ticket_tags")
+    settings = settings_from_dict({"warehouse": {"path": str(path)}})
+    with connect(path, read_only=True) as con:
+        s = read_status(con, settings, now=NOW)
+    assert s.weeks_not_digested[0] == "2017-W03" and len(s.weeks_not_digested) == 10
+    text = format_status(s)
+    assert "10 weeks with tickets but no completed run: 2017-W03 to 2017-W12 (10 weeks)" in text
+    assert "backfill --since 2017-01-16" in text
+    assert "Newest ticket: 2017-03-23 (2017-W12): older than 2026-W47" in text
+    assert s.pending and "nothing:" not in text
 
 
 def test_status_of_a_fresh_warehouse_says_how_to_start(tmp_path, capsys):

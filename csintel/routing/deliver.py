@@ -356,8 +356,8 @@ class DuckDBLedger:
     def posting_since(self, key: str) -> datetime | None:
         """When the post of `key` began, if a run recorded `posting` and never its outcome."""
         row = self._con.execute("SELECT delivered_at FROM store.deliveries "
-                                "WHERE delivery_key = ? AND status = 'posting'", [key]).fetchone()
-        return None if row is None else row[0]
+                                "WHERE delivery_key = ? AND status = 'posting'", [key]).fetchall()
+        return row[0][0] if row else None
 
     def record(self, key: str, *, week: date, audience: str, channel: str, content_hash: str,
                transport: str, location: str | None, status: str, error: str | None,

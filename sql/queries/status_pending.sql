@@ -1,5 +1,6 @@
--- What the warehouse still owes: tickets without tags of the newest tag version, the weeks that
--- have tickets but no completed run that digested them, and the last week's undelivered digests.
+-- What the warehouse still owes: tickets without tags of the newest tag version, every week that
+-- has tickets but no completed weekly or digest run (backfilled weeks are taken off in Python,
+-- from the backfill runs' counts), the newest ticket, and runs still marked running.
 WITH newest AS (
     SELECT model_version FROM store.ticket_tags ORDER BY tagged_at DESC LIMIT 1
 ),
@@ -26,6 +27,6 @@ SELECT
     (SELECT oldest FROM untagged)                                        AS untagged_oldest,
     (SELECT newest FROM untagged)                                        AS untagged_newest,
     (SELECT list(week ORDER BY week) FROM ticket_weeks
-      WHERE week > coalesce((SELECT max(week) FROM done_weeks), DATE '1900-01-01'))
-                                                                         AS weeks_not_digested,
+      WHERE week NOT IN (SELECT week FROM done_weeks))                   AS weeks_not_digested,
+    (SELECT max(activity_at) FROM store.tickets)                         AS newest_ticket,
     (SELECT count(*) FROM store.runs WHERE status = 'running')           AS running;

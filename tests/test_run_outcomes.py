@@ -1,0 +1,59 @@
+"""Runs that say what happened: a failed delivery makes the run 'partial' (and the command exit 1),
+and a week without tickets is explained, naming the newest data, instead of posted."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from csintel.cli import _exit_code
+from csintel.config import settings_from_dict
+from csintel.pipeline import delivery_failures, empty_week_note, tracked_run, week_activity
+from csintel.warehouse import connect, upsert
+from csintel.weeks import parse_week
+
+
+def _ticket(tid: str, when: str) -> dict:
+    return {"source": "file", "ticket_id": tid, "subject": "s", "body": "b", "customer_text": "b",
+            "display_text": "b", "activity_at": pd.Timestamp(when), "content_hash": f"h{tid}",
+            "ingested_at": pd.Timestamp("2026-12-01")}
+
+
+FAILED = {"audience": "product", "channel": "#product", "transport": "slack", "status": "failed",
+          "locations": ["1.000100"], "error": "not_allowed_token_type", "chart_location": None}
+SENT = {**FAILED, "audience": "cs", "channel": "#cs", "status": "sent", "error": None}
+
+
+def test_a_failed_delivery_marks_the_run_partial_with_what_failed(tmp_path, capsys) -> None:
+    settings = settings_from_dict({"warehouse": {"path": str(tmp_path / "w.duckdb")}})
+    with tracked_run(settings, "digest", parse_week("2026-W47")) as run:
+        run.counts["deliveries"] = [SENT, FAILED]
+    with tracked_run(settings, "digest", parse_week("2026-W47")) as ok:
+        ok.counts["deliveries"] = [SENT]
+    with connect(settings.warehouse_path) as con:
+        rows = dict(con.execute("SELECT run_id, (status, error) FROM store.runs").fetchall())
+    assert rows[run.run_id] == ("partial", "delivery failed: product -> #product: not_allowed_token_type")
+    assert rows[ok.run_id] == ("completed", None)
+    # The command's exit status follows, naming what failed, for a scheduler to notice.
+    assert _exit_code(run.counts) == 1
+    assert "product -> #product: not_allowed_token_type" in capsys.readouterr().err
+    assert _exit_code(ok.counts) == 0
+
+
+def test_failures_nested_in_a_backfill_are_found() -> None:
+    counts = {"2026-W46": {"deliveries": [SENT]}, "2026-W47": {"deliveries": [FAILED]}, "enrich": {"tagged": 3}}
+    assert delivery_failures(counts) == ["product -> #product: not_allowed_token_type"]
+
+
+def test_an_empty_week_names_the_newest_data(tmp_path) -> None:
+    with connect(tmp_path / "w.duckdb") as con:
+        assert week_activity(con, parse_week("2026-W49")) == {"tickets": 0, "newest_ticket": None}
+        assert "nor anywhere in the warehouse" in empty_week_note(parse_week("2026-W49"),
+                                                                  week_activity(con, parse_week("2026-W49")))
+        upsert(con, "store.tickets", pd.DataFrame([_ticket("1", "2017-03-02 10:00"), _ticket("2", "2017-03-14 08:00")]))
+        empty = week_activity(con, parse_week("2026-W49"))
+        full = week_activity(con, parse_week("2017-W11"))
+    assert empty == {"tickets": 0, "newest_ticket": "2017-03-14 08:00:00"} and full["tickets"] == 1
+    note = empty_week_note(parse_week("2026-W49"), empty)
+    assert note.startswith("no tickets in 2026-W49: nothing delivered.")
+    assert "newest ticket is from 2017-03-14 (2017-W11): run with --week 2017-W11" in note
+    assert "`csintel status` lists the weeks with tickets" in empty_week_note(parse_week("2016-W10"), empty)
