@@ -304,14 +304,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from csintel.report import write_report
-    from csintel.warehouse import connect
+    from csintel.snapshot import open_for_reading
     from csintel.weeks import last_complete_week, parse_week
 
     settings, _ = _settings(args)
     week = parse_week(args.week) if args.week else last_complete_week()
-    with connect(settings.warehouse_path) as con:
+    with open_for_reading(settings) as (con, source):
         path = write_report(con, settings, week, args.output)
-    print(f"wrote {path}")
+    print(f"wrote {path}" + ("" if source.live else f" (from the {source.describe()})"))
     return 0
 
 
@@ -324,14 +324,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from csintel.snapshot import open_for_reading
     from csintel.status import format_status, read_status
-    from csintel.warehouse import connect
 
     settings, _ = _settings(args)
-    if not settings.warehouse_path.exists():
-        raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run `csintel init` or `csintel run` first")
-    with connect(settings.warehouse_path, read_only=True) as con:
+    with open_for_reading(settings) as (con, source):
         status = read_status(con, settings, limit=args.limit)
+    status.source = source.describe()
     if args.json:
         _print_json(asdict(status) | {"pending": status.pending})
     else:
@@ -341,10 +340,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from csintel.export import export_views
-    from csintel.warehouse import connect
+    from csintel.snapshot import open_for_reading
 
     settings, _ = _settings(args)
-    with connect(settings.warehouse_path, read_only=True) as con:
+    with open_for_reading(settings) as (con, source):
+        if not source.live:
+            print(f"reading the {source.describe()}", file=sys.stderr)
         for e in export_views(con, args.to, args.view):
             print(f"{e.view:<22} {e.rows:>8} rows  {'by week' if e.partitioned else 'one file'}  {e.path}")
     return 0

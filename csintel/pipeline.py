@@ -28,6 +28,7 @@ from csintel.risk import RiskModel, load_model, update_account_risk
 from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, SlackTransport, Transport, deliver
 from csintel.routing.rules import routes
 from csintel.scaleout import claim_run, exclusive_run
+from csintel.snapshot import refresh_snapshot
 from csintel.sources.crm import CRM_NAMES, crm_sources
 from csintel.sources.files import FileSource
 from csintel.sources.helpdesks import helpdesk_sources
@@ -219,12 +220,15 @@ def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[Ru
         with connect(settings.warehouse_path) as con:
             record.run_id = start_run(con, flow, week.start if week else None)
             claim_run(con, record.run_id)
+        # Readers see this run as running from now on, and each stage's result as it lands.
+        refresh_snapshot(settings, "start")
         try:
             yield record
         except BaseException as exc:
             with connect(settings.warehouse_path) as con:
                 finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}",
                            versions=record.versions or loaded_versions(settings))
+            refresh_snapshot(settings, "finish")
             raise
         # A run that got to the end but could not deliver everything is not 'completed': a
         # scheduler (and `csintel status`) must see it, and the CLI exits non-zero.
@@ -233,6 +237,7 @@ def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[Ru
             finish_run(con, record.run_id, record.counts, versions=record.versions or loaded_versions(settings),
                        error=("delivery failed: " + "; ".join(failures)) if failures else None,
                        status="partial" if failures else None)
+        refresh_snapshot(settings, "finish")
 
 
 @dataclass

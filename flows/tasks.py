@@ -1,5 +1,8 @@
 """Prefect tasks: each opens the warehouse, calls one stage function from csintel, and returns counts.
 
+The stages that write refresh the warehouse's read-only snapshot once they have closed it, so
+`csintel status`, `report` and `export` can watch a run (csintel/snapshot.py).
+
 Caching is off on purpose: every stage is idempotent and cheap to rerun when nothing changed, and
 the warehouse (not Prefect's result store) is the record of what was done.
 """
@@ -19,31 +22,32 @@ from csintel.digests.content import Digest
 from csintel.pipeline import RunRecord, figures_table
 from csintel.routing.deliver import DeliveryResult
 from csintel.routing.render import to_markdown
+from csintel.snapshot import stage_connection
 from csintel.warehouse import connect
 from csintel.weeks import Week
 
 
 @task(name="ingest", cache_policy=NONE)
 def ingest(settings: Settings, run_id: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
-    with connect(settings.warehouse_path) as con:
+    with stage_connection(settings, "ingest") as con:
         return pipeline.ingest_stage(con, settings, run_id, sources)
 
 
 @task(name="enrich", cache_policy=NONE)
 def enrich(settings: Settings, since: datetime, until: datetime, progress: bool = False) -> dict[str, Any]:
-    with connect(settings.warehouse_path) as con:
+    with stage_connection(settings, "enrich") as con:
         return pipeline.enrich_stage(con, settings, since, until, progress=progress)
 
 
 @task(name="cluster", cache_policy=NONE)
 def cluster(settings: Settings, week: Week, refit: bool = False) -> dict[str, Any]:
-    with connect(settings.warehouse_path) as con:
+    with stage_connection(settings, "cluster") as con:
         return pipeline.cluster_stage(con, settings, week, refit=refit)
 
 
 @task(name="risk", cache_policy=NONE)
 def risk(settings: Settings, week: Week) -> dict[str, Any]:
-    with connect(settings.warehouse_path) as con:
+    with stage_connection(settings, "risk") as con:
         return pipeline.risk_stage(con, settings, week)
 
 
@@ -61,7 +65,7 @@ def activity(settings: Settings, week: Week) -> dict[str, Any]:
 
 @task(name="deliver", cache_policy=NONE)
 def deliver(settings: Settings, digests: list[Digest], run_id: str | None = None) -> list[DeliveryResult]:
-    with connect(settings.warehouse_path) as con:
+    with stage_connection(settings, "deliver") as con:
         return pipeline.deliver_stage(con, settings, digests, run_id)
 
 

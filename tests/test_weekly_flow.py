@@ -132,6 +132,42 @@ def test_digest_flow_posts_four_digests_to_slack_once(first_run, config, monkeyp
             assert "<!channel>" not in text and "<!here>" not in text
 
 
+def test_a_refused_chart_makes_the_run_partial_and_the_command_fail(first_run, config, monkeypatch, capsys):
+    """A delivery that fails is not a completed run: exit 1, run 'partial' naming it; a rerun fixes it.
+    With a token, Slack is used instead of the outbox: nothing new is written there."""
+    from csintel.cli import main
+    from tests.fakes.slack_server import running_fake_slack
+
+    outbox = config.parent / "outbox" / WEEK
+    before = {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()}
+    with running_fake_slack(channels=("launch", "cs", "sales", "support-ops")) as slack:
+        cfg = config.parent / "launch.toml"
+        cfg.write_text(config.read_text().replace('outbox = "outbox"', f'outbox = "outbox"\nbase_url = "{slack.base_url}"')
+                       + '\n[routing]\nproduct = "#launch"\n', encoding="utf-8")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        slack.script("not_allowed_token_type", method="files.getUploadURLExternal")
+        assert main(["digest", "--config", str(cfg), "--week", WEEK]) == 1
+        assert "product -> #launch: not_allowed_token_type" in capsys.readouterr().err
+        with connect(config.parent / "warehouse.duckdb") as con:
+            status, error = con.execute("SELECT status, error FROM runs WHERE flow = 'digest' "
+                                        "ORDER BY started_at DESC LIMIT 1").fetchall()[0]
+        assert status == "partial" and "product -> #launch" in error
+        posted = len(slack.messages)
+        assert main(["digest", "--config", str(cfg), "--week", WEEK]) == 0
+        assert len(slack.messages) == posted and len(slack.files) == 1     # only the chart was missing
+    assert {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()} == before
+
+
+def test_a_week_without_tickets_is_explained_not_posted(first_run, config, capsys):
+    """The default week (the last complete one) is past the sample's data: say so, post nothing."""
+    from flows.digest import digest_flow
+
+    counts = digest_flow(config=str(config))                 # no week: the last complete week
+    assert counts["deliveries"] == [] and counts["week_tickets"] == 0 and counts["week_default"]
+    assert f"run with --week {WEEK}" in counts["not_delivered"]
+    assert not (config.parent / "outbox" / counts["week"]).exists()
+
+
 def test_planted_at_risk_accounts_rank_top_and_above_every_healthy_control(first_run, config, truth):
     with connect(config.parent / "warehouse.duckdb") as con:
         ranked = [r[0] for r in con.execute(
