@@ -198,14 +198,25 @@ def test_markdown_neutralises_html_and_markdown_syntax() -> None:
                          TicketRef("43", "javascript:alert(1)")))
     digest = Digest("product", "2026-W47", "Digest <b>&</b>", "Summary", (Section("S", (line,)),))
     md = to_markdown(digest)
-    assert "<" not in md and ">" not in md.replace("  > ", "")
-    assert "# Digest &lt;b&gt;&amp;&lt;/b&gt;" in md
-    assert r"\*bold\* \_it\_ \[x\](https://evil.example) &lt;script&gt;" in md
-    assert r"a \| b \~c\~ \`code\`" in md
-    assert r"  > “\# not a heading”" in md
+    assert re.search(r"<[A-Za-z/!?]", md) is None              # no tag, comment or autolink
+    assert "# Digest &lt;b>&&lt;/b>" in md
+    assert r"\*bold\* \_it\_ \[x](https://evil.example) &lt;script>alert(1)&lt;/script>" in md
+    assert r"a | b \~c\~ \`code\`" in md
+    assert "  > “# not a heading”" in md                    # mid-line: not a heading, left as is
     assert r"  - 1\. not a list" in md and r"  - \- not a bullet" in md
     assert "[#42](https://help.example.com/t/%2842%29)" in md
     assert "#43" in md and "javascript" not in md
+
+
+def test_markdown_of_plain_text_reads_as_written() -> None:
+    """No escapes where Markdown would read nothing: the .md files are for people to read."""
+    plain = ("0.4 tickets/hour", "INVALID_ARGUMENT", "#42", "5 * 3", "$2.8M ARR (+29% vs last week)",
+             "first-response SLA met on 90%", "C:\\Users\\me", "a | b", "3.5 h", "~5 min", "snake_case_name")
+    line = Line(title=plain[1], detail=" · ".join(plain), quote=plain[0], reasons=plain)
+    md = to_markdown(Digest("support_ops", "2026-W47", "Support operations", plain[0], (Section("This week", (line,)),)))
+    assert "\\" not in md.replace("C:\\Users\\me", "")
+    for text in plain:
+        assert text in md
 
 
 def test_html_is_a_whole_page_with_all_text_escaped() -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from csintel.digests.content import Digest, Line, Section, TicketRef
 from csintel.routing.render import UNTITLED, to_html, to_markdown, to_slack_messages
@@ -70,8 +72,9 @@ HTML_TAGS = {
 }
 HTML_ATTRS = {"lang", "charset", "name", "content", "class", "href", "rel"}
 MARKDOWN_PREFIXES = ("# ", "## ", "- **", "  > “", "  - ", "_", "**")
-# A line that Markdown would read as a block (heading, quote, list, code fence, table, rule).
-MARKDOWN_BLOCK_START = re.compile(r"[#>*+=|`~\s-]|\d+[.)]")
+# A line that Markdown would read as a block (heading, quote, list, code fence, rule).
+MARKDOWN_BLOCK_START = re.compile(r"(?:[-+*]|#{1,6}|\d{1,9}[.)])(?:\s|$)|\s|>|```|~~~|(?:[-*_=]\s*){3,}$")
+COMMONMARK = MarkdownIt("commonmark").enable("strikethrough")
 
 fragment = st.sampled_from(FRAGMENTS)
 long_word = st.builds(lambda ch, n: ch * n, st.sampled_from("xW&<>*_9é🔥\""), st.integers(200, 3500))
@@ -251,7 +254,7 @@ def markdown_line_count(digest: Digest) -> int:
 @given(digests())
 def test_markdown_has_no_html_and_no_customer_made_blocks(digest: Digest) -> None:
     md = to_markdown(digest)
-    assert "<" not in md and "<script" not in md.lower() and "<!channel>" not in md
+    assert not re.search(r"<[A-Za-z/!?]", md) and "<!channel>" not in md
     out = md.rstrip("\n").split("\n")
     assert len(out) == markdown_line_count(digest)               # customer text adds no line
     for number, text in enumerate(out):
@@ -259,6 +262,18 @@ def test_markdown_has_no_html_and_no_customer_made_blocks(digest: Digest) -> Non
             assert not MARKDOWN_BLOCK_START.match(text), text
         else:
             assert text == "" or text.startswith(MARKDOWN_PREFIXES), text
+    # What a CommonMark parser (with GFM strikethrough) makes of it: only the renderer's markup.
+    tokens = [t for block in COMMONMARK.parse(md) for t in [block, *(block.children or [])]]
+    kinds = Counter(t.type for t in tokens)
+    lines = [ln for sec in digest.sections for ln in sec.lines] if not digest.quiet else []
+    assert not {"html_inline", "html_block", "code_inline", "code_block", "fence", "image", "s_open",
+                "hr", "table_open"} & set(kinds), kinds
+    assert kinds["strong_open"] == (1 if digest.quiet else len(lines))
+    assert kinds["em_open"] == (0 if digest.quiet else sum(bool(one_line(ln.badge or "")) for ln in lines)
+                                + sum(not sec.lines for sec in digest.sections))
+    links = sum(1 for ln in lines for ref in ln.tickets if ref.url and LINKABLE_URL.fullmatch(ref.url))
+    assert kinds["link_open"] - kinds["text_autolink"] == links
+    assert kinds["heading_open"] == (0 if digest.quiet else 1 + len(digest.sections))
 
 
 @DIGEST_SETTINGS

@@ -30,15 +30,25 @@ MAX_TICKET_LINKS = 10
 ELLIPSIS = "…"
 CONTINUED = " (continued)"
 UNTITLED = "(untitled)"
+EMPTY_SECTION = "Nothing this week."
+BLANK = "(blank)"
 
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Control characters print as nothing useful and grow six-fold as JSON \u escapes.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SAFE_URL = re.compile(r"https?://[^\s|<>\x00-\x1f\x7f-\x9f]+", re.IGNORECASE)
-MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]|~#])")
-# Constructs live only at the start of a line: bullets, and ordered-list numbers ("1." "1)").
-MARKDOWN_BULLET = re.compile(r"^([-+=])")
-MARKDOWN_ORDERED = re.compile(r"^(\d+)([.)])")
+# Markdown: escape only what Markdown would read as syntax where it stands, so the .md reads as
+# plain text ("0.4 tickets/hour", "INVALID_ARGUMENT") yet customers can make no markup.
+# A backslash that would escape what follows it (at the end: the renderer's own markup).
+MD_BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)")
+MD_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")                # an HTML tag, comment or autolink
+MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")               # a character reference
+MD_DELIMITERS = frozenset("*_~")
+# What starts a block when it opens a paragraph or a list item's text: a bullet or heading mark
+# before a space, a quote, a code fence, a thematic break or setext underline, and an
+# ordered-list number ("1." "1)") before a space. "0.4 tickets" or "#42" start nothing.
+MARKDOWN_BLOCK = re.compile(r"^(?:[-+*](?=\s|$)|#{1,6}(?=\s|$)|>|```|~~~|[-*_=](?=(?:\s*[-*_=]){2,}\s*$)|=+\s*$)")
+MARKDOWN_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 
 HTML_CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d1c1d;
@@ -112,12 +122,12 @@ def to_markdown(digest: Digest) -> str:
         The Markdown document, ending with a newline.
     """
     if digest.quiet:
-        return f"**{_md(digest.title)}**: {_md(digest.summary)}\n"
-    out = [f"# {_md(digest.title)}", "", _md(digest.summary)]
+        return f"**{_md(digest.title, wrapped=True) or UNTITLED}**: {_md(digest.summary)}\n"
+    out = [f"# {_md(digest.title)}", "", _md(digest.summary, block=True)]
     for section in digest.sections:
         out += ["", f"## {_md(section.title)}", ""]
         if not section.lines:
-            out.append(f"_{_md(section.empty_text)}_")
+            out.append(f"_{_md(section.empty_text, wrapped=True) or EMPTY_SECTION}_")
         for line in section.lines:
             out += _markdown_line(line)
     return "\n".join(out) + "\n"
@@ -289,31 +299,66 @@ def _one_line(text: str) -> str:
     return " ".join(CONTROL_CHARS.sub(" ", text).split())
 
 
-def _md(text: str) -> str:
-    """Escape untrusted text for Markdown: inert HTML, no emphasis, links, tables or headings."""
-    text = _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = MARKDOWN_ACTIVE.sub(r"\\\1", text)
-    text = MARKDOWN_BULLET.sub(r"\\\1", text)
-    return MARKDOWN_ORDERED.sub(r"\1\\\2", text)
+def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = False) -> str:
+    """Untrusted text as Markdown that shows it as written and makes no markup.
+
+    Escapes only what would be syntax where it stands: tags and character references, code
+    spans, backslash escapes, emphasis and strikethrough delimiters that could open or close
+    (an underscore inside a word, a lone `*` between spaces, or a single one in plain running
+    text cannot), a `[` that `](` follows (an inline link; a reference link needs a definition
+    line, which one-line text cannot make), and with `block` the constructs that live at
+    the start of a block. `wrapped` text sits between the renderer's own delimiters (`**...**`),
+    so any delimiter in it could pair with those; in a link's `label` every bracket is escaped.
+    """
+    text = MD_ENTITY.sub("&amp;", _one_line(text))
+    text = MD_TAG_START.sub("&lt;", text)
+    text = MD_BACKSLASH.sub(r"\\\\", text)
+    edge = "*" if wrapped else " "
+    out = []
+    for i, ch in enumerate(text):
+        before = text[i - 1] if i else edge
+        after = text[i + 1] if i + 1 < len(text) else edge
+        if ch == "`" or (ch == "[" and "](" in text[i:]) or (label and ch in "[]"):
+            out.append("\\" + ch)
+        elif (ch in MD_DELIMITERS and (wrapped or text.count(ch) > 1)
+              and not _inert_delimiter(ch, before, after)):
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    text = "".join(out)
+    if block and MARKDOWN_BLOCK.match(text):
+        text = "\\" + text
+    if block:
+        text = MARKDOWN_ORDERED.sub(r"\1\\\2", text)
+    return text
+
+
+def _inert_delimiter(ch: str, before: str, after: str) -> bool:
+    """Whether an emphasis delimiter can neither open nor close here (CommonMark flanking rules)."""
+    if before.isspace() and after.isspace():
+        return True
+    return ch == "_" and before.isalnum() and after.isalnum()
 
 
 def _markdown_line(line: Line) -> list[str]:
-    head = f"- **{_md(line.title)}**"
-    if line.badge:
-        head += f" _{_md(line.badge)}_"
+    # Emphasis around nothing would read as a rule or as literal stars: blank parts get a stand-in.
+    head = f"- **{_md(line.title, wrapped=True) or UNTITLED}**"
+    if _md(line.badge or ""):
+        head += f" _{_md(line.badge or '', wrapped=True)}_"
     if line.detail:
         head += f" — {_md(line.detail)}"
     out = [head]
     if line.quote:
         out.append(f"  > “{_md(line.quote)}”")
-    out += [f"  - {_md(reason)}" for reason in line.reasons]
+    # A blank item under a paragraph would read as a heading's underline ("  - ").
+    out += [f"  - {_md(reason, block=True) or BLANK}" for reason in line.reasons]
     if line.tickets:
         out.append("  - Tickets: " + ", ".join(_markdown_ticket(ref) for ref in line.tickets))
     return out
 
 
 def _markdown_ticket(ref: TicketRef) -> str:
-    label = "#" + _md(ref.ticket_id)
+    label = "#" + _md(ref.ticket_id, label=True)
     if _safe_url(ref.url):
         # Parentheses would end the link destination early.
         return f"[{label}]({url_quote(ref.url or '', safe=':/?#[]@!$&*+,;=%~-._')})"
