@@ -57,3 +57,19 @@ def test_an_empty_week_names_the_newest_data(tmp_path) -> None:
     assert note.startswith("no tickets in 2026-W49: nothing delivered.")
     assert "newest ticket is from 2017-03-14 (2017-W11): run with --week 2017-W11" in note
     assert "`csintel status` lists the weeks with tickets" in empty_week_note(parse_week("2016-W10"), empty)
+
+
+def test_counts_read_as_english_and_missing_figures_say_so(tmp_path) -> None:
+    from csintel.digests.common import count
+    from csintel.digests.support_ops import build_support_ops_digest
+    from csintel.routing.render import to_markdown
+
+    assert (count(1, "account"), count(3, "account"), count(0, "ticket")) == ("1 account", "3 accounts", "0 tickets")
+    # A helpdesk export without first-response times, CSAT or agent replies.
+    with connect(tmp_path / "w.duckdb") as con:
+        upsert(con, "store.tickets", pd.DataFrame([_ticket("1", "2026-11-17 10:00")]))
+        digest = build_support_ops_digest(con, parse_week("2026-W47"), settings_from_dict({}), "tags-x")
+    md = to_markdown(digest)
+    assert digest.summary.startswith("1 ticket closed (")
+    assert "no first-response times recorded; no CSAT ratings." in digest.summary
+    assert "n/a of tickets" not in md and "met on n/a" not in md and "from 0 ratings" not in md

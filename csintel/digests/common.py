@@ -16,6 +16,12 @@ def refs(ticket_ids: Iterable[str], url_template: str, limit: int = 5) -> tuple[
     return tuple(out)
 
 
+def count(n: float | int, noun: str, plural: str | None = None) -> str:
+    """'1 account', '3 accounts', '0 tickets': a count with its noun in the right number."""
+    n = int(n or 0)
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def money(value: float | None) -> str:
     v = float(value or 0)
     if v >= 1_000_000:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from csintel.config import Settings
-from csintel.digests.common import change, money, quote, refs
+from csintel.digests.common import change, count, money, quote, refs
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week, week_of
@@ -27,8 +27,8 @@ def build_product_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: S
         ex = by_theme.get(row["theme_id"])
         usual = ("first seen " + first_seen[row["theme_id"]] if row["trend"] == "new"
                  else f"usual {row['baseline']:.1f}/week")
-        detail = (f"{int(row['tickets'])} tickets ({change(row['tickets'], row['last_week_tickets'])}; {usual})"
-                  f" · {int(row['accounts'])} accounts · {money(row['arr_usd'])} ARR"
+        detail = (f"{count(row['tickets'], 'ticket')} ({change(row['tickets'], row['last_week_tickets'])}; {usual})"
+                  f" · {count(row['accounts'], 'account')} · {money(row['arr_usd'])} ARR"
                   f" · {row['negative_share']:.0%} negative")
         return Line(
             title=row["label"], detail=detail, badge=BADGES.get(row["trend"]),
@@ -49,9 +49,9 @@ def build_product_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: S
         _request_section(con, week, settings, tags_version),
     ]
     neg = overview["negative_share"]
-    summary = (f"{tickets} tickets closed in {week.label} ({change(tickets, overview['last_week_tickets'] or 0)}), "
-               f"{int(overview['accounts'] or 0)} accounts, "
-               f"{(neg or 0):.0%} negative. {len(notable)} emerging theme(s).")
+    summary = (f"{count(tickets, 'ticket')} closed in {week.label} ({change(tickets, overview['last_week_tickets'] or 0)}), "
+               f"{count(overview['accounts'], 'account')}, "
+               f"{(neg or 0):.0%} negative. {count(len(notable), 'emerging theme')}.")
     quiet = tickets == 0
     if quiet:
         summary = f"A quiet week: no tickets closed in {week.label}."
@@ -65,7 +65,7 @@ def _error_lines(con, bounds, tags_version: str, settings: Settings) -> tuple[Li
     cfg = settings.digest
     return tuple(
         Line(title=r["error"],
-             detail=f"{int(r['tickets'])} tickets, {int(r['accounts'])} accounts "
+             detail=f"{count(r['tickets'], 'ticket')}, {count(r['accounts'], 'account')} "
                     f"({change(r['tickets'], r['last_week_tickets'])})",
              quote=quote(r["example"], cfg.quote_chars, prefer=r["error"]),
              tickets=refs(r["ticket_ids"], cfg.ticket_url))

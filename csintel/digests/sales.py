@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from csintel.config import Settings
-from csintel.digests.common import money, quote, refs
+from csintel.digests.common import count, money, quote, refs
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week
@@ -31,10 +31,10 @@ def build_sales_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Set
 
     overview = tuple(
         Line(title=r["competitor"],
-             detail=f"{int(r['competitive_this_week'])} competitive mentions this week "
+             detail=f"{count(r['competitive_this_week'], 'competitive mention')} this week "
                     f"(last week {int(r['competitive_last_week'])}, {r['competitive_weekly_mean']:.1f}/week over "
-                    f"{window} weeks) · {int(r['accounts_this_week'])} accounts"
-                    + (f" · {int(r['integration_this_week'])} integration mentions" if r["integration_this_week"] else ""))
+                    f"{window} weeks) · {count(r['accounts_this_week'], 'account')}"
+                    + (f" · {count(r['integration_this_week'], 'integration mention')}" if r["integration_this_week"] else ""))
         for _, r in summary_rows[summary_rows["competitive_this_week"] > 0].head(cfg.max_lines).iterrows()
     )
     threats = tuple(mention_line(r) for _, r in competitive[competitive["context"].isin(THREATS)]
@@ -43,13 +43,13 @@ def build_sales_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Set
                  .head(cfg.max_lines).iterrows())
     integration = mentions[~mentions["competitive"]]
     integration_lines = tuple(
-        Line(title=name, detail=f"{len(grp)} integration mentions (not competitive)",
+        Line(title=name, detail=f"{count(len(grp), 'integration mention')} (not competitive)",
              tickets=refs(grp["ticket_id"], cfg.ticket_url, limit=3))
         for name, grp in sorted(integration.groupby("competitor"), key=lambda kv: (-len(kv[1]), kv[0]))
     )
     quiet = competitive.empty
-    summary = (f"{len(competitive)} competitive mentions in {week.label} across "
-               f"{competitive['account_id'].nunique()} accounts; {int(competitive['context'].isin(THREATS).sum())} "
+    summary = (f"{count(len(competitive), 'competitive mention')} in {week.label} across "
+               f"{count(competitive['account_id'].nunique(), 'account')}; {int(competitive['context'].isin(THREATS).sum())} "
                f"switching or evaluating.")
     if quiet:
         summary = f"No competitive mentions in {week.label}."

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from csintel.config import Settings
-from csintel.digests.common import change, money
+from csintel.digests.common import change, count, money
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
 from csintel.support.erlang import staff_blocks
@@ -35,19 +35,24 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
                       summary=f"A quiet week: no tickets closed in {week.label}.", quiet=True)
     last = int(prior["tickets"]) if prior is not None else 0
     sla, target = total["sla_compliance"], support.sla_target
-    summary = (f"{tickets} tickets closed ({change(tickets, last)}); first-response SLA met on {_pct(sla)} "
-               f"(target {target:.0%}); CSAT {_num(total['csat_mean'], '.2f')} from {int(total['csat_responses'])} "
-               f"ratings.")
+    ratings = int(total["csat_responses"])
+    sla_text = (f"first-response SLA met on {_pct(sla)} (target {target:.0%})" if pd.notna(sla)
+                else "no first-response times recorded")
+    csat_text = (f"CSAT {_num(total['csat_mean'], '.2f')} from {count(ratings, 'rating')}" if ratings
+                 else "no CSAT ratings")
+    summary = f"{count(tickets, 'ticket')} closed ({change(tickets, last)}); {sla_text}; {csat_text}."
     headline = (
         Line("SLA compliance", f"{_pct(sla)} this week vs {_pct(prior['sla_compliance'] if prior is not None else None)}"
-                               f" last week (target {target:.0%})",
+                               f" last week (target {target:.0%})" if pd.notna(sla)
+             else "no first-response times recorded this week",
              badge="BELOW TARGET" if pd.notna(sla) and sla < target else None),
         Line("First response", f"median {_minutes(total['frt_median'])}, 90th percentile {_minutes(total['frt_p90'])}"),
         Line("Resolution", f"median {_hours(total['resolution_median_h'])}, "
                            f"90th percentile {_hours(total['resolution_p90_h'])}"),
-        Line("CSAT", f"{_num(total['csat_mean'], '.2f')} / 5 from {int(total['csat_responses'])} ratings "
-                     f"({total['csat_responses'] / tickets:.0%} response rate)"),
-        Line("One-touch resolution", f"{_pct(total['one_touch'])} of tickets solved with a single agent reply"),
+        Line("CSAT", f"{_num(total['csat_mean'], '.2f')} / 5 from {count(ratings, 'rating')} "
+                     f"({ratings / tickets:.0%} response rate)" if ratings else "no ratings this week"),
+        Line("One-touch resolution", f"{_pct(total['one_touch'])} of tickets solved with a single agent reply"
+             if pd.notna(total["one_touch"]) else "not recorded (no agent replies in the data)"),
     )
     by_priority = _breakdown(now, "priority", support.first_response_targets, target)
     by_channel = _breakdown(now, "channel", None, target)
@@ -56,7 +61,7 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
                                                    "model_version": tags_version})
     relationship = tuple(
         Line(title=str(r["segment"]),
-             detail=f"{int(r['tickets'])} tickets · {r['negative_share']:.0%} negative "
+             detail=f"{count(r['tickets'], 'ticket')} · {r['negative_share']:.0%} negative "
                     f"({money(r['negative_arr_usd'])} ARR behind them) · {int(r['competitive_tickets'])} with a "
                     f"competitor in play · {int(r['feature_requests'])} feature requests")
         for _, r in segments.iterrows())
@@ -133,7 +138,7 @@ def _breakdown(frame: pd.DataFrame, by: str, targets: dict[str, float] | None, s
         target = f" (target {_minutes(targets[name])})" if targets and name in targets else ""
         out.append(Line(
             title=f"{name}{target}",
-            detail=f"{int(r['tickets'])} tickets · SLA {_pct(r['sla_compliance'])} · first response median "
+            detail=f"{count(r['tickets'], 'ticket')} · SLA {_pct(r['sla_compliance'])} · first response median "
                    f"{_minutes(r['frt_median'])} · resolution median {_hours(r['resolution_median_h'])} · "
                    f"CSAT {_num(r['csat_mean'], '.1f')}",
             badge="BELOW TARGET" if pd.notna(r["sla_compliance"]) and r["sla_compliance"] < sla_target else None,
