@@ -230,3 +230,18 @@ def test_html_is_a_whole_page_with_all_text_escaped() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "a &amp; b" in page
     assert 'href="https://help.example.com/&quot;onclick=x"' in page
     assert "javascript:" not in page and "#2" in page
+
+
+def test_account_names_and_quotes_cannot_format_or_link_in_slack() -> None:
+    """A CRM name with a URL, a subject with ~strike~: shown as written, neither linked nor struck."""
+    line = Line(title="Acme (https://acme-login.evil.example/sso)", detail="moved to attio.com · INVALID_ARGUMENT · 5 * 3",
+                quote="~strike~ *bold* _it_ `code` www.evil.example", reasons=("ask bob.smith@acme.example",))
+    text = to_slack_messages(Digest("cs", "2026-W47", "Renewal risk", "S", (Section("At risk", (line,)),)))[0]
+    mrkdwn = " ".join(b["text"]["text"] for b in text["blocks"] if b["type"] == "section")
+    body = mrkdwn.split("*", 2)[2]                                   # past the renderer's bold title
+    assert not re.search(r"[~*_`]\w", body.replace("INVALID_ARGUMENT", "")), body
+    assert not re.search(r"https?://|www\.|\w\.(com|example)\b", mrkdwn), mrkdwn
+    assert "INVALID_ARGUMENT" in mrkdwn and "5 * 3" in mrkdwn
+    # Read back, it is the same text: only look-alike characters stand in.
+    shown = mrkdwn.translate({0x2217: "*", 0x02CD: "_", 0x223C: "~", 0x02CB: "`", 0x2024: ".", 0x2236: ":"})
+    assert "Acme (https://acme-login.evil.example/sso)" in shown and "“~strike~ *bold* _it_ `code`" in shown

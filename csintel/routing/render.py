@@ -77,6 +77,47 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack formats *bold*, _italic_, ~strike~ and `code` and links any web address or domain name
+# it sees, with no escape for either (only &, <, > can be escaped). In customer and CRM text a
+# delimiter that could pair becomes a look-alike character, and a domain's dots (and a scheme's
+# colon) become look-alikes, so the text reads the same and nothing is struck, coded or linked.
+SLACK_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+SLACK_DOMAIN = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b", re.IGNORECASE)
+SLACK_SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]*):(?=//)", re.IGNORECASE)
+ONE_DOT_LEADER = "\u2024"
+RATIO = "\u2236"
+
+
+def neutralise_mrkdwn(escaped: str) -> str:
+    """Make escaped untrusted text inert for Slack mrkdwn: no formatting, no auto-links.
+
+    Args:
+        escaped: Text already passed through `escape_mrkdwn`.
+
+    Returns:
+        The same text with pairable formatting delimiters and the dots of domain names (and
+        the colon of `scheme://`) replaced by look-alikes; "INVALID_ARGUMENT" or "5 * 3",
+        which Slack would not format, are left as they are.
+    """
+    text = SLACK_SCHEME.sub(lambda m: m[1] + RATIO, escaped)
+    text = SLACK_DOMAIN.sub(lambda m: m[0].replace(".", ONE_DOT_LEADER), text)
+    out = []
+    for i, ch in enumerate(text):
+        if ch in SLACK_LOOKALIKES:
+            before = text[i - 1] if i else " "
+            after = text[i + 1] if i + 1 < len(text) else " "
+            inert = (before.isspace() and after.isspace()) or (before.isalnum() and after.isalnum())
+            out.append(ch if inert and ch != "`" else SLACK_LOOKALIKES[ch])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _slack_text(text: str) -> str:
+    """Untrusted text for a mrkdwn field: one line, escaped, neutralised."""
+    return neutralise_mrkdwn(escape_mrkdwn(_one_line(text)))
+
+
 def to_slack_messages(
     digest: Digest, *, max_blocks: int = SLACK_MAX_BLOCKS, max_chars: int = SLACK_MESSAGE_CHARS
 ) -> list[dict]:
@@ -100,10 +141,10 @@ def to_slack_messages(
         raise ValueError(
             f"max_blocks must be >= {MIN_MESSAGE_BLOCKS} and max_chars >= {MIN_MESSAGE_CHARS}"
         )
-    first_text = _clip(escape_mrkdwn(to_plain_text(digest)), FALLBACK_CHARS)
+    first_text = _clip(neutralise_mrkdwn(escape_mrkdwn(to_plain_text(digest))), FALLBACK_CHARS)
     if digest.quiet:
         return [{"text": first_text, "blocks": [_section(_quiet_mrkdwn(digest))]}]
-    later_text = _clip(escape_mrkdwn(_one_line(digest.title)), FALLBACK_CHARS - len(CONTINUED))
+    later_text = _clip(_slack_text(digest.title), FALLBACK_CHARS - len(CONTINUED))
     later_text += CONTINUED
     overhead = max(_json_len({"text": first_text, "blocks": []}),
                    _json_len({"text": later_text, "blocks": []}))
@@ -190,14 +231,14 @@ class _Unit:
 
 
 def _slack_units(digest: Digest) -> list[_Unit]:
-    summary = _clip(escape_mrkdwn(_one_line(digest.summary)), SLACK_SECTION_CHARS)
+    summary = _clip(_slack_text(digest.summary), SLACK_SECTION_CHARS)
     # Slack refuses a message with an empty text object: a blank summary gets no block.
     first = (_header(escape_mrkdwn(_one_line(digest.title))),) + ((_section(summary),) if summary else ())
     units = [_Unit(first)]
     for section in digest.sections:
         title = escape_mrkdwn(_one_line(section.title))
         texts = [_slack_line(line) for line in section.lines]
-        texts = texts or [f"_{_clip(escape_mrkdwn(_one_line(section.empty_text)), 2000)}_"]
+        texts = texts or [f"_{_clip(_slack_text(section.empty_text), 2000)}_"]
         # A section's header travels with its first line so no message ends on a bare header.
         units.append(_Unit(({"type": "divider"}, _header(title), _section(texts[0]))))
         units += [_Unit((_section(text),), section=title) for text in texts[1:]]
@@ -228,15 +269,15 @@ def _json_len(value: object) -> int:
 
 
 def _slack_line(line: Line) -> str:
-    head = f"*{escape_mrkdwn(_one_line(line.title))}*"
+    head = f"*{_slack_text(line.title)}*"
     if line.badge:
-        head += f"  `{escape_mrkdwn(_one_line(line.badge).replace('`', ''))}`"
+        head += f"  `{_slack_text(line.badge).replace(SLACK_LOOKALIKES['`'], '')}`"
     parts = [head]
     if line.detail:
-        parts.append(escape_mrkdwn(_one_line(line.detail)))
+        parts.append(_slack_text(line.detail))
     if line.quote:
-        parts.append(f"> “{escape_mrkdwn(_one_line(line.quote))}”")
-    parts += [f"• {escape_mrkdwn(_one_line(reason))}" for reason in line.reasons]
+        parts.append(f"> “{_slack_text(line.quote)}”")
+    parts += [f"• {_slack_text(reason)}" for reason in line.reasons]
     body = "\n".join(parts)
     tail = _slack_tail(line)
     if tail:
@@ -258,14 +299,14 @@ def _slack_tail(line: Line) -> str:
 
 
 def _slack_ticket(ref: TicketRef) -> str:
-    label = "#" + escape_mrkdwn(_one_line(ref.ticket_id))
+    label = "#" + _slack_text(ref.ticket_id)
     if _safe_url(ref.url):
         return f"<{escape_mrkdwn(ref.url or '')}|{label}>"
     return label
 
 
 def _quiet_mrkdwn(digest: Digest) -> str:
-    text = f"*{escape_mrkdwn(_one_line(digest.title))}*: {escape_mrkdwn(_one_line(digest.summary))}"
+    text = f"*{_slack_text(digest.title)}*: {_slack_text(digest.summary)}"
     return _clip(text, SLACK_SECTION_CHARS)
 
 
