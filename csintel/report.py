@@ -19,7 +19,7 @@ from csintel.config import Settings
 from csintel.digests.charts import Chart, weekly_chart
 from csintel.digests.content import Digest
 from csintel.routing.render import HTML_CSS, to_html_body
-from csintel.support.forecast import forecast_weekly
+from csintel.digests.support_ops import volume_forecast
 from csintel.tags_version import tags_version
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week
@@ -51,7 +51,7 @@ def build_report(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week)
                      "competitors.png", ylabel="Mentions"),
         weekly_chart(weekly[["sla_compliance"]].rename(columns={"sla_compliance": "first-response SLA met"}),
                      f"SLA compliance by week, {week.label}", "sla.png", ylabel="Share"),
-        _forecast_chart(weekly["tickets"], settings, week),
+        _forecast_chart(con, settings, week),
     ]
     digests = pipeline.build_digests(con, settings, week)
     return _page(week, [c for c in charts if c is not None], digests)
@@ -65,17 +65,28 @@ def _top_competitors(frame: pd.DataFrame, top: int = 5) -> pd.DataFrame:
     return wide[keep]
 
 
-def _forecast_chart(tickets: pd.Series, settings: Settings, week: Week) -> Chart | None:
-    if tickets.empty:
-        return None
-    history = pd.Series(tickets.to_numpy(), index=[pd.Timestamp(w).date() for w in tickets.index])
-    forecast = forecast_weekly(history, settings.support.forecast_weeks)
+def forecast_frame(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> pd.DataFrame:
+    """Weekly tickets and the forecast with its interval, as the forecast chart draws them.
+
+    The same history and forecast as the Support Ops digest's lines (26 weeks, not the report's
+    12-week window), so the chart shows the numbers the text under it states.
+    """
+    history, forecast = volume_forecast(con, week, settings)
     frame = pd.DataFrame({"tickets": history})
     for f in forecast:
         frame.loc[f.week, ["forecast", "low (80%)", "high (80%)"]] = [f.tickets, f.low, f.high]
-    # The forecast line starts from the last actual week so the two lines join.
-    frame.loc[history.index[-1], ["forecast", "low (80%)", "high (80%)"]] = history.iloc[-1]
-    return weekly_chart(frame, f"Ticket volume and {len(forecast)}-week forecast, {week.label}", "forecast.png")
+    if len(history):
+        # The forecast line starts from the last actual week so the two lines join.
+        frame.loc[history.index[-1], ["forecast", "low (80%)", "high (80%)"]] = history.iloc[-1]
+    return frame
+
+
+def _forecast_chart(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> Chart | None:
+    frame = forecast_frame(con, settings, week)
+    horizon = max(0, len(frame) - int(frame["tickets"].notna().sum())) if len(frame) else 0
+    title = (f"Ticket volume and {horizon}-week forecast, {week.label}" if horizon
+             else f"Ticket volume and forecast, {week.label}")
+    return weekly_chart(frame, title, "forecast.png")
 
 
 def _page(week: Week, charts: list[Chart], digests: list[Digest]) -> str:

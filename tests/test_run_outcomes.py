@@ -73,3 +73,31 @@ def test_counts_read_as_english_and_missing_figures_say_so(tmp_path) -> None:
     assert digest.summary.startswith("1 ticket closed (")
     assert "no first-response times recorded; no CSAT ratings." in digest.summary
     assert "n/a of tickets" not in md and "met on n/a" not in md and "from 0 ratings" not in md
+
+
+def test_the_reports_forecast_chart_draws_the_digests_forecast(tmp_path) -> None:
+    """12 quiet weeks after 14 busy ones: a 12-week chart and a 26-week text would disagree."""
+    import re
+
+    from csintel.digests.charts import weekly_chart
+    from csintel.digests.support_ops import build_support_ops_digest
+    from csintel.report import forecast_frame
+
+    week = parse_week("2026-W47")
+    rows = [_ticket(f"{w}-{i}", str(week.shift(-w).start_ts + pd.Timedelta(hours=10)))
+            for w in range(26) for i in range(3 if w < 12 else 12)]
+    settings = settings_from_dict({})
+    with connect(tmp_path / "w.duckdb") as con:
+        upsert(con, "store.tickets", pd.DataFrame(rows))
+        digest = build_support_ops_digest(con, week, settings, "tags-x")
+        frame = forecast_frame(con, settings, week)
+    lines = [ln for s in digest.sections if s.title.startswith("Forecast") for ln in s.lines if "forecast" in ln.detail]
+    said = [int(re.match(r"(\d+) tickets forecast", ln.detail)[1]) for ln in lines]
+    drawn = [round(v) for v in frame["forecast"].dropna().iloc[1:]]       # after the joining point
+    assert said and drawn == said
+    assert frame["tickets"].notna().sum() == 26
+    # A series with no values at all is drawn as "no data", not as an empty plot.
+    empty = weekly_chart(pd.DataFrame({"first-response SLA met": [float("nan")] * 3},
+                                      index=pd.date_range("2026-11-02", periods=3, freq="7D")), "SLA", "sla.png")
+    blank = weekly_chart(pd.DataFrame(), "SLA", "sla.png")
+    assert empty is not None and blank is not None and empty.png == blank.png and empty.png.startswith(b"\x89PNG")

@@ -25,6 +25,7 @@ LEGEND_COLUMNS = 2
 TICKS_HEIGHT = 0.1
 LEGEND_ROW_HEIGHT = 0.04
 ELLIPSIS = "…"
+NO_DATA = "no data"
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,12 @@ def _series(weekly: pd.DataFrame, last_week: pd.Timestamp,
 def weekly_chart(frame: pd.DataFrame, title: str, filename: str, *, ylabel: str = "Tickets") -> Chart | None:
     """Lines over weeks: `frame` is indexed by week Mondays, one column per series (named as shown).
 
-    Missing values are gaps in a line, not zeros (a forecast starts where the history ends).
+    Missing values are gaps in a line, not zeros (a forecast starts where the history ends). A
+    frame with no values at all (e.g. SLA compliance where no ticket has a first-response time)
+    gives a chart that says "no data" rather than an empty plot.
     """
-    if frame.empty or not len(frame.columns):
-        return None
+    if frame.empty or not len(frame.columns) or frame.isna().all().all():
+        return Chart(title=title, filename=filename, png=_draw_no_data(title))
     frame = frame.sort_index()
     frame.index = pd.to_datetime(frame.index)
     labels = {c: _short_label(str(c)) for c in frame.columns}
@@ -143,6 +146,22 @@ def _draw(counts: pd.DataFrame, labels: dict[str, str], trends: dict[str, str],
                            bottom=TICKS_HEIGHT + LEGEND_ROW_HEIGHT * rows)
     buffer = io.BytesIO()
     # No "Software" entry (it names the matplotlib version): same data, same bytes.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _draw_no_data(title: str) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=FIGURE_INCHES, dpi=FIGURE_DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_axis_off()
+    axes.set_title(_plain(title), fontsize=11)
+    axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=16, color="#777777",
+              transform=axes.transAxes)
+    buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 

@@ -18,7 +18,7 @@ from csintel.digests.common import change, count, money
 from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
 from csintel.support.erlang import staff_blocks
-from csintel.support.forecast import forecast_weekly
+from csintel.support.forecast import WeeklyForecast, forecast_weekly
 from csintel.weeks import Week, week_of
 
 
@@ -86,17 +86,28 @@ BLOCK_HOURS = {"Mon-Fri 00-08": 40, "Mon-Fri 08-12": 20, "Mon-Fri 12-18": 30, "M
 FORECAST_HISTORY_WEEKS = 26
 
 
+def volume_forecast(con: duckdb.DuckDBPyConnection, week: Week,
+                    settings: Settings) -> tuple[pd.Series, list[WeeklyForecast]]:
+    """Weekly tickets over the last 26 weeks and the forecast from them: the one source of the
+    digest's forecast lines and the report's forecast chart, so the two always agree."""
+    bounds = {"since": week.window_start(FORECAST_HISTORY_WEEKS).start_ts, "end": week.end_ts}
+    volume = fetch_df(con, "weekly_volume", bounds)
+    if volume.empty:
+        return pd.Series(dtype=float), []
+    history = pd.Series(volume["tickets"].to_numpy(), index=pd.to_datetime(volume["week"]).dt.date)
+    if week.start not in history.index:
+        history[week.start] = 0          # a silent last week is data, not a gap
+    history = history.sort_index()
+    return history, forecast_weekly(history, settings.support.forecast_weeks)
+
+
 def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings) -> tuple[Line, ...]:
     """The next weeks' volume with its interval, and the agents each block needs in the first of them."""
     support = settings.support
     bounds = {"since": week.window_start(FORECAST_HISTORY_WEEKS).start_ts, "end": week.end_ts}
-    volume = fetch_df(con, "weekly_volume", bounds)
-    if volume.empty:
+    history, forecast = volume_forecast(con, week, settings)
+    if history.empty:
         return ()
-    history = pd.Series(volume["tickets"].to_numpy(), index=pd.to_datetime(volume["week"]).dt.date)
-    if week.start not in history.index:
-        history[week.start] = 0          # a silent last week is data, not a gap
-    forecast = forecast_weekly(history.sort_index(), support.forecast_weeks)
     lines = [Line(title=week_of(f.week).label,
                   detail=f"{f.tickets:.0f} tickets forecast (80% interval {f.low:.0f}-{f.high:.0f}; {f.method})")
              for f in forecast]
