@@ -101,3 +101,16 @@ def test_the_reports_forecast_chart_draws_the_digests_forecast(tmp_path) -> None
                                       index=pd.date_range("2026-11-02", periods=3, freq="7D")), "SLA", "sla.png")
     blank = weekly_chart(pd.DataFrame(), "SLA", "sla.png")
     assert empty is not None and blank is not None and empty.png == blank.png and empty.png.startswith(b"\x89PNG")
+
+
+def test_quotes_skip_issue_template_boilerplate() -> None:
+    from csintel.digests.common import quote
+
+    body = ("**Describe the bug**\nA clear and concise description of what the bug is.\n"
+            "Export to CSV drops every row with a comma in the name.\n\n**To Reproduce**\n"
+            "Steps to reproduce the behavior:\n1. Go to '...'\n2. Click on '....'\n\n**Expected behavior**\n"
+            "A clear and concise description of what you expected to happen.")
+    assert quote(body, 180) == "Export to CSV drops every row with a comma in the name."
+    assert quote("Describe the bug Sync stops at 87%.", 180) == "Sync stops at 87%."
+    plain = "Export fails with HTTP 504 after ten minutes. We need this fixed."
+    assert quote(plain, 180) == plain
