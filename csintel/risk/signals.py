@@ -56,7 +56,7 @@ def account_signals(t: pd.DataFrame, as_of: date, first_response_targets: dict[s
     churn = t["churn_language"].fillna(False).astype(bool)
     if churn.any():
         out.append(Signal("churn_language", min(1.0, 0.6 + 0.2 * churn.sum()),
-                          f"churn language in {churn.sum()} ticket(s)", _ids(ids[churn])))
+                          f"churn language in {churn.sum()} ticket{'' if churn.sum() == 1 else 's'}", _ids(ids[churn])))
 
     threat = t["threat_competitors"].map(lambda v: len(items(v)) > 0)
     if threat.any():
@@ -85,7 +85,7 @@ def account_signals(t: pd.DataFrame, as_of: date, first_response_targets: dict[s
     if len(rated) and rated.mean() <= 3.0:
         low = t["csat"].notna() & (t["csat"] <= 2)
         out.append(Signal("low_csat", min(1.0, (3.5 - rated.mean()) / 2.0),
-                          f"mean CSAT {rated.mean():.1f} over {len(rated)} rated ticket(s)", _ids(ids[low])))
+                          f"mean CSAT {rated.mean():.1f} over {len(rated)} rated ticket{'' if len(rated) == 1 else 's'}", _ids(ids[low])))
 
     targets = t["priority"].map(first_response_targets).fillna(first_response_targets["normal"])
     slow = t["first_response_minutes"].notna() & (t["first_response_minutes"] > targets)
