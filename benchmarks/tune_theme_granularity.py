@@ -1,6 +1,6 @@
 """How the automatic granularity was chosen: HDBSCAN's minimum cluster size, min_samples and
-cluster selection against NMI/ARI, and whether `separation` (the score csintel uses to pick a
-size by itself) points at the best size. Validation and training data only, never a test split:
+cluster selection against NMI/ARI, and whether `separation` (a simplified silhouette, tried as
+a way to pick the size by itself and rejected) points at the best size. Validation and training data only, never a test split:
 Banking77 `val` (1,003, ~13 a topic) and a seeded 3,080-row sample of its `train` (~40 a topic),
 CLINC150 `val` in scope (3,000, 20 a topic) and a seeded 4,500-row sample of its `train` (~30).
 
@@ -22,6 +22,22 @@ import public_data  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = (4, 5, 6, 8, 10, 12, 15, 18, 22, 27)
+
+
+def separation(x: np.ndarray, labels: np.ndarray) -> float:
+    """Simplified silhouette (cosine to own centroid against the nearest other, unclustered 0):
+    the internal score tried for choosing the size by itself, and rejected (it keeps rising with
+    coarser clusterings until topics fuse)."""
+    from csintel.themes.cluster import cluster_centroids
+
+    members = np.flatnonzero(labels >= 0)
+    if labels.max() < 1 or not len(members):
+        return 0.0
+    sims = x[members] @ cluster_centroids(x, labels).T
+    own = sims[np.arange(len(members)), labels[members]].copy()
+    sims[np.arange(len(members)), labels[members]] = -np.inf
+    other = sims.max(axis=1)
+    return float(((own - other) / np.maximum(np.maximum(np.abs(own), np.abs(other)), 1e-9)).sum() / len(labels))
 
 
 def sample(split: public_data.Split, n: int, seed: int = 1) -> public_data.Split:
@@ -51,12 +67,12 @@ def main() -> None:
                     fitted = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=min_samples, core_dist_n_jobs=1,
                                              cluster_selection_method=selection).fit(space)
                     labels = C.merge_similar_clusters(x, fitted.labels_, C.ClusterParams().merge_threshold)
-                    separation = C.separation(x, labels)
+                    score = separation(x, labels)
                     centroids = C.cluster_centroids(x, labels)
                     labels, p = C._eject_strays(x, labels, fitted.probabilities_, centroids, 0.25)
                     labels, _ = C._reassign_outliers(x, labels, p, centroids, 0.55)
                     rows.append({"set": name, "min_cluster_size": size, "min_samples": min_samples,
-                                 "selection": selection, "separation": round(separation, 4),
+                                 "selection": selection, "separation": round(score, 4),
                                  "nmi": round(normalized_mutual_info_score(split.labels, labels), 4),
                                  "ari": round(adjusted_rand_score(split.labels, labels), 4),
                                  "unclustered_share": round(float(np.mean(labels < 0)), 4),
