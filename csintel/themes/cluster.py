@@ -19,8 +19,9 @@ from scipy import sparse
 MIN_CLUSTER_FLOOR = 5
 # 0.25% of the window: a 3k-ticket window gives themes of >= 8 tickets, a 10k one >= 25. Chosen
 # on validation data (benchmarks/tune_theme_granularity.py): on Banking77 and CLINC150 splits of
-# 1k-4.5k queries with 13-40 per topic, sizes of 8-12 scored best and the former 0.6% (18-27)
-# fused neighbouring topics (CLINC150 train sample, 4,500: ARI 0.69 at 10-12, 0.47 at 27).
+# 1k-4.5k queries with 13-40 per topic, sizes of 5-15 scored best (5 on 1k, 10 on 3k-4.5k) and
+# the former 0.6% (18-27) fused neighbouring topics (CLINC150 train sample, 4,500: ARI 0.65 at
+# 10, 0.47 at 27).
 # HDBSCAN's fragments of one topic are merged afterwards (merge_threshold), so the bundled
 # sample's large themes stay whole.
 MIN_CLUSTER_SHARE = 0.0025
