@@ -7,7 +7,7 @@ import pytest
 from csintel.config import Settings
 from csintel.risk.backtest import backtest, metrics
 from csintel.risk.model import DEFAULT_MODEL, MODEL_FILE, RiskModel, fit_logistic, load_model, save_model
-from csintel.risk.signals import SIGNALS, Signal, strengths
+from csintel.risk.signals import SIGNALS, Signal
 
 
 def test_metrics_on_perfect_and_random_rankings():

@@ -47,7 +47,7 @@ def _status(cfg: Path) -> subprocess.CompletedProcess:
 
 def test_status_and_export_answer_while_a_stage_holds_the_warehouse(config: Path, tmp_path: Path, capsys) -> None:
     settings = settings_from_dict({"warehouse": {"path": "w.duckdb"}}, base_dir=tmp_path)
-    with tracked_run(settings, "weekly", parse_week("2026-W47")) as run:
+    with tracked_run(settings, "weekly", parse_week("2026-W47")):
         with stage_connection(settings, "ingest") as con:
             upsert(con, "store.tickets", pd.DataFrame([_ticket("2", "2026-11-17 10:00")]))
             # The stage holds DuckDB's write lock: no other process may open the file now...
