@@ -9,16 +9,18 @@ NEGATIVE = [
     "WHY IS THIS STILL BROKEN",                                      # shouting
     "URGENT: production is down and it's blocking our team",         # urgency
     "Please fix asap, this is blocking our sales team.",
-    "The export fails.",                                             # mild problem reports
-    "The dashboard doesn't load.",
-    "Reminder emails never arrive.",
-    "The report no longer shows totals.",
     "The sync is broken again and nobody has responded.\n\nThanks,\nMaria",  # a sign-off is no praise
     "Thanks for your help. Unfortunately the sync still fails with an error.",
     "I'm not happy with the new editor.",
     "The new UI is great but the export is completely broken.",
 ]
 NEUTRAL = [
+    "The export fails.",                                             # a calm bug report is neutral (issue 14)
+    "The dashboard doesn't load.",
+    "Reminder emails never arrive.",
+    "The report no longer shows totals.",
+    "When I export contacts to CSV the file is empty. Steps: open Contacts, click Export.",
+    "Hi team, the calendar sync shows an error since yesterday. Could you take a look? Thanks, Ana",
     "How do I add a user?",
     "Is there a way to export contacts? Thanks!",
     "Hi!! How do I change my password?",
@@ -71,6 +73,7 @@ def test_churn_is_flagged_and_strongly_negative(text):
 
 
 def test_frustration_outweighs_a_plain_problem_report():
+    # A calm bug report leans negative in score but stays neutral; frustration makes it negative.
     plain = score_sentiment("The export fails.")
     frustrated = score_sentiment("The export fails AGAIN. Third time this week, this is unacceptable!!!")
     assert -0.6 < plain.score < 0
@@ -142,3 +145,74 @@ def test_features_are_the_rules_evidence():
     assert named["frustration"] < 0 and named["positive"] == 0 and named["question"] == 1.0
     assert dict(zip(FEATURES, sentiment_features("Thanks, that fixed it!")))["resolution"] > 0
     assert sentiment_features("") == [0.0] * len(FEATURES)
+
+
+@pytest.mark.parametrize("text", [
+    "Right-click the symbol and go to References to see every caller.",
+    "We moved to TensorFlow 2 and the model no longer loads.",
+    "I'm switching to another file in the editor and the cursor jumps.",
+    "We could explore alternatives to this approach, e.g. a queue.",
+    "Calling terminate on the process leaves a zombie child.",
+    "The job should terminate the process when the timeout fires.",
+    "We're migrating to Postgres next quarter; will the connector support it?",
+    "Please cancel the meeting invite for Friday.",
+    "How do I cancel a scheduled export?",
+    "The service worker registration was cancelled.",
+    "We are not planning to cancel our subscription, just asking about invoices.",
+    "We have no plans to switch to another vendor.",
+    "We're not switching to HubSpot next quarter after all.",
+    "The token is not renewing automatically.",
+    "Code churn in this module is high.",
+    "Leave you a note: the import finished.",
+    "Looking for another way to filter the list.",
+])
+def test_technical_senses_and_negations_are_not_churn(text):
+    assert not score_sentiment(text).churn_language, score_sentiment(text)
+
+
+@pytest.mark.parametrize("text", [
+    "We want to cancel our subscription.",
+    "Please cancel our account at the end of the month.",
+    "We won't be renewing next month.",
+    "Our CFO decided not to renew the contract.",
+    "Please switch off auto-renewal for our workspace.",
+    "Honestly we're looking at alternatives.",
+    "We may have to look at other vendors if this isn't fixed.",
+    "We're evaluating alternatives to your product.",
+    "We're switching to HubSpot next quarter.",
+    "We are moving to monday.com next month.",
+    "If this isn't fixed we will take our business elsewhere.",
+    "Please terminate our contract at the end of the term.",
+    "We'll be moving to a different CRM when the contract is up.",
+])
+def test_real_churn_still_fires(text):
+    assert score_sentiment(text).churn_language, score_sentiment(text)
+
+
+def test_urgency_is_its_own_signal():
+    urgent = score_sentiment("URGENT: production is down and it's blocking our team")
+    assert urgent.urgent and urgent.label == "negative"
+    assert not score_sentiment("This is not urgent, just a question about invoices.").urgent
+    assert not score_sentiment("We want to cancel our subscription.").urgent
+
+
+def test_rules_file_errors_name_the_file_and_cue(tmp_path):
+    import yaml
+
+    from csintel.classify.churn import compile_churn
+    from csintel.classify.sentiment import RULES_FILE, compile_rules, read_rules_file
+
+    data = read_rules_file(RULES_FILE)
+    bad = dict(data, problem=[["(unclosed", 0.5]])
+    with pytest.raises(ValueError, match=r"x\.yaml: problem cue 1 is not a valid regex"):
+        compile_rules(bad, "x.yaml")
+    with pytest.raises(ValueError, match="must be \\[regex, weight\\]"):
+        compile_rules(dict(data, positive=["love"]), "x.yaml")
+    with pytest.raises(ValueError, match="missing cue lists: urgency"):
+        compile_rules({k: v for k, v in data.items() if k != "urgency"}, "x.yaml")
+    with pytest.raises(ValueError, match="unknown \\{nope\\}"):
+        compile_churn({"patterns": ["cancel {nope}"]}, "x.yaml")
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(["not", "a", "mapping"]))
+    with pytest.raises(ValueError, match="expected a mapping"):
+        read_rules_file(path)

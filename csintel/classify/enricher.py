@@ -54,7 +54,7 @@ class TicketTags:
             "category": {"label": self.category.label, "confidence": self.category.confidence},
             "root_cause": {"label": self.root_cause.label, "confidence": self.root_cause.confidence},
             "sentiment": {"label": self.sentiment.label, "score": round(self.sentiment.score, 3),
-                          "churn_language": self.sentiment.churn_language},
+                          "churn_language": self.sentiment.churn_language, "urgent": self.sentiment.urgent},
             "competitors": [{"name": m.name, "context": m.context, "competitive": m.competitive,
                              "sentence": m.sentence} for m in self.competitors],
             "feature_request": {"is_request": self.is_request, "request": self.request, "group": self.group},
@@ -178,7 +178,7 @@ class Enricher:
         probs = head.probabilities(vectors, texts, np.array([evidence for _, evidence in ruled]))
         scores = probs @ np.array([POLARITY.get(label, 0.0) for label in head.labels])
         labels = predictions(probs, head.labels, self.thresholds["sentiment"])
-        return [SentimentResult(pred.label, round(float(score), 4), rules.churn_language, rules.cues)
+        return [SentimentResult(pred.label, round(float(score), 4), rules.churn_language, rules.cues, rules.urgent)
                 for (rules, _), score, pred in zip(ruled, scores, labels)]
 
     def request_vectors(self, tags: Sequence[TicketTags]) -> np.ndarray:
