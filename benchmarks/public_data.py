@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,18 @@ CACHE_DIR = Path(os.environ.get("CSINTEL_BENCH_CACHE", Path.home() / ".cache" / 
 NLBSE = ("nlbse2024+issue-report-classification", "2927bc67eb42db8affd16eaf3e5a6d74f3063961")
 TWEETEVAL = ("cardiffnlp+tweeteval", "4fbd22cd78421f05b1ecdb4fc5725bc7a7bd8f66")
 IT_TICKETS = ("Lunalykaya+IT-Service-Ticket-Classification", "8603bdc49c1b56ec881e4bb954a2d0905a749e2f")
+# SemEval-2017 Task 4 subtask A gold training data (tweets of 2013-2016: what TweetEval's missing
+# train_text.txt was drawn from), in a course repository that kept the organisers' folder as is.
+SEMEVAL17 = ("FireBrother+assignment", "dce1476dba0acb66bb6f2aa368eca5085f51fdbe")
+SEMEVAL17_DIR = "\u8bed\u4e49\u8ba1\u7b97\u4e0e\u77e5\u8bc6\u68c0\u7d22/hw2/2017_English_final/GOLD/Subtask_A"
+SEMEVAL17_FILES = ("twitter-2013train-A.txt", "twitter-2013dev-A.txt", "twitter-2013test-A.txt",
+                   "twitter-2014test-A.txt", "twitter-2014sarcasm-A.txt", "twitter-2015train-A.txt",
+                   "twitter-2015test-A.txt", "twitter-2016train-A.txt", "twitter-2016dev-A.txt",
+                   "twitter-2016devtest-A.txt", "twitter-2016test-A.txt")
+# Twitter US Airline Sentiment (Figure Eight's "Data for Everyone"): customers writing to airlines.
 AIRLINE = ("Anuragiitk+Twitter-US-Sentiment-Analysis", "58786bed120ea193a2a6ed6d5565c4dbbc4890a9")
+# Financial PhraseBank (Malo et al. 2014): sentences from financial news, labelled by 5-8 annotators.
+PHRASEBANK = ("Adarve999+Financial_Sentiment_Analysis", "9f5f4a577565445fd1cec3dfac0365b748bb1742")
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,74 @@ def airline_reasons(min_confidence: float = 0.6) -> Split:
         texts.append(r["text"])
         labels.append(reason)
     return Split(texts, labels)
+
+
+USER = re.compile(r"@\w+")
+ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def tweet_text(text: str) -> str:
+    """A tweet as TweetEval writes it: mentions as "@user", the organisers' \\uXXXX escapes decoded."""
+    text = ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return USER.sub("@user", text).strip().strip('"').strip()
+
+
+def _key(text: str) -> str:
+    return " ".join(re.sub(r"https?://\S+", "", text).lower().split())
+
+
+def _dedupe(texts: Sequence[str], labels: Sequence[str], exclude: frozenset[str] | set[str] = frozenset()) -> Split:
+    """Drop exact repeats (a text labelled two ways is dropped entirely) and texts in `exclude`."""
+    seen: dict[str, set[str]] = {}
+    first: dict[str, str] = {}
+    for text, label in zip(texts, labels):
+        key = _key(text)
+        if key and key not in exclude:
+            seen.setdefault(key, set()).add(label)
+            first.setdefault(key, text)
+    keep = [(first[k], next(iter(v))) for k, v in seen.items() if len(v) == 1]
+    return Split([t for t, _ in keep], [lab for _, lab in keep])
+
+
+def _seeded_splits(split: Split, seed: int) -> dict[str, Split]:
+    """train 80% / val 10% / test 10%, label-stratified and seeded, for sets published in one piece."""
+    rest, test = _val_slice(split, share=0.1, seed=seed)
+    train, val = _val_slice(rest, share=1 / 9, seed=seed + 1)
+    return {"train": train, "val": val, "test": test}
+
+
+def semeval17_sentiment() -> dict[str, Split]:
+    """SemEval-2017 4A training tweets (2013-2016 gold, ~47k after de-duplication) as `train`; `val`
+    and `test` are TweetEval's (its train text is missing from the stored copy). Every tweet that
+    also appears in TweetEval's validation or test split is dropped from `train`, so they stay held out."""
+    held = tweeteval_sentiment()
+    exclude = {_key(t) for part in held.values() for t in part.texts}
+    texts: list[str] = []
+    labels: list[str] = []
+    for name in SEMEVAL17_FILES:
+        for line in _git_show(SEMEVAL17, f"{SEMEVAL17_DIR}/{name}").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[1] in ("negative", "neutral", "positive"):
+                texts.append(tweet_text(parts[2]))
+                labels.append(parts[1])
+    return {"train": _dedupe(texts, labels, exclude), **held}
+
+
+def airline_sentiment() -> dict[str, Split]:
+    """Twitter US Airline Sentiment (14,640 customer tweets to six airlines, Feb 2015), de-duplicated,
+    split 80/10/10 (seeded, seed 15)."""
+    rows = list(csv.DictReader(io.StringIO(_git_show(AIRLINE, "Tweets.csv"))))
+    return _seeded_splits(_dedupe([tweet_text(r["text"]) for r in rows],
+                                  [r["airline_sentiment"] for r in rows]), seed=15)
+
+
+def financial_phrasebank() -> dict[str, Split]:
+    """Financial PhraseBank (sentences from financial news), de-duplicated, split 80/10/10 (seed 14)."""
+    where = MIRROR / PHRASEBANK[0] / "repo"
+    raw = subprocess.run(["git", "-C", str(where), "show", f"{PHRASEBANK[1]}:data/all-data.csv"], check=True,
+                         capture_output=True).stdout.decode("latin-1")
+    rows = [r for r in csv.reader(io.StringIO(raw)) if len(r) == 2 and r[0] in ("negative", "neutral", "positive")]
+    return _seeded_splits(_dedupe([r[1] for r in rows], [r[0] for r in rows]), seed=14)
 
 
 def embed(texts: Sequence[str], backend: str = "onnx-int8", model: str = "") -> np.ndarray:
