@@ -61,9 +61,15 @@ def read_status(con: duckdb.DuckDBPyConnection, settings: Settings, limit: int =
         running=p["running"],
         last_week=last.label,
         # Only owed once the week has been digested at all; before that it is a pending week.
-        undelivered=[] if last.label in weeks else [a for a in wanted if a not in sent],
+        # and a week without tickets owes nothing (runs do not post it).
+        undelivered=[] if last.label in weeks or not _has_tickets(con, last) else [a for a in wanted if a not in sent],
         newest_ticket=p["newest_ticket"],
     )
+
+
+def _has_tickets(con: duckdb.DuckDBPyConnection, week: Week) -> bool:
+    return con.execute("SELECT count(*) > 0 FROM store.tickets WHERE activity_at >= ? AND activity_at < ?",
+                       [week.start_ts, week.end_ts]).fetchall()[0][0]
 
 
 def _backfilled_weeks(con: duckdb.DuckDBPyConnection) -> set[date]:

@@ -80,6 +80,7 @@ def test_status_lists_every_week_never_run_and_the_stale_newest_ticket(tmp_path)
     assert "10 weeks with tickets but no completed run: 2017-W03 to 2017-W12 (10 weeks)" in text
     assert "backfill --since 2017-01-16" in text
     assert "Newest ticket: 2017-03-23 (2017-W12): older than 2026-W47" in text
+    assert s.undelivered == []                    # 2026-W47 has no tickets: nothing is owed for it
     assert s.pending and "nothing:" not in text
 
 
