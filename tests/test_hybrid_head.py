@@ -2,7 +2,6 @@
 and `csintel eval`'s choice of baseline."""
 
 import csv
-import zlib
 
 import numpy as np
 import pytest
@@ -24,29 +23,28 @@ QUEUES = {"sap_team": "ZX41", "crm_team": "QP77", "mail_team": "KV09"}
 
 
 class NoiseEmbedder:
-    """Vectors that carry no meaning (a seeded random unit vector per text): whatever a head learns
-    from these tickets it must learn from the words."""
+    """One and the same vector for every text: the embedding says nothing, so whatever a head
+    learns from these tickets it must learn from the words."""
 
     name = "all-MiniLM-L6-v2"
     dim = 384
 
     def encode(self, texts):
-        out = np.zeros((len(texts), self.dim))
-        for i, text in enumerate(texts):
-            v = np.random.default_rng(zlib.crc32(text.encode())).normal(size=self.dim)
-            out[i] = v / np.linalg.norm(v)
-        return out
+        return np.tile(np.full(self.dim, 1 / np.sqrt(self.dim)), (len(texts), 1))
 
 
-def _tickets(templates):
-    texts = [t.format(code) for code in QUEUES.values() for t in templates]
-    labels = [q for q in QUEUES for _ in templates]
+SIGN_OFFS = ("", " thanks", " - urgent", " (second time)")
+
+
+def _tickets(templates, sign_offs=("",)):
+    texts = [t.format(code) + s for code in QUEUES.values() for t in templates for s in sign_offs]
+    labels = [q for q in QUEUES for _ in templates for _ in sign_offs]
     return texts, labels
 
 
 @pytest.fixture(scope="module")
 def coded(embedder):
-    texts, labels = _tickets(COMPLAINTS[:8])
+    texts, labels = _tickets(COMPLAINTS[:8], SIGN_OFFS)
     test_texts, test_labels = _tickets(COMPLAINTS[8:])
     return texts, labels, test_texts, test_labels
 
