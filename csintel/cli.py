@@ -439,6 +439,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
 
 
 def cmd_taxonomy(args: argparse.Namespace) -> int:
+    _check_file(args.input, "--input")   # before the model loads
     from csintel.adhoc import read_tickets
     from csintel.classify.suggest import suggest_taxonomy, write_draft
     from csintel.classify.taxonomy import load_taxonomy

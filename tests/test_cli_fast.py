@@ -46,6 +46,7 @@ def test_a_missing_input_is_reported_before_anything_heavy_loads(tmp_path):
     ["train", "--task", "category", "--labeled", "missing.csv"],
     ["eval", "--task", "sentiment", "--test", "missing.csv"],
     ["themes", "--input", "missing.jsonl", "--output", "-"],
+    ["taxonomy", "suggest", "--input", "missing.jsonl"],
     ["tag", "--input", "{here}", "--output", "no-such-folder/out.jsonl"],
 ])
 def test_other_bad_arguments_are_caught_as_early(tmp_path, args):
