@@ -110,3 +110,15 @@ def test_orchestrated_commands_wait_long_enough_for_prefects_server():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(out.strip()) == PREFECT_STARTUP_TIMEOUT_S >= 300
     assert {"tag", "themes", "eval", "train", "status", "export", "report", "init"}.isdisjoint(ORCHESTRATED)
+
+
+def test_spacy_loads_without_torch_for_onnx_and_torch_still_imports_after():
+    code = ("import sys; from csintel.cli import _spacy_without_torch; from csintel.config import load_settings; "
+            "_spacy_without_torch(load_settings(None)); print('spacy' in sys.modules, 'torch' in sys.modules); "
+            "import spacy; nlp = spacy.blank('en'); print(len(nlp('two words'))); import torch; print(torch.ones(2).sum().item())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    from csintel.embed import planned_backend
+
+    if planned_backend(load_settings(None).models) == "torch":   # no onnxruntime here: nothing to skip
+        pytest.skip("the configured backend runs on torch on this machine")
+    assert out == ["True", "False", "2", "2.0"]
