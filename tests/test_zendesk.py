@@ -318,5 +318,6 @@ def test_ingest_stage_loads_files_and_every_configured_helpdesk_unless_named(fak
 
 def file_tickets(tmp_path):
     path = tmp_path / "tickets.jsonl"
-    path.write_text(json.dumps({"id": "F-1", "subject": "From a file", "body": "Export fails."}) + "\n")
+    path.write_text(json.dumps({"id": "F-1", "subject": "From a file", "body": "Export fails.",
+                                "solved_at": "2026-11-20T10:00:00Z"}) + "\n")
     return path
