@@ -602,6 +602,8 @@ def _print_summary(counts: dict[str, Any], settings: Settings) -> None:
     if "risk" in counts:
         r = counts["risk"]
         print(f"  risk      {r['at_risk']:>6} of {r['renewing']} renewing accounts at risk ({r['high']} high)")
+    if counts.get("taxonomy_fit"):
+        print(f"  taxonomy  {counts['taxonomy_fit']}")
     for d in counts.get("deliveries", []):
         where = ", ".join(d["locations"]) or "-"
         print(f"  {d['audience']:<9} {d['status']:>6} -> {d['channel']} via {d['transport']}: {where}"

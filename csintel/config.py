@@ -212,6 +212,12 @@ class ModelsConfig:
     model_dir: str = ".csintel/models"   # trained classifier heads
     category_min_confidence: float = 0.30
     root_cause_min_confidence: float = 0.30
+    # When at least this share of a week's tagged tickets gets category "uncertain", the run and
+    # the Support Ops digest say the taxonomy fits poorly and point to `csintel taxonomy suggest`.
+    # A quarter is a judgement, not a fit to data: zero-shot tagging abstains rarely even on foreign
+    # tickets (4% of Banking77, docs/categories.md), so a quarter uncertain means whole kinds of
+    # tickets are missing from the taxonomy, not a few odd ones.
+    category_poor_fit_share: float = 0.25
     # A sentiment head can abstain too (the rules always answer); 0 = never "uncertain".
     sentiment_min_confidence: float = 0.0
     # Cosine at which two feature-request phrases join one group. Short phrases embed far apart
@@ -429,6 +435,8 @@ def _validate(s: Settings) -> Settings:
         (0.0 <= s.models.category_min_confidence < 1.0, "models.category_min_confidence must be in [0, 1)"),
         (0.0 <= s.models.root_cause_min_confidence < 1.0, "models.root_cause_min_confidence must be in [0, 1)"),
         (0.0 <= s.models.sentiment_min_confidence < 1.0, "models.sentiment_min_confidence must be in [0, 1)"),
+        (0.0 < s.models.category_poor_fit_share <= 1.0,
+         "models.category_poor_fit_share must be in (0, 1], e.g. 0.25 (1 = warn only when every ticket is uncertain)"),
         (0.0 < s.models.request_group_threshold < 1.0, "models.request_group_threshold must be in (0, 1)"),
         (s.themes.window_weeks >= 2, "themes.window_weeks must be at least 2 (trends need a baseline)"),
         (s.themes.min_cluster_size == 0 or s.themes.min_cluster_size >= 2,
@@ -515,6 +523,7 @@ accounts = ["{accounts}"]
 # competitors_file = "models/competitors.yaml"
 # model_dir = ".csintel/models"          # where `csintel train` saves classifier heads
 # category_min_confidence = 0.30         # below this a tag is "uncertain"
+# category_poor_fit_share = 0.25         # this share of a week's tickets uncertain: the taxonomy fits poorly
 
 [themes]
 # window_weeks = 12                      # tickets clustered together

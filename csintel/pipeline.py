@@ -20,7 +20,7 @@ from csintel.digests.content import Digest
 from csintel.digests.cs import build_cs_digest
 from csintel.digests.product import build_product_digest
 from csintel.digests.sales import build_sales_digest
-from csintel.digests.support_ops import build_support_ops_digest
+from csintel.digests.support_ops import build_support_ops_digest, poor_fit, suggest_command
 from csintel.embed import configured_embedder
 from csintel.enrich import enrich
 from csintel.ingest import ingest_accounts, ingest_incremental, ingest_tickets
@@ -181,6 +181,20 @@ def empty_week_note(week: Week, activity: dict[str, Any]) -> str:
     return (f"no tickets in {week.label}: nothing delivered. The newest ticket is from {day:%Y-%m-%d} "
             f"({newest_week.label}): run with --week {newest_week.label}, or see `csintel status` for "
             f"every week with tickets")
+
+
+def taxonomy_fit_note(digests: list[Digest], settings: Settings) -> str | None:
+    """What a run says when so many of the week's tickets fit no category that the taxonomy is the
+    problem (`[models] category_poor_fit_share`), and the command that drafts a better one; None
+    otherwise. Read from the Support Ops digest's figures, so the run and the digest agree."""
+    stats = next((d.stats for d in digests if d.audience == "support_ops"), {})
+    tagged, uncertain = int(stats.get("tagged", 0)), int(stats.get("uncertain", 0))
+    if not poor_fit(tagged, uncertain, settings):
+        return None
+    return (f"{uncertain / tagged:.0%} of this week's tickets fit no category ({uncertain} of {tagged} tagged "
+            f"\"uncertain\"; warned from {settings.models.category_poor_fit_share:.0%}, [models] "
+            f"category_poor_fit_share): the taxonomy fits these tickets poorly. Draft one from them with "
+            f"`{suggest_command(settings)}`, edit it and set [models] taxonomy to it")
 
 
 def delivery_failures(counts: dict[str, Any]) -> list[str]:

@@ -77,6 +77,10 @@ def publish(settings: Settings, week: Week, run: RunRecord, deliver_them: bool) 
     """
     built = digests(settings, week)
     run.counts["digests"] = {d.audience: {"quiet": d.quiet, **d.stats} for d in built}
+    fit = pipeline.taxonomy_fit_note(built, settings)
+    if fit:
+        run.counts["taxonomy_fit"] = fit
+        get_run_logger().warning("%s", fit)
     seen = activity(settings, week)
     run.counts["week"] = week.label
     run.counts["week_tickets"] = seen["tickets"]

@@ -26,8 +26,6 @@ from csintel.text import redact_pii, short_quote
 MAX_CATEGORIES = 15     # more than this is a list nobody edits; the largest themes come first
 EXAMPLES = 3
 QUOTE_CHARS = 160
-# Above this share of `uncertain` categories the current taxonomy fits the tickets poorly.
-POOR_FIT_SHARE = 0.25
 
 
 def slug(label: str) -> str:

@@ -9,10 +9,12 @@ of the week, from the forecast and the measured share of arrivals in each block.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
+from csintel.classify.taxonomy import UNCERTAIN
 from csintel.config import Settings
 from csintel.digests.common import change, count, money
 from csintel.digests.content import Digest, Line, Section
@@ -54,6 +56,10 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
         Line("One-touch resolution", f"{_pct(total['one_touch'])} of tickets solved with a single agent reply"
              if pd.notna(total["one_touch"]) else "not recorded (no agent replies in the data)"),
     )
+    fit = category_fit(now)
+    fit_line = _fit_line(fit, settings)
+    if fit_line is not None:
+        headline += (fit_line,)
     by_priority = _breakdown(now, "priority", support.first_response_targets, target)
     by_channel = _breakdown(now, "channel", None, target)
     by_category = _breakdown(now, "category", None, target)
@@ -76,8 +82,65 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
                   Section(f"Forecast and staffing (Erlang C: {support.answer_target:.0%} answered within "
                           f"{_minutes(support.answer_within_minutes)}, {support.handle_minutes:g} min handle time)",
                           staffing, "Not enough history to forecast.")),
-        stats={"tickets": tickets, "sla_compliance": float(sla) if pd.notna(sla) else -1.0},
+        stats={"tickets": tickets, "sla_compliance": float(sla) if pd.notna(sla) else -1.0,
+               "tagged": fit.tagged, "uncertain": fit.uncertain, "uncertain_share": round(fit.share, 4)},
     )
+
+
+@dataclass(frozen=True)
+class CategoryFit:
+    """How many of the week's tagged tickets fit no category (`uncertain`)."""
+
+    tagged: int
+    uncertain: int
+
+    @property
+    def share(self) -> float:
+        return self.uncertain / self.tagged if self.tagged else 0.0
+
+
+# Below this many tagged tickets a week's uncertain share is too noisy to call the taxonomy poor
+# (2 of 5 is 40%); the share is still shown in the digest.
+MIN_FIT_TICKETS = 20
+
+
+def category_fit(now: pd.DataFrame) -> CategoryFit:
+    """The week's tagged tickets and those tagged `uncertain`, from support_week's category rows.
+    Untagged tickets (not enriched with this tags version) count in neither."""
+    rows = _rows_by(now, "category")
+    tagged = int(rows.loc[rows["category"] != UNTAGGED, "tickets"].sum())
+    uncertain = int(rows.loc[rows["category"] == UNCERTAIN, "tickets"].sum())
+    return CategoryFit(tagged, uncertain)
+
+
+def poor_fit(tagged: int, uncertain: int, settings: Settings) -> bool:
+    """Whether so many tickets fit no category that the taxonomy itself is the problem."""
+    return (tagged >= MIN_FIT_TICKETS
+            and uncertain / tagged >= settings.models.category_poor_fit_share)
+
+
+def suggest_command(settings: Settings) -> str:
+    """The `taxonomy suggest` command line for this setup: the configured tickets file when there is one."""
+    files = settings.sources.tickets
+    return f"csintel taxonomy suggest --input {files[0] if files else '<your tickets file>'}"
+
+
+def _fit_line(fit: CategoryFit, settings: Settings) -> Line | None:
+    """The digest's taxonomy-fit line (absent when every tagged ticket has a category). The text
+    avoids code spans: every renderer shows digest text literally."""
+    if not fit.uncertain:
+        return None
+    share = "under 1%" if fit.share < 0.005 else f"{fit.share:.0%}"
+    detail = (f"{share} of this week's tickets fit no category ({fit.uncertain} of "
+              f"{count(fit.tagged, 'tagged ticket')}, \"uncertain\" under By category)")
+    if not poor_fit(fit.tagged, fit.uncertain, settings):
+        return Line("Taxonomy fit", detail)
+    return Line("Taxonomy fit", detail, badge="POOR FIT", reasons=(
+        f"{settings.models.category_poor_fit_share:.0%} or more fit no category ([models] category_poor_fit_share): "
+        f"the taxonomy likely misses kinds of tickets this team gets",
+        f"draft categories from your own tickets with: {suggest_command(settings)} (then edit the file and "
+        f"set [models] taxonomy to it)",
+    ))
 
 
 # Hours per week in each staffing block; the blocks themselves are defined in
@@ -123,6 +186,8 @@ def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week, settings:
                   for b in blocks]
     return tuple(lines)
 
+
+UNTAGGED = "untagged"    # support_week.sql's category for a ticket without tags of this version
 
 # GROUPING() columns of sql/queries/support_week.sql: 0 where the row is broken down by that column.
 GROUPING_FLAGS = {"priority": "all_priorities", "channel": "all_channels", "category": "all_categories"}
