@@ -51,6 +51,11 @@ def test_outbox_holds_the_four_digests_and_the_chart(first_run, config):
     assert "SLA compliance" in ops and "Relationship by segment" in ops
     assert "tickets forecast (80% interval" in ops and "tickets/hour →" in ops   # forecast and Erlang C staffing
     assert first_run["ingest"]["tickets"]["quarantined"] >= 5
+    # Taxonomy fit: the digest's line and the run's warning follow the week's uncertain share.
+    fit = first_run["digests"]["support_ops"]
+    assert fit["tagged"] > 0 and 0 <= fit["uncertain_share"] <= 1
+    assert ("fit no category" in ops) == (fit["uncertain"] > 0)
+    assert ("taxonomy_fit" in first_run) == (fit["tagged"] >= 20 and fit["uncertain_share"] >= 0.25)
 
 
 def test_emerging_issue_leads_the_product_digest(first_run, config, truth):

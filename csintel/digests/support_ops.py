@@ -43,7 +43,7 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
     csat_text = (f"CSAT {_num(total['csat_mean'], '.2f')} from {count(ratings, 'rating')}" if ratings
                  else "no CSAT ratings")
     summary = f"{count(tickets, 'ticket')} closed ({change(tickets, last)}); {sla_text}; {csat_text}."
-    headline = (
+    headline: tuple[Line, ...] = (
         Line("SLA compliance", f"{_pct(sla)} this week vs {_pct(prior['sla_compliance'] if prior is not None else None)}"
                                f" last week (target {target:.0%})" if pd.notna(sla)
              else "no first-response times recorded this week",
