@@ -200,6 +200,21 @@ def _check_file(path: Path, flag: str) -> Path:
     return path
 
 
+def _check_ticket_file(path: Path) -> Path:
+    """A ticket file the readers reject as a whole (no header, no `id` column, not Parquet) fails
+    here, from its first row, before any model loads; an empty file too, as it tags nothing."""
+    from csintel.sources.files import SourceFileError, read_rows
+
+    _check_file(path, "--input")
+    notes: list[str] = []
+    first = next(read_rows(path, kind="ticket", notes=notes), None)
+    if first is None:
+        raise SourceFileError(f"--input {path}: no rows to read ({'; '.join(notes) or 'empty file'})")
+    if first.error and first.error.startswith("file rejected"):
+        raise SourceFileError(f"--input {path}: {first.error}")
+    return path
+
+
 def _check_output(name: str) -> None:
     if name != "-" and not Path(name).resolve().parent.is_dir():
         raise FileNotFoundError(f"--output {name}: the folder {Path(name).parent} does not exist")
@@ -280,7 +295,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _require_sources(settings, config)
     counts = _flows("ingest").ingest_flow(config=config, sources=args.source)
     _print_ingest(counts.get("ingest", {}))
-    return 0
+    return _rejected_files_exit(counts.get("ingest", {}))
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
@@ -430,7 +445,7 @@ class _Progress:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     settings, _ = _settings(args)
-    _check_file(args.input, "--input")
+    _check_ticket_file(args.input)
     _check_output(args.output)
     _spacy_without_torch(settings)
     from csintel.adhoc import tag_file
@@ -445,7 +460,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 def cmd_themes(args: argparse.Namespace) -> int:
     settings, _ = _settings(args)
-    _check_file(args.input, "--input")
+    _check_ticket_file(args.input)
     _check_output(args.output)
     _spacy_without_torch(settings)
     from csintel.adhoc import theme_file
@@ -569,6 +584,17 @@ def _print_ingest(ingest: dict[str, Any]) -> None:
               + (f" ({reasons})" if reasons else "") + undated)
         for note in r.get("notes", []):   # whole-file findings: a sniffed delimiter, an empty or rejected file
             print(f"            {note}")
+
+
+def _rejected_files_exit(ingest: dict[str, Any]) -> int:
+    """1 when a whole file was rejected (its rows are quarantined, nothing of it loaded), else 0:
+    a scheduler must notice an export that changed its format."""
+    rejected = sum(n for r in ingest.values() for reason, n in r["reasons"].items()
+                   if reason.startswith("file rejected"))
+    if rejected:
+        files, pronoun = ("1 file", "it") if rejected == 1 else (f"{rejected} files", "them")
+        print(f"csintel: {files} rejected as a whole (see above); nothing of {pronoun} was loaded", file=sys.stderr)
+    return 1 if rejected else 0
 
 
 def _exit_code(counts: dict[str, Any]) -> int:

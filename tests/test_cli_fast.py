@@ -57,6 +57,19 @@ def test_other_bad_arguments_are_caught_as_early(tmp_path, args):
     assert loaded == []
 
 
+@pytest.mark.parametrize("command", ["tag", "themes"])
+@pytest.mark.parametrize("name, content, says", [
+    ("nohead.csv", "Q-1,Export fails,2026-11-02\nQ-2,Login broken,2026-11-02\n", "file rejected: no header row"),
+    ("noid.csv", "ticket_id,body\nT-1,Export fails\n", "file rejected: no 'id' column"),
+    ("empty.jsonl", "", "no rows to read (empty.jsonl: empty file"),
+])
+def test_a_file_rejected_as_a_whole_fails_before_the_model_loads(tmp_path, command, name, content, says):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    proc, loaded, _ = run_cli([command, "--input", str(tmp_path / name), "--output", "-"], tmp_path)
+    assert proc.returncode == 2 and says in proc.stderr.splitlines()[0], proc.stderr
+    assert loaded == [] and proc.stdout == ""
+
+
 def test_commands_without_orchestration_never_import_prefect(tmp_path):
     assert main(["init", "--config", str(tmp_path / "c.toml")]) == 0
     for args in (["status"], ["export", "--to", str(tmp_path / "lake")], ["report", "--week", "2026-W47"]):

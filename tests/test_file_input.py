@@ -260,3 +260,19 @@ def test_two_unclosed_quotes_in_a_row_are_two_entries(con, tmp_path):
     assert set(reasons) == {3, 4}
     assert reasons[4].startswith("malformed quoting: the row's quotes do not pair up")
     assert json.loads(con.execute("SELECT raw FROM quarantine WHERE row_number = 4").fetchone()[0])["id"] == "Q-2"
+
+
+def test_csintel_ingest_exits_non_zero_when_a_whole_file_is_rejected(tmp_path, capsys):
+    from csintel.cli import main
+
+    (tmp_path / "good.jsonl").write_text(json.dumps({"id": "G-1", "body": "Export fails", "created_at": TS}) + "\n",
+                                         encoding="utf-8")
+    (tmp_path / "nohead.csv").write_text(f"Q-1,Export fails,{TS}\n", encoding="utf-8")
+    config = tmp_path / "csintel.toml"
+    config.write_text('[warehouse]\npath = "w.duckdb"\n[sources]\ntickets = ["good.jsonl", "nohead.csv"]\n')
+    assert main(["ingest", "--config", str(config)]) == 1
+    captured = capsys.readouterr()
+    assert "tickets        1 loaded, 1 quarantined (file rejected: 1)" in captured.out
+    assert "csintel: 1 file rejected as a whole (see above); nothing of it was loaded" in captured.err
+    config.write_text('[warehouse]\npath = "w.duckdb"\n[sources]\ntickets = ["good.jsonl"]\n')
+    assert main(["ingest", "--config", str(config)]) == 0
