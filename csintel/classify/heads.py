@@ -255,17 +255,10 @@ def _prior_texts(task: str, labels: Sequence[str], taxonomy: Taxonomy | None,
 def _prior_examples(task: str, labels: Sequence[str], taxonomy: Taxonomy | None, embedder: Embedder,
                     recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
     """The taxonomy's description and examples of each trained label, as extra labelled rows."""
-    texts: list[str] = []
-    owners: list[int] = []
-    if recipe.prior_weight and taxonomy is not None and task in taxonomy.tasks:
-        for spec in taxonomy.tasks[task]:
-            if spec.name in labels:
-                for text in (f"{spec.name.replace('_', ' ')}: {spec.description}", *spec.examples):
-                    texts.append(text)
-                    owners.append(labels.index(spec.name))
+    texts, owners = _prior_texts(task, labels, taxonomy, recipe)
     if not texts:
         return np.zeros((0, 0)), np.zeros(0, dtype=int)
-    return features(embedder.encode(texts), texts, recipe.rule_scale), np.array(owners)
+    return features(embedder.encode(texts), texts, recipe.rule_scale), owners
 
 
 def _fit(x: np.ndarray, y: np.ndarray, prior_x: np.ndarray, prior_y: np.ndarray, recipe: Recipe,
