@@ -69,7 +69,7 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
         Line(title=str(r["segment"]),
              detail=f"{count(r['tickets'], 'ticket')} · {r['negative_share']:.0%} negative "
                     f"({money(r['negative_arr_usd'])} ARR behind them) · {int(r['competitive_tickets'])} with a "
-                    f"competitor in play · {int(r['feature_requests'])} feature requests")
+                    f"competitor in play · {count(r['feature_requests'], 'feature request')}")
         for _, r in segments.iterrows())
     staffing = _forecast_and_staffing(con, week, settings)
     return Digest(
