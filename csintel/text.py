@@ -456,7 +456,12 @@ def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> s
         needle = prefer.lower()
         index = next((i for i, s in enumerate(sentences) if needle in s.lower()), 0)
     quote = sentences[index]
-    if index + 1 < len(sentences) and len(quote) < 80:
+    if index + 1 < len(sentences) and _repeats(quote, sentences[index + 1]):
+        # A subject line often restates the body's first sentence ("Half of my team..." then "Half
+        # of my team is locked out."): quote the fuller of the two once, never both.
+        quote = max(quote, sentences[index + 1], key=lambda s: len(s.rstrip(".…")))
+        index += 1
+    if index + 1 < len(sentences) and len(quote) < 80 and not _repeats(quote, sentences[index + 1]):
         # A subject line has no end punctuation; a dash keeps it from running into the body.
         joiner = " " if quote[-1] in ".!?…:;" else " — "
         combined = f"{quote}{joiner}{sentences[index + 1]}"
@@ -465,6 +470,12 @@ def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> s
     if len(quote) <= max_chars:
         return quote
     return _cut(quote, max_chars, prefer)
+
+
+def _repeats(a: str, b: str) -> bool:
+    """Whether two sentences say the same thing: nearly all the words of the shorter are in the longer."""
+    wa, wb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    return bool(wa and wb) and len(wa & wb) >= 0.8 * min(len(wa), len(wb))
 
 
 def _cut(sentence: str, max_chars: int, prefer: str | None) -> str:

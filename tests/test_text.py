@@ -181,6 +181,16 @@ def test_short_quote_prefers_sentence_and_adds_short_follower():
     assert short_quote(text, 40, prefer="hubspot") == "We are moving to HubSpot next quarter."
 
 
+def test_short_quote_says_a_repeated_subject_once_and_whole():
+    assert short_quote("Half of my team... Half of my team is locked out after the SSO change.", 200) == \
+        "Half of my team is locked out after the SSO change."
+    assert short_quote("Is dark mode on the web app on the roadmap? Is dark mode on the roadmap?", 200) == \
+        "Is dark mode on the web app on the roadmap?"
+    # A short subject that says something else still gets its follower.
+    assert short_quote("Export fails\nThe CSV export times out after 30 s.", 200) == \
+        "Export fails — The CSV export times out after 30 s."
+
+
 def test_short_quote_cuts_at_word_boundary():
     quote = short_quote("word " * 100, 50)
     assert quote.endswith("…") and len(quote) <= 50 and quote[:-1].split() == ["word"] * len(quote[:-1].split())
