@@ -32,7 +32,7 @@ from csintel.classify.competitor_context import classify_contexts, shipped_conte
 from csintel.classify.competitors import CompetitorMatcher
 from csintel.classify.enricher import competitor_specs
 from csintel.classify.errors import extract_errors
-from csintel.classify.eval_extraction import eval_competitors, eval_errors, eval_feature_requests, read_cases
+from csintel.classify.eval_extraction import binary_prf, eval_competitors, eval_errors, eval_feature_requests, read_cases
 from csintel.classify.requests import detect_request, group_requests
 from csintel.config import SAMPLE_DIR, Settings, load_settings
 from csintel.embed import configured_embedder, load_embedder
@@ -56,13 +56,6 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     return {k: result[k] for k in SUMMARY_KEYS if k in result}
 
 
-def prf(truth: list[bool], said: list[bool]) -> dict[str, float]:
-    tp = sum(t and s for t, s in zip(truth, said))
-    fp = sum(s and not t for t, s in zip(truth, said))
-    fn = sum(t and not s for t, s in zip(truth, said))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4)}
 
 
 def learned_requests(embedder: Any) -> dict[str, Any]:
@@ -74,11 +67,11 @@ def learned_requests(embedder: Any) -> dict[str, Any]:
         np.vstack([vectors[n] for n in DEV_SETS]), np.concatenate([truth[n] for n in DEV_SETS]))
     probability = model.predict_proba(vectors["test"])[:, 1]
     rules = [detect_request(t).is_request for t, _, _ in cases["test"]]
-    out: dict[str, Any] = {"rules": prf(truth["test"], rules)}
+    out: dict[str, Any] = {"rules": binary_prf(truth["test"], rules)}
     for cutoff in LEARNED_CUTOFFS:
         learned = [bool(p > cutoff) for p in probability]
-        out[f"learned>{cutoff}"] = prf(truth["test"], learned)
-        out[f"rules_or_learned>{cutoff}"] = prf(truth["test"], [a or b for a, b in zip(rules, learned)])
+        out[f"learned>{cutoff}"] = binary_prf(truth["test"], learned)
+        out[f"rules_or_learned>{cutoff}"] = binary_prf(truth["test"], [a or b for a, b in zip(rules, learned)])
     return out
 
 

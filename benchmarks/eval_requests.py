@@ -38,7 +38,7 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import public_data  # noqa: E402
 
-from csintel.classify.eval_extraction import read_cases  # noqa: E402
+from csintel.classify.eval_extraction import binary_prf, read_cases  # noqa: E402
 from csintel.classify.requests import (  # noqa: E402
     HOWTO_QUESTION, NGRAM_FEATURES, RULES, RequestDetector, RequestHead, detect_request, feature_names, opening_line, rule_features,
     save_request_head,
@@ -65,19 +65,11 @@ NOT_REQUESTS = ("Any ETA on a fix?", "When will this be fixed?", "Is there a wor
                 "What is the timeline for a fix?")
 
 
-def prf(truth: Sequence[bool], said: Sequence[bool]) -> dict[str, float]:
-    tp = sum(t and s for t, s in zip(truth, said))
-    fp = sum(s and not t for t, s in zip(truth, said))
-    fn = sum(t and not s for t, s in zip(truth, said))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-            "n": len(truth), "positives": int(sum(truth))}
 
 
 def best_threshold(truth: Sequence[bool], probs: np.ndarray) -> tuple[float, float]:
     """(threshold, F1) with the best F1 on these rows; ties go to the higher threshold (precision)."""
-    scored = [(prf(truth, list(probs >= t))["f1"], t) for t in THRESHOLDS]
+    scored = [(binary_prf(truth, list(probs >= t))["f1"], t) for t in THRESHOLDS]
     f1, t = max(scored, key=lambda x: (x[0], x[1]))
     return t, f1
 
@@ -138,7 +130,7 @@ def main() -> None:
     }
 
     # Rules alone.
-    result["models"]["rules"] = {k: prf(truth[k], [r.is_request for r in said[k]]) for k in reported}
+    result["models"]["rules"] = {k: binary_prf(truth[k], [r.is_request for r in said[k]]) for k in reported}
 
     # TF-IDF + logistic regression.
     texts_train = [t for k in train_sets for t in data[k][0]]
@@ -147,7 +139,7 @@ def main() -> None:
     lr = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000).fit(xt, y, sample_weight=weights)
     p_tfidf = {k: lr.predict_proba(tfidf.transform(data[k][0]))[:, 1] for k in reported}
     t_tfidf, _ = best_threshold(truth["nlbse_val"], p_tfidf["nlbse_val"])
-    result["models"]["tfidf+lr"] = {"threshold": t_tfidf, **{k: prf(truth[k], list(p_tfidf[k] >= t_tfidf))
+    result["models"]["tfidf+lr"] = {"threshold": t_tfidf, **{k: binary_prf(truth[k], list(p_tfidf[k] >= t_tfidf))
                                                              for k in reported}}
 
     # The embedding alone: C and threshold chosen on nlbse_val.
@@ -163,7 +155,7 @@ def main() -> None:
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(
         np.vstack([vectors[k] for k in train_sets]), y, sample_weight=weights)
     result["models"]["embedding+lr"] = {"C": c, "threshold": t, **{
-        k: prf(truth[k], list(model.predict_proba(vectors[k])[:, 1] >= t)) for k in reported}}
+        k: binary_prf(truth[k], list(model.predict_proba(vectors[k])[:, 1] >= t)) for k in reported}}
 
     # The head: embedding + cue features + hashed n-grams (text, opening line); settings on nlbse_val.
     idf = np.vstack([fit_idf(texts_train), fit_idf([opening_line(t) for t in texts_train])])
@@ -196,7 +188,7 @@ def main() -> None:
     head = draft(CUE_SCALE, weight, model.coef_[0].astype(np.float64), float(model.intercept_[0]), t)
     probs = {k: head.probabilities(vectors[k], cues[k], data[k][0]) for k in reported}
     result["models"]["head probability"] = {"C": c, "ngram_weight": weight, "threshold": t, **{
-        k: prf(truth[k], list(probs[k] >= t)) for k in reported}}
+        k: binary_prf(truth[k], list(probs[k] >= t)) for k in reported}}
     # An ask no rule found stands on the model alone: the lowest threshold at which such asks are
     # right at least ALONE_PRECISION of the time on nlbse_val (support text has many how-to
     # questions that read like GitHub feature issues).
@@ -209,7 +201,7 @@ def main() -> None:
                        head.ngram_weight, head.features, head.embedding, {})
     detector = RequestDetector(head)
     result["models"]["head"] = {"C": c, "ngram_weight": weight, "threshold": t, "alone_threshold": alone, **{
-        k: prf(truth[k], [r.is_request for r in detector.detect(data[k][0], vectors[k])]) for k in reported}}
+        k: binary_prf(truth[k], [r.is_request for r in detector.detect(data[k][0], vectors[k])]) for k in reported}}
 
     head_rows = result["models"]["head"]
     card = {

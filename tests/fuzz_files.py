@@ -20,7 +20,7 @@ from pathlib import Path
 COLUMNS = ["id", "subject", "body", "created_at", "solved_at", "csat", "first_response_minutes", "tags",
            "comments", "notes"]
 # Each kind: (how the row is broken, the quarantine reason it must get). Both formats have 17.
-CSV_KINDS = {
+_EITHER = {
     "missing_id": "missing id",
     "empty_text": "no text",
     "bad_timestamp": "created_at is not an ISO-8601 timestamp",
@@ -31,6 +31,9 @@ CSV_KINDS = {
     "text_too_long": "text too long",                 # a 60k body (limit 50k)
     "megabyte_field": "text too long",                # a 1 MB body: past csv's 131,072 field limit
     "oversize_row": "row too long",                   # a field past sources.max_row_chars
+}
+CSV_KINDS = {
+    **_EITHER,
     # An unclosed quote ends at the next row start; if a quote later in the same row closes it
     # first, csv reads text after a closing quote, which strict parsing rejects.
     "unclosed_quote": ("unclosed quote", "malformed quoting"),
@@ -42,16 +45,7 @@ CSV_KINDS = {
     "bad_comments_json": "comments is not valid JSON",
 }
 JSONL_KINDS = {
-    "missing_id": "missing id",
-    "empty_text": "no text",
-    "bad_timestamp": "created_at is not an ISO-8601 timestamp",
-    "bad_solved_date": "solved_at is not an ISO-8601 timestamp",
-    "bad_csat": "csat must be an integer from 1 to 5",
-    "csat_out_of_range": "csat must be an integer from 1 to 5",
-    "negative_minutes": "first_response_minutes out of range",
-    "text_too_long": "text too long",
-    "megabyte_field": "text too long",
-    "oversize_row": "row too long",
+    **_EITHER,
     "truncated_json": "not valid JSON",
     "not_an_object": "a row must be a JSON object",
     "body_not_text": "body must be text",

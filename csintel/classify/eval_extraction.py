@@ -168,7 +168,7 @@ def eval_feature_requests(test: Path, settings: Settings) -> dict[str, Any]:
     results = detector.detect(texts, embedder.encode(texts) if texts else np.zeros((0, embedder.dim)))
     truth = [label != NO_REQUEST for _, label, _ in cases]
     said = [r.is_request for r in results]
-    detection = _prf(*_binary_counts(truth, said))
+    detection = binary_prf(truth, said)
     rejection = _prf(*_binary_counts([not t for t in truth], [not s for s in said]))
     right = [t == s for t, s in zip(truth, said)]
 
@@ -275,8 +275,13 @@ def _pair_counts(rows: Iterable[tuple[set[Any], set[Any]]]) -> tuple[int, int, i
 
 
 def _binary_counts(truth: Sequence[bool], said: Sequence[bool]) -> tuple[int, int, int]:
-    return (sum(t and s for t, s in zip(truth, said)), sum(s and not t for t, s in zip(truth, said)),
-            sum(t and not s for t, s in zip(truth, said)))
+    pairs = [(bool(t), bool(s)) for t, s in zip(truth, said)]   # numpy bools sum to numpy ints, not JSON
+    return (sum(t and s for t, s in pairs), sum(s and not t for t, s in pairs), sum(t and not s for t, s in pairs))
+
+
+def binary_prf(truth: Sequence[bool], said: Sequence[bool]) -> dict[str, Any]:
+    """Precision, recall and F1 of a yes/no tagger (with support and predicted counts)."""
+    return _prf(*_binary_counts(truth, said))
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
