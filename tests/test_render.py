@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import pytest
+from markdown_it import MarkdownIt
 
 from csintel.digests.content import Digest, Line, Section, TicketRef
 from csintel.routing.render import (
@@ -217,6 +219,16 @@ def test_markdown_of_plain_text_reads_as_written() -> None:
     assert "\\" not in md.replace("C:\\Users\\me", "")
     for text in plain:
         assert text in md
+
+
+def test_markdown_ticket_ids_on_one_line_cannot_pair_into_emphasis() -> None:
+    """The tickets of a line share one paragraph: a lone `*` in each of two ids must not pair."""
+    line = Line(title="T", tickets=(TicketRef("a*b", None), TicketRef("c*d", "https://help.example.com/1"),
+                                    TicketRef("e_", None), TicketRef("_f", None)))
+    md = to_markdown(Digest("product", "2026-W47", "Title", "Summary", (Section("S", (line,)),)))
+    kinds = Counter(t.type for block in MarkdownIt("commonmark").parse(md) for t in (block.children or []))
+    assert kinds["strong_open"] == 1 and kinds["em_open"] == 0          # only the title's own **T**
+    assert "#a\\*b" in md and "#c\\*d" in md
 
 
 def test_html_is_a_whole_page_with_all_text_escaped() -> None:

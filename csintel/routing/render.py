@@ -349,7 +349,9 @@ def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = 
     text cannot), a `[` that `](` follows (an inline link; a reference link needs a definition
     line, which one-line text cannot make), and with `block` the constructs that live at
     the start of a block. `wrapped` text sits between the renderer's own delimiters (`**...**`),
-    so any delimiter in it could pair with those; in a link's `label` every bracket is escaped.
+    so any delimiter in it could pair with those; in a link's `label` every bracket is escaped, and
+    every delimiter too, since the labels of a line's tickets share one paragraph and a lone `*`
+    in one ticket id would pair with a lone `*` in the next.
     """
     text = MD_ENTITY.sub("&amp;", _one_line(text))
     text = MD_TAG_START.sub("&lt;", text)
@@ -361,7 +363,7 @@ def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = 
         after = text[i + 1] if i + 1 < len(text) else edge
         if ch == "`" or (ch == "[" and "](" in text[i:]) or (label and ch in "[]"):
             out.append("\\" + ch)
-        elif (ch in MD_DELIMITERS and (wrapped or text.count(ch) > 1)
+        elif (ch in MD_DELIMITERS and (wrapped or label or text.count(ch) > 1)
               and not _inert_delimiter(ch, before, after)):
             out.append("\\" + ch)
         else:
