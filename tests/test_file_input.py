@@ -187,6 +187,13 @@ def test_a_json_array_streams_and_skips_a_broken_element(con, tmp_path):
     assert quarantined(con)[3].startswith("not valid JSON")
 
 
+def test_a_broken_json_array_element_with_more_than_the_row_limit_after_it_is_too_long(con, tmp_path):
+    rows = [{"id": f"A-{i}", "body": f"row {i} " + "x" * 50, "created_at": TS} for i in range(20)]
+    text = json.dumps(rows, indent=2).replace('"body": "row 2', '"body": row 2', 1)
+    report = load(con, tmp_path / "t.json", text, max_row_chars=500)
+    assert set(stored(con)) == {f"A-{i}" for i in range(20)} - {"A-2"}
+    assert report.reasons == {"row too long": 1} and quarantined(con)[3].startswith("row too long")
+
 def test_parquet_in_batches_and_a_broken_parquet_file(con, tmp_path):
     frame = pd.DataFrame([{"id": f"P-{i}", "body": "b" * (3000 if i == 2 else 10), "created_at": TS} for i in range(600)])
     frame.to_parquet(tmp_path / "t.parquet")
