@@ -110,3 +110,13 @@ def test_other_4xx_fail_at_once(fake):
 def test_secret_query_parameters_never_reach_messages():
     shown = safe_url("https://user:pw@x.example/api?api_key=abc&page=2", {"token": "t0k"})
     assert shown == "https://x.example/api?api_key=***&page=2&token=***"
+
+
+def test_get_json_or_none_is_none_on_404_only(fake):
+    waits: list[float] = []
+    api = client(fake, waits)
+    assert api.get_json_or_none("api/v2/tickets/999/comments.json") is None and waits == []
+    fake.add_fault("ticket_fields", "500")
+    assert api.get_json_or_none(FIELDS)["ticket_fields"] and waits == [1.0]   # retried like get_json
+    with pytest.raises(ApiAuthError):
+        client(fake, [], token="wrong").get_json_or_none(FIELDS)

@@ -93,6 +93,15 @@ class ApiClient:
     def get_json(self, path_or_url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._request("GET", self.url(path_or_url), params=params)
 
+    def get_json_or_none(self, path_or_url: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """GET a record that may have been deleted since something named it: None on 404."""
+        try:
+            return self.get_json(path_or_url, params)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def get_list(self, path_or_url: str, params: dict[str, Any] | None = None) -> list[Any]:
         """GET an endpoint whose body is a JSON array (Freshdesk's lists)."""
         return self._request("GET", self.url(path_or_url), expect=list, params=params)

@@ -4,7 +4,6 @@ account ingest and everything after it (renewal risk, CSM alerts) are shared wit
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable
 
@@ -16,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from csintel.config import ConfigError, Settings
+from csintel.sources.credentials import bearer, env_credential
 from csintel.sources.crm.directory import MappedDirectory, SlackDirectory, SlackLookup
 from csintel.sources.crm.hubspot import HubSpotAccounts
 from csintel.sources.crm.mapping import CompanyProperties
@@ -35,10 +35,8 @@ def hubspot_accounts(settings: Settings, *, directory: SlackDirectory | None = N
     Slack's users.lookupByEmail at `[slack] base_url`; `directory` replaces that lookup.
     """
     config = settings.sources.hubspot
-    token = os.environ.get(TOKEN_ENV)
-    if not token:
-        raise ConfigError(f"HubSpot is enabled ([sources.hubspot]) but {TOKEN_ENV} is not set: export a private "
-                          f"app's token with the crm.objects.companies.read and crm.objects.owners.read scopes")
+    token = env_credential(TOKEN_ENV, "HubSpot is enabled ([sources.hubspot])", "a private app's token with the "
+                           "crm.objects.companies.read and crm.objects.owners.read scopes")
     if directory is None and settings.slack_token:
         directory = SlackLookup(WebClient(token=settings.slack_token, base_url=settings.slack.base_url, retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=SLACK_RETRIES),
@@ -47,7 +45,7 @@ def hubspot_accounts(settings: Settings, *, directory: SlackDirectory | None = N
     props = CompanyProperties(arr=config.arr_property, renewal_date=config.renewal_property,
                               owner=config.owner_property, account_id=config.account_id_property,
                               plan=config.plan_property, segment=config.segment_property)
-    client = ApiClient(config.base_url, credential_env=TOKEN_ENV, headers={"Authorization": f"Bearer {token}"},
+    client = ApiClient(config.base_url, credential_env=TOKEN_ENV, headers=bearer(token),
                        retry=retry, sleep=sleep)
     return HubSpotAccounts(client, props, MappedDirectory(config.slack_ids, directory), per_page=config.per_page)
 

@@ -9,7 +9,8 @@ from csintel.sources import RawRow
 from csintel.sources.crm.directory import SlackDirectory
 from csintel.sources.crm.mapping import CompanyProperties, account_row
 from csintel.sources.crm.settings import BASE_PROPERTIES, COMPANIES, MAX_LIMIT, OWNER
-from csintel.sources.http import ApiClient, ApiError
+from csintel.sources.http import ApiClient
+from csintel.sources.paging import cursor_pages
 
 
 @dataclass
@@ -29,19 +30,18 @@ class HubSpotAccounts:
 
     def rows(self) -> Iterator[RawRow]:
         properties = ",".join(dict.fromkeys([*BASE_PROPERTIES, *self.props.names()]))
-        after: str | None = None
-        n = 0
-        while True:
+
+        def companies(after: str | None) -> dict[str, Any]:
             params: dict[str, Any] = {"limit": self.per_page, "properties": properties, "archived": "false"}
             if after:
                 params["after"] = after
-            data = self.client.get_json(COMPANIES, params)
+            return self.client.get_json(COMPANIES, params)
+
+        n = 0
+        for data in cursor_pages(companies, lambda d: ((d.get("paging") or {}).get("next") or {}).get("after")):
             for company in data.get("results") or []:
                 n += 1
                 yield RawRow(f"hubspot:{COMPANIES}", n, self._row(company))
-            after = ((data.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return
 
     def _row(self, company: dict[str, Any]) -> dict[str, Any]:
         owner_id = (company.get("properties") or {}).get(self.props.owner) if self.props.owner else None
@@ -51,10 +51,7 @@ class HubSpotAccounts:
 
     def _owner_email(self, owner_id: str) -> str | None:
         if owner_id not in self._owners:
-            try:
-                self._owners[owner_id] = self.client.get_json(OWNER.format(id=owner_id)).get("email") or None
-            except ApiError as exc:
-                if exc.status != 404:       # an owner deactivated since: no CSM, not a failed sync
-                    raise
-                self._owners[owner_id] = None
+            # An owner deactivated since (404) is no CSM, not a failed sync.
+            owner = self.client.get_json_or_none(OWNER.format(id=owner_id))
+            self._owners[owner_id] = (owner or {}).get("email") or None
         return self._owners[owner_id]

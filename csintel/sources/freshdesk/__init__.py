@@ -7,11 +7,11 @@ watermark after the page. See source.py for how the 300-page cap is handled.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable
 
-from csintel.config import ConfigError, Settings
+from csintel.config import Settings
+from csintel.sources.credentials import env_credential
 from csintel.sources.freshdesk.source import FreshdeskSource
 from csintel.sources.http import ApiClient, RetryPolicy
 from csintel.sources.watermark import first_sync_start
@@ -25,10 +25,8 @@ def freshdesk_source(settings: Settings, *, retry: RetryPolicy | None = None,
                      sleep: Callable[[float], None] = time.sleep) -> FreshdeskSource:
     """The configured Freshdesk source; raises ConfigError when FRESHDESK_API_KEY is not set."""
     config = settings.sources.freshdesk
-    key = os.environ.get(KEY_ENV)
-    if not key:
-        raise ConfigError(f"Freshdesk is configured ([sources.freshdesk]) but {KEY_ENV} is not set: export "
-                          f"the API key of an agent who can see all tickets (Profile settings > API key)")
+    key = env_credential(KEY_ENV, "Freshdesk is configured ([sources.freshdesk])",
+                         "the API key of an agent who can see all tickets (Profile settings > API key)")
     # Freshdesk's Basic auth: the key as user name, any password ("X" by convention).
     client = ApiClient(config.url, credential_env=KEY_ENV, auth=(key, "X"), retry=retry, sleep=sleep)
     return FreshdeskSource(client, start=first_sync_start(config.start), per_page=config.per_page,

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from csintel.sources import Page, RawRow
+from csintel.sources import Page
 from csintel.sources.freshdesk.mapping import is_closed, iso, parse_time, rating_csat, ticket_row
 from csintel.sources.freshdesk.settings import CONVERSATIONS, SATISFACTION_RATINGS, TICKET_INCLUDE, TICKETS
 from csintel.sources.http import ApiClient, ApiError
+from csintel.sources.paging import watermark_page
 from csintel.sources.watermark import Watermark
 
 log = logging.getLogger(__name__)
@@ -52,17 +53,10 @@ class FreshdeskSource:
                       "per_page": self.per_page, "page": page, "include": TICKET_INCLUDE}
             tickets = self._list(TICKETS[0], params)
             origin = f"freshdesk:{TICKETS[0]}?updated_since={params['updated_since']}&page={page}"
-            before = mark.state()
-            rows = []
-            for n, ticket in enumerate(tickets, start=1):
-                ticket_id, at = str(ticket["id"]), unix(ticket["updated_at"])
-                if not mark.admits(at, ticket_id):
-                    continue
-                if is_closed(ticket):
-                    rows.append(RawRow(origin, n, self._row(ticket)))
-                mark.advance(at, ticket_id)
-            if rows or mark.state() != before:
-                yield Page(rows, mark.state())
+            stored = watermark_page(mark, origin, tickets, lambda t: unix(t["updated_at"]),
+                                    lambda t: self._row(t) if is_closed(t) else None)
+            if stored is not None:
+                yield stored
             if len(tickets) < self.per_page:
                 return
             window = unix(tickets[-1]["updated_at"]) - OVERLAP_S

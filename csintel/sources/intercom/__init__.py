@@ -7,11 +7,11 @@ watermark after the page.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable
 
-from csintel.config import ConfigError, Settings
+from csintel.config import Settings
+from csintel.sources.credentials import bearer, env_credential
 from csintel.sources.http import ApiClient, RetryPolicy
 from csintel.sources.intercom.source import IntercomSource
 from csintel.sources.watermark import first_sync_start
@@ -25,12 +25,10 @@ def intercom_source(settings: Settings, *, retry: RetryPolicy | None = None,
                     sleep: Callable[[float], None] = time.sleep) -> IntercomSource:
     """The configured Intercom source; raises ConfigError when INTERCOM_ACCESS_TOKEN is not set."""
     config = settings.sources.intercom
-    token = os.environ.get(TOKEN_ENV)
-    if not token:
-        raise ConfigError(f"Intercom is enabled ([sources.intercom]) but {TOKEN_ENV} is not set: export the "
-                          f"access token of your Intercom app (Developer Hub > your app > Authentication)")
+    token = env_credential(TOKEN_ENV, "Intercom is enabled ([sources.intercom])",
+                           "the access token of your Intercom app (Developer Hub > your app > Authentication)")
     client = ApiClient(config.base_url, credential_env=TOKEN_ENV,
-                       headers={"Authorization": f"Bearer {token}", "Intercom-Version": config.api_version},
+                       headers={**bearer(token), "Intercom-Version": config.api_version},
                        retry=retry, sleep=sleep)
     return IntercomSource(client, start=first_sync_start(config.start), per_page=config.per_page,
                           account_from_company=config.account_match == "company",

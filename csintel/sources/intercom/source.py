@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from csintel.sources import Page, RawRow
-from csintel.sources.http import ApiClient, ApiError
+from csintel.sources import Page
+from csintel.sources.http import ApiClient
 from csintel.sources.intercom.mapping import (company_account_id, conversation_row, customer_email,
                                               first_contact_id)
 from csintel.sources.intercom.settings import COMPANY, CONTACT, CONVERSATION, MAX_PER_PAGE, SEARCH
+from csintel.sources.paging import cursor_pages, watermark_page
 from csintel.sources.watermark import Watermark
 
 
@@ -37,33 +38,29 @@ class IntercomSource:
             {"field": "updated_at", "operator": ">", "value": mark.at - 1},
             {"field": "state", "operator": "=", "value": "closed"},
         ]}
-        cursor: str | None = None
-        page = 0
-        while True:
+
+        def search(cursor: str | None) -> dict[str, Any]:
             pagination: dict[str, Any] = {"per_page": self.per_page}
             if cursor:
                 pagination["starting_after"] = cursor
-            data = self.client.post_json(SEARCH, {"query": query, "pagination": pagination,
+            return self.client.post_json(SEARCH, {"query": query, "pagination": pagination,
                                                   "sort": {"field": "updated_at", "order": "ascending"}})
-            found = data.get("conversations") or []
-            page += 1
-            origin = f"intercom:{SEARCH}?updated_at>{mark.at - 1}#page={page}"
-            before = mark.state()
-            rows = []
-            for n, listed in enumerate(found, start=1):
-                conv_id, at = str(listed["id"]), int(listed["updated_at"])
-                if not mark.admits(at, conv_id):
-                    continue
-                full = self.client.get_json(CONVERSATION.format(id=conv_id))
-                # Reopened since it was listed: it comes back when it closes again.
-                if full.get("state", "closed") == "closed":
-                    rows.append(RawRow(origin, n, self._row(full)))
-                mark.advance(at, conv_id)
-            if rows or mark.state() != before:
-                yield Page(rows, mark.state())
-            cursor = ((data.get("pages") or {}).get("next") or {}).get("starting_after")
-            if not cursor or not found:
-                return
+
+        def next_cursor(data: dict[str, Any]) -> str | None:
+            if not data.get("conversations"):
+                return None
+            return ((data.get("pages") or {}).get("next") or {}).get("starting_after")
+
+        for page, data in enumerate(cursor_pages(search, next_cursor), start=1):
+            stored = watermark_page(mark, f"intercom:{SEARCH}?updated_at>{mark.at - 1}#page={page}",
+                                    data.get("conversations") or [], lambda c: int(c["updated_at"]), self._closed_row)
+            if stored is not None:
+                yield stored
+
+    def _closed_row(self, listed: dict[str, Any]) -> dict[str, Any] | None:
+        full = self.client.get_json(CONVERSATION.format(id=listed["id"]))
+        # Reopened since it was listed: it comes back when it closes again.
+        return self._row(full) if full.get("state", "closed") == "closed" else None
 
     def _row(self, conv: dict[str, Any]) -> dict[str, Any]:
         email = customer_email(conv)
@@ -85,19 +82,10 @@ class IntercomSource:
 
     def _contact(self, contact_id: str) -> dict[str, Any] | None:
         if contact_id not in self._contacts:
-            self._contacts[contact_id] = self._get_or_none(CONTACT.format(id=contact_id))
+            self._contacts[contact_id] = self.client.get_json_or_none(CONTACT.format(id=contact_id))
         return self._contacts[contact_id]
 
     def _company(self, company_id: str) -> dict[str, Any] | None:
         if company_id not in self._companies:
-            self._companies[company_id] = self._get_or_none(COMPANY.format(id=company_id))
+            self._companies[company_id] = self.client.get_json_or_none(COMPANY.format(id=company_id))
         return self._companies[company_id]
-
-    def _get_or_none(self, path: str) -> dict[str, Any] | None:
-        """A contact or company; one deleted since the conversation is None, not a failed sync."""
-        try:
-            return self.client.get_json(path)
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise

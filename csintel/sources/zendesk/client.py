@@ -8,7 +8,9 @@ from concurrent.futures import Executor
 from typing import Any, Callable, Iterable, Iterator
 
 from csintel.config import ConfigError, ZendeskConfig
+from csintel.sources.credentials import bearer
 from csintel.sources.http import ApiClient, ApiError, RetryPolicy
+from csintel.sources.paging import cursor_pages
 from csintel.sources.zendesk import settings as api
 
 TOKEN_ENV = "ZENDESK_API_TOKEN"
@@ -29,7 +31,7 @@ def credentials(config: ZendeskConfig, environ: dict[str, str] | None = None
     """
     env = os.environ if environ is None else environ
     if env.get(OAUTH_ENV):
-        return None, {"Authorization": f"Bearer {env[OAUTH_ENV]}"}, OAUTH_ENV
+        return None, bearer(env[OAUTH_ENV]), OAUTH_ENV
     if env.get(TOKEN_ENV):
         if not config.email:
             raise ConfigError(f"{TOKEN_ENV} is set but sources.zendesk.email is not: an API token signs in "
@@ -68,33 +70,27 @@ class ZendeskClient:
         """Incremental export payloads from `cursor` (or from `start_time` when None) to the end
         of the stream. The next request is built from `after_cursor` against our base address
         (not `after_url`), so a proxy or EU base_url stays in the path."""
-        params: dict[str, Any] = {"per_page": self.config.page_size, "include": api.EXPORT_INCLUDE}
-        params.update({"cursor": cursor} if cursor else {"start_time": start_time})
-        while True:
-            data = self.api.get_json(api.EXPORT_PATH, params)
-            yield data
-            next_cursor = data.get("after_cursor")
-            if data.get("end_of_stream") or not next_cursor:
-                return
-            params = {"per_page": self.config.page_size, "include": api.EXPORT_INCLUDE, "cursor": next_cursor}
+        def export(after: str | None) -> dict[str, Any]:
+            params: dict[str, Any] = {"per_page": self.config.page_size, "include": api.EXPORT_INCLUDE}
+            params.update({"cursor": after} if after else {"start_time": start_time})
+            return self.api.get_json(api.EXPORT_PATH, params)
+
+        return cursor_pages(export, lambda d: None if d.get("end_of_stream") else d.get("after_cursor"), first=cursor)
 
     def conversation(self, ticket_id: int) -> Conversation | None:
         """A ticket's comments (oldest first) and their authors; None when the ticket is gone."""
         comments: list[dict[str, Any]] = []
         users: dict[int, dict[str, Any]] = {}
-        url = api.COMMENTS_PATH.format(ticket_id=ticket_id)
-        params: dict[str, Any] | None = {"page[size]": self.config.comments_page_size,
-                                         "include": api.COMMENTS_INCLUDE}
-        while url:
-            try:
-                data = self.api.get_json(url, params)
-            except ApiError as exc:
-                if exc.status == 404:   # deleted between the export and now
-                    return None
-                raise
-            comments.extend(data.get("comments") or [])
-            users.update((u["id"], u) for u in data.get("users") or [] if "id" in u)
-            url, params = _next_link(data), None
+        pages = self._linked_pages(api.COMMENTS_PATH.format(ticket_id=ticket_id),
+                                   {"page[size]": self.config.comments_page_size, "include": api.COMMENTS_INCLUDE})
+        try:
+            for data in pages:
+                comments.extend(data.get("comments") or [])
+                users.update((u["id"], u) for u in data.get("users") or [] if "id" in u)
+        except ApiError as exc:
+            if exc.status == 404:   # deleted between the export and now
+                return None
+            raise
         return comments, users
 
     def conversations(self, ticket_ids: list[int], pool: Executor | None = None) -> list[Conversation | None]:
@@ -112,14 +108,15 @@ class ZendeskClient:
     def ticket_field_labels(self) -> dict[int, str]:
         """Custom field id -> its title, for naming `custom_fields` values."""
         labels: dict[int, str] = {}
-        url: str | None = api.TICKET_FIELDS_PATH
-        params: dict[str, Any] | None = {"page[size]": api.TICKET_FIELDS_PAGE}
-        while url:
-            data = self.api.get_json(url, params)
+        for data in self._linked_pages(api.TICKET_FIELDS_PATH, {"page[size]": api.TICKET_FIELDS_PAGE}):
             labels.update((f["id"], str(f.get("title") or f["id"])) for f in data.get("ticket_fields") or []
                           if "id" in f)
-            url, params = _next_link(data), None
         return labels
+
+    def _linked_pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A list's pages: `path` with `params`, then each page's next link as it is given."""
+        return cursor_pages(lambda link: self.api.get_json(link, None) if link else self.api.get_json(path, params),
+                            _next_link)
 
     def _show_many(self, path: str, key: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         wanted = sorted(set(ids))
