@@ -21,7 +21,7 @@ from csintel.routing.deliver import (
     deliver,
     delivery_key,
 )
-from csintel.routing.render import to_slack_messages
+from csintel.routing.blocks import to_slack_messages
 from tests.fakes.slack_server import UPLOAD, FakeSlack, running_fake_slack
 
 MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "001_init.sql"

@@ -22,7 +22,7 @@ import pytest
 from csintel.digests.charts import Chart
 from csintel.digests.content import Digest, Line, Section
 from csintel.routing.deliver import DuckDBLedger, SlackTransport, deliver
-from csintel.routing.render import to_slack_messages
+from csintel.routing.blocks import to_slack_messages
 from csintel.warehouse import connect
 from tests.fakes.slack_server import FakeSlack, running_fake_slack
 

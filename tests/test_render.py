@@ -10,13 +10,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from csintel.digests.content import Digest, Line, Section, TicketRef
-from csintel.routing.render import (
-    escape_mrkdwn,
-    to_html,
-    to_markdown,
-    to_plain_text,
-    to_slack_messages,
-)
+from csintel.routing.blocks import escape_mrkdwn, to_slack_messages
+from csintel.routing.render import to_html, to_markdown, to_plain_text
 
 EVIL = "<!channel> & <@U123> <https://evil.example|click> <#C999>"
 SAFE_URL = "https://help.example.com/tickets/42"

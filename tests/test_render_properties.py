@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from csintel.digests.content import Digest, Line, Section, TicketRef
-from csintel.routing.render import UNTITLED, neutralise_mrkdwn, to_html, to_markdown, to_slack_messages
+from csintel.routing.blocks import neutralise_mrkdwn, to_slack_messages
+from csintel.routing.render import UNTITLED, to_html, to_markdown
 from csintel.text import redact_pii, short_quote
 
 # --- what customers write -----------------------------------------------------------------------

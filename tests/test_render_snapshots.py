@@ -21,7 +21,8 @@ from typing import Callable
 import pytest
 
 from csintel.digests.content import Digest, Line, Section, TicketRef
-from csintel.routing.render import to_html, to_markdown, to_slack_messages
+from csintel.routing.blocks import to_slack_messages
+from csintel.routing.render import to_html, to_markdown
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
 DIFF_LINES = 40

@@ -12,7 +12,8 @@ import pytest
 from csintel.cli import _print_summary
 from csintel.config import ConfigError, settings_from_dict
 from csintel.pipeline import taxonomy_fit_note
-from csintel.routing.render import to_markdown, to_slack_messages
+from csintel.routing.blocks import to_slack_messages
+from csintel.routing.render import to_markdown
 from csintel.tags_version import tags_version
 from csintel.warehouse import connect, upsert
 from csintel.weeks import parse_week

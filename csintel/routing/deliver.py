@@ -36,7 +36,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from csintel.digests.charts import Chart
 from csintel.digests.content import Digest
-from csintel.routing.render import to_html, to_markdown, to_slack_messages
+from csintel.routing.blocks import to_slack_messages
+from csintel.routing.render import to_html, to_markdown
 from csintel.warehouse import query
 from csintel.weeks import parse_week
 
