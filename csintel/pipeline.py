@@ -17,10 +17,11 @@ from csintel.classify.enricher import Enricher
 from csintel.config import Settings
 from csintel.digests.charts import Chart, theme_trend_chart
 from csintel.digests.content import Digest
-from csintel.digests.cs import build_cs_digest
-from csintel.digests.product import build_product_digest
-from csintel.digests.sales import build_sales_digest
-from csintel.digests.support_ops import build_support_ops_digest, poor_fit, suggest_command
+from csintel.routing.wording.cs import build_cs_digest
+from csintel.routing.wording.product import build_product_digest
+from csintel.routing.wording.sales import build_sales_digest
+from csintel.digests.support_ops import poor_fit, suggest_command
+from csintel.routing.wording.support_ops import build_support_ops_digest
 from csintel.embed import configured_embedder
 from csintel.enrich import enrich
 from csintel.ingest import ingest_accounts, ingest_incremental, ingest_tickets

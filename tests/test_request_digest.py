@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from csintel.config import settings_from_dict
-from csintel.digests.product import _request_section
+from csintel.digests.product import request_ranking
+from csintel.routing.wording.product import request_section
 from csintel.warehouse import connect, upsert
 from csintel.weeks import week_of
 
@@ -44,7 +45,7 @@ def _store(path, tickets: list[tuple[str, str | None, str, str | None, str | Non
 def _section(path):
     settings = settings_from_dict({"warehouse": {"path": str(path)}})
     with connect(path, read_only=True) as con:
-        return _request_section(con, WEEK, settings, VERSION)
+        return request_section(request_ranking(con, WEEK, settings, VERSION))
 
 
 OKTA = "okta-identity-provider"
@@ -97,3 +98,30 @@ def test_with_accounts_groups_rank_by_accounts(tmp_path):
     assert section.title.endswith("by accounts)")
     assert [line.title for line in section.lines] == ["dark mode", "gantt view"]
     assert section.lines[0].detail.startswith("2 accounts · $10k ARR")
+
+
+def test_the_title_states_the_window_the_ranking_counted_over(tmp_path):
+    """The title once said "last 12 weeks" whatever `themes.window_weeks` was; both now come from it."""
+    path = tmp_path / "w.duckdb"
+    _store(path, [
+        ("1", None, "Please add a Gantt view.", "gantt view", "gantt-view"),
+        ("2", None, "Please add a Gantt view!", "gantt view", "gantt-view"),
+        ("3", None, "Please add dark mode.", "dark mode", "dark-mode"),
+        ("4", None, "Please add dark mode!", "dark mode", "dark-mode"),
+        ("5", None, "Could you add Okta as an identity provider?", "okta as an identity provider", OKTA),
+        ("6", None, "Please support Okta as an identity provider.", "okta as an identity provider", OKTA),
+    ])
+    with connect(path) as con:     # dark mode asked 5 weeks before this one, Okta 7 weeks before
+        con.execute("UPDATE store.tickets SET activity_at = activity_at - INTERVAL 35 DAY WHERE ticket_id IN ('3', '4')")
+        con.execute("UPDATE store.tickets SET activity_at = activity_at - INTERVAL 49 DAY WHERE ticket_id IN ('5', '6')")
+
+    def section(window_weeks: int):
+        settings = settings_from_dict({"warehouse": {"path": str(path)}, "themes": {"window_weeks": window_weeks}})
+        with connect(path, read_only=True) as con:
+            return request_section(request_ranking(con, WEEK, settings, VERSION))
+
+    six, twelve = section(6), section(12)
+    assert six.title == "Feature requests (last 6 weeks, by tickets)"
+    assert {line.title for line in six.lines} == {"gantt view", "dark mode"}
+    assert twelve.title == "Feature requests (last 12 weeks, by tickets)"
+    assert {line.title for line in twelve.lines} == {"gantt view", "dark mode", "okta as an identity provider"}

@@ -60,8 +60,8 @@ def test_an_empty_week_names_the_newest_data(tmp_path) -> None:
 
 
 def test_counts_read_as_english_and_missing_figures_say_so(tmp_path) -> None:
-    from csintel.digests.common import count
-    from csintel.digests.support_ops import build_support_ops_digest
+    from csintel.routing.wording.numbers import count
+    from csintel.routing.wording.support_ops import build_support_ops_digest
     from csintel.routing.render import to_markdown
 
     assert (count(1, "account"), count(3, "account"), count(0, "ticket")) == ("1 account", "3 accounts", "0 tickets")
@@ -80,7 +80,7 @@ def test_the_reports_forecast_chart_draws_the_digests_forecast(tmp_path) -> None
     import re
 
     from csintel.digests.charts import weekly_chart
-    from csintel.digests.support_ops import build_support_ops_digest
+    from csintel.routing.wording.support_ops import build_support_ops_digest
     from csintel.report import forecast_frame
 
     week = parse_week("2026-W47")

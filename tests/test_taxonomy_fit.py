@@ -39,7 +39,7 @@ def _fill(path: Path, version: str, categories: list[str | None]) -> None:
 
 
 def _digest(tmp_path: Path, categories: list[str | None], **models):
-    from csintel.digests.support_ops import build_support_ops_digest
+    from csintel.routing.wording.support_ops import build_support_ops_digest
 
     settings = settings_from_dict({"models": models, "sources": {"tickets": ["exports/tickets.csv"]}})
     _fill(tmp_path / "w.duckdb", "tags-x", categories)

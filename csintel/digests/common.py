@@ -1,12 +1,12 @@
-"""Small formatting helpers shared by the digest builders (numbers and ticket links)."""
+"""What the digest facts share: ticket links and short customer quotes (numbers are worded in
+`csintel/routing/wording/numbers.py`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from csintel.digests.content import TicketRef
-import re
-
 from csintel.text import short_quote, split_sentences
 
 
@@ -16,31 +16,6 @@ def refs(ticket_ids: Iterable[str], url_template: str, limit: int = 5) -> tuple[
     for tid in list(dict.fromkeys(str(t) for t in ticket_ids))[:limit]:
         out.append(TicketRef(tid, url_template.replace("{id}", tid) if url_template else None))
     return tuple(out)
-
-
-def count(n: float | int, noun: str, plural: str | None = None) -> str:
-    """'1 account', '3 accounts', '0 tickets': a count with its noun in the right number."""
-    n = int(n or 0)
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
-def money(value: float | None) -> str:
-    v = float(value or 0)
-    if v >= 1_000_000:
-        return f"${v / 1_000_000:.1f}M"
-    if v >= 1_000:
-        return f"${v / 1_000:.0f}k"
-    return f"${v:.0f}"
-
-
-def change(now: float, before: float) -> str:
-    """'+35% vs last week', 'new this week', 'flat'."""
-    if before <= 0:
-        return "new this week" if now > 0 else "none last week"
-    pct = (now - before) / before
-    if abs(pct) < 0.05:
-        return "flat vs last week"
-    return f"{pct:+.0%} vs last week"
 
 
 # Issue and bug-report templates (GitHub's defaults and their many copies) put the same words in

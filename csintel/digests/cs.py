@@ -1,62 +1,98 @@
-"""The Customer Success digest: pre-renewal risk alerts, riskiest first, addressed to the CSM."""
+"""The Customer Success digest's facts: pre-renewal risk alerts, riskiest first, with their CSM.
+
+Rows and numbers only; the wording is `csintel/routing/wording/cs.py`.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date
 
 import duckdb
+import pandas as pd
 
 from csintel.config import Settings
-from csintel.digests.common import money, refs
-from csintel.digests.content import Digest, Line, Section
+from csintel.digests.common import refs
+from csintel.digests.content import TicketRef
 from csintel.warehouse import fetch_df
 from csintel.weeks import Week
 
+AT_RISK = ("high", "medium")
+REASONS_SHOWN = 4
 
-def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings, risk_version: str) -> Digest:
+
+@dataclass(frozen=True)
+class RiskRow:
+    """An account renewing soon whose support history shows risk."""
+
+    name: str
+    renewal_date: date
+    days_to_renewal: int
+    score: float                      # 0..100
+    band: str                         # high | medium
+    newly_at_risk: bool               # not at risk last week (False when last week was not scored)
+    arr_usd: float
+    csm_email: str | None
+    csm_slack_id: str | None
+    reasons: tuple[str, ...]          # the risk model's own explanations, strongest first
+    tickets_seen: tuple[TicketRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecoveredRow:
+    """An account at risk last week and no longer."""
+
+    name: str
+    renewal_date: date
+    score: float
+    last_week_band: str
+    arr_usd: float
+    csm_slack_id: str | None
+
+
+@dataclass(frozen=True)
+class RenewalWeek:
+    week: str                         # ISO week label
+    renewal_window_days: int
+    renewing: int                     # accounts renewing within the window
+    at_risk: int
+    high: int
+    scored_last_week: bool            # "newly at risk" needs last week's scores
+    newly_at_risk: int
+    arr_at_risk: float
+    alerts: tuple[RiskRow, ...]
+    recovered: tuple[RecoveredRow, ...]
+
+
+def renewal_week(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings, risk_version: str) -> RenewalWeek:
+    """The CS digest's facts for `week`: up to twice `digest.max_lines` alerts, `max_lines` recovered."""
     cfg = settings.digest
     alerts = fetch_df(con, "risk_week", {"week": week.start, "model_version": risk_version})
-    at_risk = alerts[alerts["band"].isin(["high", "medium"])]
-    renewing = len(alerts)
-    # "Newly at risk" needs last week's scores; on a first run every alert would read as new.
+    at_risk = alerts[alerts["band"].isin(AT_RISK)]
+    # On a first run every alert would read as new.
     scored_last_week = con.execute("SELECT count(*) FROM store.account_risk WHERE week = ? AND model_version = ?",
                                    [week.shift(-1).start, risk_version]).fetchone()[0] > 0
+    newly = ~at_risk["last_week_band"].isin(AT_RISK) if scored_last_week else pd.Series(False, index=at_risk.index)
 
-    lines = []
-    for _, a in at_risk.head(cfg.max_lines * 2).iterrows():
+    def alert(a: pd.Series, new: bool) -> RiskRow:
         reasons = json.loads(a["reasons"])
-        newly = scored_last_week and a["last_week_band"] not in ("high", "medium")
-        badge = f"{a['band'].upper()} RISK" + (" · NEW" if newly else "")
-        ticket_ids = [t for r in reasons for t in r["tickets"]]
-        lines.append(Line(
-            title=f"{a['name']} — renews {a['renewal_date']:%Y-%m-%d} (in {int(a['days_to_renewal'])} days)",
-            detail=f"Risk {a['score']:.0f}/100 · {money(a['arr_usd'])} ARR" + (
-                f" · CSM {a['csm_email']}" if a["csm_email"] else ""),
-            badge=badge,
-            reasons=tuple(r["text"] for r in reasons[:4]),
-            tickets=refs(ticket_ids, cfg.ticket_url),
-            mention=a["csm_slack_id"] or None,
-        ))
-    high = int((at_risk["band"] == "high").sum())
-    newly = int((~at_risk["last_week_band"].isin(["high", "medium"])).sum()) if scored_last_week else 0
-    arr = float(at_risk["arr_usd"].sum())
-    recovered = alerts[(alerts["band"] == "low") & alerts["last_week_band"].isin(["high", "medium"])]
-    recovered_lines = tuple(
-        Line(title=f"{a['name']} — renews {a['renewal_date']:%Y-%m-%d}",
-             detail=f"Risk now {a['score']:.0f}/100 (was {a['last_week_band']} last week) · {money(a['arr_usd'])} ARR",
-             mention=a["csm_slack_id"] or None)
-        for _, a in recovered.head(cfg.max_lines).iterrows())
-    quiet = len(lines) == 0 and not recovered_lines
-    news = f", {newly} newly at risk" if scored_last_week else ""
-    summary = (f"{len(at_risk)} of {renewing} accounts renewing in the next {settings.risk.renewal_window_days} days "
-               f"show risk ({high} high{news}), {money(arr)} ARR.")
-    if quiet:
-        summary = (f"No renewal risk this week: none of the {renewing} accounts renewing in the next "
-                   f"{settings.risk.renewal_window_days} days shows risk in its support history.")
-    return Digest(
-        audience="cs", week=week.label, title=f"Renewal risk · {week.label}", summary=summary,
-        sections=() if quiet else (Section("Accounts at risk before renewal", tuple(lines)),
-                                   Section("Recovered since last week", recovered_lines, "None this week.")),
-        quiet=quiet, stats={"at_risk": len(at_risk), "high": high, "newly_at_risk": newly, "arr_at_risk": arr,
-               "recovered": len(recovered_lines)},
+        return RiskRow(
+            name=a["name"], renewal_date=a["renewal_date"], days_to_renewal=int(a["days_to_renewal"]),
+            score=float(a["score"]), band=a["band"], newly_at_risk=new, arr_usd=float(a["arr_usd"]),
+            csm_email=a["csm_email"] or None, csm_slack_id=a["csm_slack_id"] or None,
+            reasons=tuple(r["text"] for r in reasons[:REASONS_SHOWN]),
+            tickets_seen=refs([t for r in reasons for t in r["tickets"]], cfg.ticket_url))
+
+    recovered = alerts[(alerts["band"] == "low") & alerts["last_week_band"].isin(AT_RISK)]
+    return RenewalWeek(
+        week=week.label, renewal_window_days=settings.risk.renewal_window_days, renewing=len(alerts),
+        at_risk=len(at_risk), high=int((at_risk["band"] == "high").sum()), scored_last_week=scored_last_week,
+        newly_at_risk=int(newly.sum()), arr_at_risk=float(at_risk["arr_usd"].sum()),
+        alerts=tuple(alert(a, bool(newly[i])) for i, a in at_risk.head(cfg.max_lines * 2).iterrows()),
+        recovered=tuple(
+            RecoveredRow(name=a["name"], renewal_date=a["renewal_date"], score=float(a["score"]),
+                         last_week_band=a["last_week_band"], arr_usd=float(a["arr_usd"]),
+                         csm_slack_id=a["csm_slack_id"] or None)
+            for _, a in recovered.head(cfg.max_lines).iterrows()),
     )

@@ -1,9 +1,10 @@
-"""The Support Ops digest: volume, SLA compliance, response and resolution times, CSAT, and the
+"""The Support Ops digest's facts: volume, SLA compliance, response and resolution times, CSAT, and the
 relationship signals by segment (negative tickets and the ARR behind them, competitors, requests).
 
 Figures come from ticket fields alone, so they are there from the first run. The forecast is an
 ETS model over the last 26 weeks (`csintel/support/forecast.py`); staffing is Erlang C per block
-of the week, from the forecast and the measured share of arrivals in each block.
+of the week, from the forecast and the measured share of arrivals in each block. Rows and numbers
+only; the wording is `csintel/routing/wording/support_ops.py`.
 """
 
 from __future__ import annotations
@@ -16,74 +17,90 @@ import pandas as pd
 
 from csintel.classify.taxonomy import UNCERTAIN
 from csintel.config import Settings
-from csintel.digests.common import change, count, money
-from csintel.digests.content import Digest, Line, Section
 from csintel.warehouse import fetch_df
-from csintel.support.erlang import staff_blocks
+from csintel.support.erlang import BlockStaffing, staff_blocks
 from csintel.support.forecast import WeeklyForecast, forecast_weekly
-from csintel.weeks import Week, week_of
+from csintel.weeks import Week
 
 
-def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings,
-                             tags_version: str) -> Digest:
+@dataclass(frozen=True)
+class SupportFigures:
+    """One row of support_week: the week overall, or one priority, channel or category. A figure
+    the data lacks (no first-response times, no ratings, no agent replies) is None."""
+
+    name: str                             # the priority, channel or category; "" for the week overall
+    tickets: int
+    sla_compliance: float | None          # share answered within the first-response target
+    frt_median: float | None              # first response, minutes
+    frt_p90: float | None
+    resolution_median_h: float | None     # resolution, hours
+    resolution_p90_h: float | None
+    csat_mean: float | None
+    csat_responses: int
+    one_touch: float | None               # share solved with a single agent reply
+    target_minutes: float | None = None   # the priority's first-response target
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """One customer segment's week: negative tickets, the ARR behind them, competitors, requests."""
+
+    segment: str
+    tickets: int
+    negative_share: float
+    negative_arr_usd: float
+    competitive_tickets: int
+    feature_requests: int
+
+
+@dataclass(frozen=True)
+class SupportWeek:
+    week: str                                   # ISO week label
+    overall: SupportFigures
+    last_week: SupportFigures | None
+    by_priority: tuple[SupportFigures, ...]
+    by_channel: tuple[SupportFigures, ...]
+    by_category: tuple[SupportFigures, ...]
+    fit: CategoryFit
+    poor_fit: bool
+    poor_fit_share: float                       # [models] category_poor_fit_share
+    suggest_command: str
+    segments: tuple[SegmentRow, ...]
+    forecast: tuple[WeeklyForecast, ...]
+    staffing: tuple[BlockStaffing, ...]         # per block of the first forecast week
+    sla_target: float                           # share of tickets to answer within their target
+    answer_target: float                        # Erlang C: share answered within answer_within_minutes
+    answer_within_minutes: float
+    handle_minutes: float
+
+
+def support_week(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings,
+                 tags_version: str) -> SupportWeek | None:
+    """The Support Ops digest's facts for `week`; None when no ticket closed in it."""
     support = settings.support
     rows = fetch_df(con, "support_week", {"start": week.start_ts, "end": week.end_ts, "model_version": tags_version,
                                           "targets": json.dumps(support.first_response_targets)})
     now, before = rows[rows["this_week"]], rows[~rows["this_week"]]
-    total, prior = _overall(now), _overall(before)
-    tickets = int(total["tickets"]) if total is not None else 0
-    if not tickets:
-        return Digest(audience="support_ops", week=week.label, title=f"Support operations · {week.label}",
-                      summary=f"A quiet week: no tickets closed in {week.label}.", quiet=True)
-    last = int(prior["tickets"]) if prior is not None else 0
-    sla, target = total["sla_compliance"], support.sla_target
-    ratings = int(total["csat_responses"])
-    sla_text = (f"first-response SLA met on {_pct(sla)} (target {target:.0%})" if pd.notna(sla)
-                else "no first-response times recorded")
-    csat_text = (f"CSAT {_num(total['csat_mean'], '.2f')} from {count(ratings, 'rating')}" if ratings
-                 else "no CSAT ratings")
-    summary = f"{count(tickets, 'ticket')} closed ({change(tickets, last)}); {sla_text}; {csat_text}."
-    headline: tuple[Line, ...] = (
-        Line("SLA compliance", f"{_pct(sla)} this week vs {_pct(prior['sla_compliance'] if prior is not None else None)}"
-                               f" last week (target {target:.0%})" if pd.notna(sla)
-             else "no first-response times recorded this week",
-             badge="BELOW TARGET" if pd.notna(sla) and sla < target else None),
-        Line("First response", f"median {_minutes(total['frt_median'])}, 90th percentile {_minutes(total['frt_p90'])}"),
-        Line("Resolution", f"median {_hours(total['resolution_median_h'])}, "
-                           f"90th percentile {_hours(total['resolution_p90_h'])}"),
-        Line("CSAT", f"{_num(total['csat_mean'], '.2f')} / 5 from {count(ratings, 'rating')} "
-                     f"({ratings / tickets:.0%} response rate)" if ratings else "no ratings this week"),
-        Line("One-touch resolution", f"{_pct(total['one_touch'])} of tickets solved with a single agent reply"
-             if pd.notna(total["one_touch"]) else "not recorded (no agent replies in the data)"),
-    )
+    overall, last_week = _breakdown(now, None), _breakdown(before, None)
+    if not overall or not overall[0].tickets:
+        return None
     fit = category_fit(now)
-    fit_line = _fit_line(fit, settings)
-    if fit_line is not None:
-        headline += (fit_line,)
-    by_priority = _breakdown(now, "priority", support.first_response_targets, target)
-    by_channel = _breakdown(now, "channel", None, target)
-    by_category = _breakdown(now, "category", None, target)
     segments = fetch_df(con, "relationship_week", {"start": week.start_ts, "end": week.end_ts,
                                                    "model_version": tags_version})
-    relationship = tuple(
-        Line(title=str(r["segment"]),
-             detail=f"{count(r['tickets'], 'ticket')} · {r['negative_share']:.0%} negative "
-                    f"({money(r['negative_arr_usd'])} ARR behind them) · {int(r['competitive_tickets'])} with a "
-                    f"competitor in play · {count(r['feature_requests'], 'feature request')}")
-        for _, r in segments.iterrows())
-    staffing = _forecast_and_staffing(con, week, settings)
-    return Digest(
-        audience="support_ops", week=week.label, title=f"Support operations · {week.label}", summary=summary,
-        sections=(Section("This week", headline),
-                  Section("By priority (first-response target)", by_priority, "No priorities recorded."),
-                  Section("By channel", by_channel, "No channels recorded."),
-                  Section("By category", by_category, "No categories tagged."),
-                  Section("Relationship by segment", relationship, "No segments recorded."),
-                  Section(f"Forecast and staffing (Erlang C: {support.answer_target:.0%} answered within "
-                          f"{_minutes(support.answer_within_minutes)}, {support.handle_minutes:g} min handle time)",
-                          staffing, "Not enough history to forecast.")),
-        stats={"tickets": tickets, "sla_compliance": float(sla) if pd.notna(sla) else -1.0,
-               "tagged": fit.tagged, "uncertain": fit.uncertain, "uncertain_share": round(fit.share, 4)},
+    forecast, staffing = _forecast_and_staffing(con, week, settings)
+    return SupportWeek(
+        week=week.label, overall=overall[0], last_week=last_week[0] if last_week else None,
+        by_priority=_breakdown(now, "priority", support.first_response_targets),
+        by_channel=_breakdown(now, "channel"), by_category=_breakdown(now, "category"),
+        fit=fit, poor_fit=poor_fit(fit.tagged, fit.uncertain, settings),
+        poor_fit_share=settings.models.category_poor_fit_share, suggest_command=suggest_command(settings),
+        segments=tuple(
+            SegmentRow(segment=str(r["segment"]), tickets=int(r["tickets"]), negative_share=float(r["negative_share"]),
+                       negative_arr_usd=float(r["negative_arr_usd"]), competitive_tickets=int(r["competitive_tickets"]),
+                       feature_requests=int(r["feature_requests"]))
+            for _, r in segments.iterrows()),
+        forecast=forecast, staffing=staffing, sla_target=support.sla_target, answer_target=support.answer_target,
+        answer_within_minutes=support.answer_within_minutes, handle_minutes=support.handle_minutes,
     )
 
 
@@ -125,24 +142,6 @@ def suggest_command(settings: Settings) -> str:
     return f"csintel taxonomy suggest --input {files[0] if files else '<your tickets file>'}"
 
 
-def _fit_line(fit: CategoryFit, settings: Settings) -> Line | None:
-    """The digest's taxonomy-fit line (absent when every tagged ticket has a category). The text
-    avoids code spans: every renderer shows digest text literally."""
-    if not fit.uncertain:
-        return None
-    share = "under 1%" if fit.share < 0.005 else f"{fit.share:.0%}"
-    detail = (f"{share} of this week's tickets fit no category ({fit.uncertain} of "
-              f"{count(fit.tagged, 'tagged ticket')}, \"uncertain\" under By category)")
-    if not poor_fit(fit.tagged, fit.uncertain, settings):
-        return Line("Taxonomy fit", detail)
-    return Line("Taxonomy fit", detail, badge="POOR FIT", reasons=(
-        f"{settings.models.category_poor_fit_share:.0%} or more fit no category ([models] category_poor_fit_share): "
-        f"the taxonomy likely misses kinds of tickets this team gets",
-        f"draft categories from your own tickets with: {suggest_command(settings)} (then edit the file and "
-        f"set [models] taxonomy to it)",
-    ))
-
-
 # Hours per week in each staffing block; the blocks themselves are defined in
 # sql/queries/arrival_blocks.sql (UTC), which measures each block's share of arrivals.
 BLOCK_HOURS = {"Mon-Fri 00-08": 40, "Mon-Fri 08-12": 20, "Mon-Fri 12-18": 30, "Mon-Fri 18-24": 30, "Sat-Sun": 48}
@@ -164,27 +163,21 @@ def volume_forecast(con: duckdb.DuckDBPyConnection, week: Week,
     return history, forecast_weekly(history, settings.support.forecast_weeks)
 
 
-def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings) -> tuple[Line, ...]:
+def _forecast_and_staffing(con: duckdb.DuckDBPyConnection, week: Week,
+                           settings: Settings) -> tuple[tuple[WeeklyForecast, ...], tuple[BlockStaffing, ...]]:
     """The next weeks' volume with its interval, and the agents each block needs in the first of them."""
     support = settings.support
     bounds = {"since": week.window_start(FORECAST_HISTORY_WEEKS).start_ts, "end": week.end_ts}
     history, forecast = volume_forecast(con, week, settings)
     if history.empty:
-        return ()
-    lines = [Line(title=week_of(f.week).label,
-                  detail=f"{f.tickets:.0f} tickets forecast (80% interval {f.low:.0f}-{f.high:.0f}; {f.method})")
-             for f in forecast]
+        return (), ()
     shares = fetch_df(con, "arrival_blocks", bounds)
-    if forecast and not shares.empty:
-        profile = dict(zip(shares["block"], shares["share"]))
-        blocks = staff_blocks(forecast[0].tickets, profile, support.handle_minutes, support.answer_target,
-                              support.answer_within_minutes * 60, BLOCK_HOURS)
-        lines += [Line(title=f"{b.block} ({week_of(forecast[0].week).label})",
-                       detail=f"{b.arrivals_per_hour:.1f} tickets/hour → {b.staffing.agents} "
-                              f"agent{'' if b.staffing.agents == 1 else 's'} "
-                              f"(answered in time {b.staffing.service_level:.0%}, occupancy {b.staffing.occupancy:.0%})")
-                  for b in blocks]
-    return tuple(lines)
+    if not forecast or shares.empty:
+        return tuple(forecast), ()
+    profile = dict(zip(shares["block"], shares["share"]))
+    blocks = staff_blocks(forecast[0].tickets, profile, support.handle_minutes, support.answer_target,
+                          support.answer_within_minutes * 60, BLOCK_HOURS)
+    return tuple(forecast), tuple(blocks)
 
 
 UNTAGGED = "untagged"    # support_week.sql's category for a ticket without tags of this version
@@ -201,42 +194,23 @@ def _rows_by(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
     return frame[keep]
 
 
-def _overall(frame: pd.DataFrame) -> pd.Series | None:
-    rows = _rows_by(frame, None)
-    return rows.iloc[0] if len(rows) else None
-
-
-def _breakdown(frame: pd.DataFrame, by: str, targets: dict[str, float] | None, sla_target: float) -> tuple[Line, ...]:
+def _breakdown(frame: pd.DataFrame, by: str | None,
+               targets: dict[str, float] | None = None) -> tuple[SupportFigures, ...]:
+    """The figures broken down by `by`, most tickets first (None: the overall row alone)."""
     rows = _rows_by(frame, by).sort_values("tickets", ascending=False)
     out = []
     for _, r in rows.iterrows():
-        name = str(r[by])
-        target = f" (target {_minutes(targets[name])})" if targets and name in targets else ""
-        out.append(Line(
-            title=f"{name}{target}",
-            detail=f"{count(r['tickets'], 'ticket')} · SLA {_pct(r['sla_compliance'])} · first response median "
-                   f"{_minutes(r['frt_median'])} · resolution median {_hours(r['resolution_median_h'])} · "
-                   f"CSAT {_num(r['csat_mean'], '.1f')}",
-            badge="BELOW TARGET" if pd.notna(r["sla_compliance"]) and r["sla_compliance"] < sla_target else None,
-        ))
+        name = str(r[by]) if by else ""
+        out.append(SupportFigures(
+            name=name, tickets=int(r["tickets"]), sla_compliance=_value(r["sla_compliance"]),
+            frt_median=_value(r["frt_median"]), frt_p90=_value(r["frt_p90"]),
+            resolution_median_h=_value(r["resolution_median_h"]), resolution_p90_h=_value(r["resolution_p90_h"]),
+            csat_mean=_value(r["csat_mean"]), csat_responses=int(r["csat_responses"]),
+            one_touch=_value(r["one_touch"]),
+            target_minutes=targets[name] if targets and name in targets else None))
     return tuple(out)
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:.0%}"
-
-
-def _num(value: float | None, fmt: str) -> str:
-    return "n/a" if value is None or pd.isna(value) else format(value, fmt)
-
-
-def _minutes(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
-
-
-def _hours(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
+def _value(value: float | None) -> float | None:
+    """A figure as a float, None where the data lacks it (SQL NULL)."""
+    return None if value is None or pd.isna(value) else float(value)
