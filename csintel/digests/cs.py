@@ -53,6 +53,8 @@ class RecoveredRow:
 
 @dataclass(frozen=True)
 class RenewalWeek:
+    """Everything the renewal-risk digest says about a week, as rows and numbers."""
+
     week: str                         # ISO week label
     renewal_window_days: int
     renewing: int                     # accounts renewing within the window

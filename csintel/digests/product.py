@@ -75,6 +75,8 @@ class RequestRanking:
 
 @dataclass(frozen=True)
 class ProductWeek:
+    """Everything the Product digest says about a week, as rows and numbers."""
+
     week: str                         # ISO week label
     tickets: int
     last_week_tickets: int

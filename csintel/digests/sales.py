@@ -56,6 +56,8 @@ class IntegrationRow:
 
 @dataclass(frozen=True)
 class SalesWeek:
+    """Everything the competitor-intel digest says about a week, as rows and numbers."""
+
     week: str                         # ISO week label
     window_weeks: int                 # the window the weekly means were counted over
     competitive_mentions: int

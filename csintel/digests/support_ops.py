@@ -54,7 +54,21 @@ class SegmentRow:
 
 
 @dataclass(frozen=True)
+class CategoryFit:
+    """How many of the week's tagged tickets fit no category (`uncertain`)."""
+
+    tagged: int
+    uncertain: int
+
+    @property
+    def share(self) -> float:
+        return self.uncertain / self.tagged if self.tagged else 0.0
+
+
+@dataclass(frozen=True)
 class SupportWeek:
+    """Everything the Support Ops digest says about a week with tickets, as rows and numbers."""
+
     week: str                                   # ISO week label
     overall: SupportFigures
     last_week: SupportFigures | None
@@ -102,18 +116,6 @@ def support_week(con: duckdb.DuckDBPyConnection, week: Week, settings: Settings,
         forecast=forecast, staffing=staffing, sla_target=support.sla_target, answer_target=support.answer_target,
         answer_within_minutes=support.answer_within_minutes, handle_minutes=support.handle_minutes,
     )
-
-
-@dataclass(frozen=True)
-class CategoryFit:
-    """How many of the week's tagged tickets fit no category (`uncertain`)."""
-
-    tagged: int
-    uncertain: int
-
-    @property
-    def share(self) -> float:
-        return self.uncertain / self.tagged if self.tagged else 0.0
 
 
 # Below this many tagged tickets a week's uncertain share is too noisy to call the taxonomy poor

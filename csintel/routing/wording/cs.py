@@ -17,6 +17,7 @@ def build_cs_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Settin
 
 
 def cs_digest(facts: RenewalWeek) -> Digest:
+    """The renewal-risk digest of a week's facts; quiet when no account is at risk or recovered."""
     quiet = not facts.alerts and not facts.recovered
     news = f", {facts.newly_at_risk} newly at risk" if facts.scored_last_week else ""
     summary = (f"{facts.at_risk} of {facts.renewing} accounts renewing in the next {facts.renewal_window_days} days "

@@ -19,6 +19,7 @@ def build_product_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: S
 
 
 def product_digest(facts: ProductWeek) -> Digest:
+    """The Product digest of a week's facts; a week without tickets is quiet."""
     week = facts.week
     title = f"Product digest · {week}"
     stats: dict[str, float | int | str] = {"tickets": facts.tickets, "emerging_themes": facts.emerging_themes}

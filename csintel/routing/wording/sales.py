@@ -17,6 +17,7 @@ def build_sales_digest(con: duckdb.DuckDBPyConnection, week: Week, settings: Set
 
 
 def sales_digest(facts: SalesWeek) -> Digest:
+    """The competitor-intel digest of a week's facts; quiet without a competitive mention."""
     quiet = facts.competitive_mentions == 0
     summary = (f"{count(facts.competitive_mentions, 'competitive mention')} in {facts.week} across "
                f"{count(facts.accounts, 'account')}; {facts.threat_mentions} switching or evaluating.")

@@ -19,7 +19,7 @@ def build_support_ops_digest(con: duckdb.DuckDBPyConnection, week: Week, setting
 
 
 def support_ops_digest(week: str, facts: SupportWeek | None) -> Digest:
-    """`facts` None: no ticket closed in `week`."""
+    """The Support Ops digest of a week's facts; quiet (`facts` None) when no ticket closed in it."""
     title = f"Support operations · {week}"
     if facts is None:
         return Digest(audience="support_ops", week=week, title=title,
