@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from csintel.sources.timestamps import unix
+
 FIRST_SYNC_DAYS = 90      # a first sync's reach back when the config names no start
 
 
@@ -46,5 +48,4 @@ def first_sync_start(start: str, now: datetime | None = None) -> int:
     now = now or datetime.now(timezone.utc)
     if not start:
         return int((now - timedelta(days=FIRST_SYNC_DAYS)).timestamp())
-    ts = datetime.fromisoformat(start.replace("Z", "+00:00"))
-    return int((ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp())
+    return unix(start)

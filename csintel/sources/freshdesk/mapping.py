@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from csintel.sources.freshdesk.settings import CHANNELS, CLOSED_STATUSES, PRIORITIES, RATING_TO_CSAT
+from csintel.sources.timestamps import parse_time
 
 
 def is_closed(ticket: dict[str, Any]) -> bool:
@@ -68,15 +68,6 @@ def rating_csat(rating: dict[str, Any]) -> int | None:
     """A satisfaction rating's default question on the 1-5 scale."""
     value = (rating.get("ratings") or {}).get("default_question")
     return RATING_TO_CSAT.get(value) if isinstance(value, int) else None
-
-
-def parse_time(value: str) -> datetime:
-    ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-
-
-def iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def minutes_between(start: str | None, end: str | None) -> float | None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from csintel.sources import Page
-from csintel.sources.freshdesk.mapping import is_closed, iso, parse_time, rating_csat, ticket_row
+from csintel.sources.freshdesk.mapping import is_closed, rating_csat, ticket_row
 from csintel.sources.freshdesk.settings import CONVERSATIONS, SATISFACTION_RATINGS, TICKET_INCLUDE, TICKETS
 from csintel.sources.http import ApiClient, ApiError
 from csintel.sources.paging import watermark_page
+from csintel.sources.timestamps import iso_unix, unix
 from csintel.sources.watermark import Watermark
 
 log = logging.getLogger(__name__)
@@ -104,11 +104,3 @@ class FreshdeskSource:
 
     def _list(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return self.client.get_list(path, params)
-
-
-def unix(value: str) -> int:
-    return int(parse_time(value).timestamp())
-
-
-def iso_unix(seconds: int) -> str:
-    return iso(datetime.fromtimestamp(seconds, timezone.utc))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from csintel.sources.intercom.settings import (CHANNELS, CUSTOMER_AUTHORS, INTERNAL_PARTS, MESSAGE_PARTS,
                                                PRIORITIES)
+from csintel.sources.timestamps import iso_unix
 
 
 def conversation_row(conv: dict[str, Any], *, account_id: str | None = None, requester_email: str | None = None,
@@ -92,4 +92,4 @@ def company_account_id(company: dict[str, Any]) -> str | None:
 def timestamp(unix: int | None) -> str | None:
     if unix is None:
         return None
-    return datetime.fromtimestamp(int(unix), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_unix(int(unix))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from csintel.config import Settings, ZendeskConfig
 from csintel.sources import Page, RawRow
+from csintel.sources.watermark import first_sync_start
 from csintel.sources.zendesk import settings as api
 from csintel.sources.zendesk.client import ZendeskClient
 from csintel.sources.zendesk.mapping import kept_tickets, ticket_row
@@ -47,14 +48,10 @@ class ZendeskSource:
                 yield Page(rows, {"cursor": cursor} if cursor else {"start_time": start_time})
 
     def start_time(self) -> int:
-        """The first sync's start (unix seconds): the configured date, else FIRST_SYNC_DAYS ago."""
+        """The first sync's start (unix seconds): the configured date, else watermark.FIRST_SYNC_DAYS ago,
+        and at least MIN_START_AGE_S before now (the export refuses a younger start)."""
         now = self._now or datetime.now(timezone.utc)
-        if self.config.start:
-            start = datetime.fromisoformat(self.config.start.replace("Z", "+00:00"))
-            start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
-        else:
-            start = now - timedelta(days=api.FIRST_SYNC_DAYS)
-        return int(min(start.timestamp(), now.timestamp() - api.MIN_START_AGE_S))
+        return min(first_sync_start(self.config.start, now), int(now.timestamp() - api.MIN_START_AGE_S))
 
     def _rows(self, data: dict[str, Any], pool: Executor | None) -> list[RawRow]:
         tickets = kept_tickets(data.get("tickets") or [])

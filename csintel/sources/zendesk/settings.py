@@ -20,7 +20,6 @@ TICKET_FIELDS_PAGE = 100
 
 ORIGIN = "zendesk"                       # the quarantine's origin; row_number is the ticket id
 KEPT_STATUSES = frozenset({"solved", "closed"})
-FIRST_SYNC_DAYS = 90                     # the first sync's start when [sources.zendesk] start is unset
 # The export refuses a start_time less than a minute old.
 MIN_START_AGE_S = 60
 # Legacy CSAT is two-valued; on the contract's 1-5 scale "good" is the top and "bad" the bottom.

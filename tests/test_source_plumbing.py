@@ -1,11 +1,15 @@
-"""The page loops the helpdesk and CRM sources share (the fake-server tests run them end to end)."""
+"""What the helpdesk and CRM sources share: page loops, credentials, timestamps (the fake-server tests
+run them end to end)."""
+
+from datetime import datetime, timezone
 
 import pytest
 
 from csintel.config import ConfigError
 from csintel.sources.credentials import env_credential
 from csintel.sources.paging import cursor_pages, watermark_page
-from csintel.sources.watermark import Watermark
+from csintel.sources.timestamps import iso, iso_unix, parse_time, unix
+from csintel.sources.watermark import Watermark, first_sync_start
 
 
 def test_cursor_pages_follow_the_cursor_lazily_to_the_last_page():
@@ -42,3 +46,12 @@ def test_a_missing_credential_names_the_section_the_variable_and_the_fix():
     with pytest.raises(ConfigError, match=r"^X is enabled \(\[sources.x\]\) but X_TOKEN is not set: export a token$"):
         env_credential("X_TOKEN", "X is enabled ([sources.x])", "a token", environ={"X_TOKEN": ""})
     assert env_credential("X_TOKEN", "X", "a token", environ={"X_TOKEN": "t"}) == "t"
+
+
+def test_timestamps_read_naive_times_as_utc_and_write_whole_seconds_in_utc():
+    assert parse_time("2026-01-05") == datetime(2026, 1, 5, tzinfo=timezone.utc)
+    assert iso(parse_time("2026-01-05T10:00:00.7+01:00")) == "2026-01-05T09:00:00Z"
+    assert iso_unix(unix("2026-01-05T09:00:00Z")) == "2026-01-05T09:00:00Z" == iso_unix(1767603600)
+    now = datetime(2026, 3, 1, 12, 0, 0, 500_000, tzinfo=timezone.utc)
+    assert first_sync_start("", now) == int(now.timestamp()) - 90 * 86_400
+    assert first_sync_start("2026-01-05T09:00:00", now) == 1767603600
