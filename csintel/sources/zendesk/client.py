@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Executor
 from typing import Any, Callable, Iterable, Iterator
 
@@ -52,11 +53,10 @@ class ZendeskClient:
 
     @classmethod
     def from_config(cls, config: ZendeskConfig, *, retry: RetryPolicy | None = None,
-                    sleep: Callable[[float], None] | None = None) -> ZendeskClient:
+                    sleep: Callable[[float], None] = time.sleep) -> ZendeskClient:
         auth, headers, env = credentials(config)
         url = base_url(config)
-        extra = {"sleep": sleep} if sleep is not None else {}
-        return cls(lambda: ApiClient(url, credential_env=env, auth=auth, headers=headers, retry=retry, **extra),
+        return cls(lambda: ApiClient(url, credential_env=env, auth=auth, headers=headers, retry=retry, sleep=sleep),
                    config)
 
     @property
