@@ -8,6 +8,10 @@ top-level `flows` package:
     models/       -> csintel/_data/models/   (taxonomy, competitors, rules, shipped heads)
     sql/          -> csintel/_data/sql/      (migrations and named queries)
     data/sample/  -> csintel/_data/sample/   (the bundled sample: `csintel init --sample`)
+    data/history/ -> csintel/_data/history/  (the renewal history `csintel risk backtest` runs on)
+
+The sample generator (tools/sample/) is a development tool: it wrote those two data folders and
+is not in the wheel.
 
 csintel/resources.py finds them in either layout. Everything else is in pyproject.toml.
 """
@@ -21,12 +25,14 @@ MAPPED = {
     "csintel._data.models": "models",
     "csintel._data.sql": "sql",
     "csintel._data.sample": "data/sample",
+    "csintel._data.history": "data/history",
 }
 # What of each mapped folder ships (the sample's ground truth is for benchmarks only).
 DATA = {
     "csintel._data.models": ["*.yaml", "*.yml", "*.json", "*.jsonl", "*.npz", "*.md"],
     "csintel._data.sql": ["*.sql"],
     "csintel._data.sample": ["tickets.jsonl", "accounts.csv", "README.md", "*.csv", "*.jsonl"],
+    "csintel._data.history": ["README.md", "*.csv", "*.jsonl.xz"],
 }
 
 

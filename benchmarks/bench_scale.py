@@ -49,10 +49,12 @@ import pyarrow as pa
 from csintel import pipeline
 from csintel.config import REPO_ROOT, Settings, settings_from_dict
 from csintel.ingest import ingest_accounts, ingest_tickets
-from csintel.sample import generate
 from csintel.sources.files import FileSource
 from csintel.warehouse import connect, transaction, utcnow
 from csintel.weeks import Week, parse_week
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the sample generator (tools/) is not installed
+from tools.sample import generate  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 CSINTEL = str(Path(sys.executable).with_name("csintel"))

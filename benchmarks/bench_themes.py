@@ -1,6 +1,6 @@
 """Theme quality and scale of csintel's clusterer against BERTopic, on the same vectors.
 
-Quality: tickets from the sample generator (csintel.sample) at fixed seeds, with their true
+Quality: tickets from the sample generator (tools.sample) at fixed seeds, with their true
 theme, embedded once with the packaged model (cached as .npy under $TMPDIR/csintel-bench).
 Each method runs in its own process (so peak memory is its own) twice: NMI and ARI against the
 true themes (on all tickets with the unclustered as one more label, and on the clustered ones
@@ -56,7 +56,8 @@ QUICK = {"quality": [(11, 1_500)], "pool": (13, 1_500), "scale": [5_000, 10_000]
 
 def sample_set(seed: int, n: int) -> tuple[Path, Path, list[str]]:
     """Generate, read and embed `n` sample tickets once; returns vector and text files and themes."""
-    from csintel.sample import generate
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the sample generator (tools/) is not installed
+    from tools.sample import generate
 
     folder = CACHE / f"sample_s{seed}_n{n}"
     vectors_path, texts_path = CACHE / f"emb_s{seed}_n{n}.npy", folder / "texts.json"
@@ -289,7 +290,7 @@ def quality_part(sets: list[tuple[int, int]]) -> list[dict]:
         vectors, texts, themes = sample_set(seed, n)
         truth = np.unique(themes, return_inverse=True)[1]
         data = {"vectors": str(vectors), "texts": str(texts)}
-        row = {"data": f"csintel.sample seed {seed}, {len(themes)} tickets", "seed": seed, "tickets": len(themes),
+        row = {"data": f"tools.sample seed {seed}, {len(themes)} tickets", "seed": seed, "tickets": len(themes),
                "csintel": twice({**data, "method": "csintel"}, truth),
                "bertopic": twice({**data, "method": "bertopic"}, truth)}
         out.append(row)
@@ -323,7 +324,7 @@ def scale_part(cfg: dict) -> dict:
         umap_runs.append({"tickets": size, **described(
             measured({**data, "synthetic": size, "method": "umap", "params": {"seed": 42}}), None)})
         print(json.dumps(umap_runs[-1]), flush=True)
-    return {"pool": f"csintel.sample seed {seed}, {len(themes)} tickets", "synthetic_cosine_to_source": SYNTHETIC_COSINE,
+    return {"pool": f"tools.sample seed {seed}, {len(themes)} tickets", "synthetic_cosine_to_source": SYNTHETIC_COSINE,
             "runs": runs, "sample_fit_quality": sample_fits, "determinism_cost": umap_runs}
 
 

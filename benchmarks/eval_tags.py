@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/eval_tags.py [--sample DIR] [--output FILE]; writes
 benchmarks/results/eval_tags.json by default and prints the same JSON. For a second held-out
-draw: `python -m csintel.sample --out /tmp/s11 --seed 11` then `--sample /tmp/s11
+draw: `python -m tools.sample --out /tmp/s11 --seed 11` then `--sample /tmp/s11
 --output benchmarks/results/eval_tags_seed11.json`. The taxonomy's prototypes come from
 models/taxonomy.yaml's descriptions and examples and the rules from their own modules; neither
 reads the sample, so the sample is held-out data for them.

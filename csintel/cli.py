@@ -561,14 +561,10 @@ def cmd_risk_backtest(args: argparse.Namespace) -> int:
 
 
 def _sample_history() -> Path:
-    """The sample's renewal history, generated once (deterministic) under ./.csintel."""
-    from csintel.sample.history import generate_history
+    """The sample's renewal history, shipped with csintel, unpacked once under ./.csintel."""
+    from csintel.risk.backtest import unpack_sample_history
 
-    folder = Path(".csintel") / "sample-history"
-    if not (folder / "renewals.csv").is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        generate_history(folder)
-    return folder
+    return unpack_sample_history(Path(".csintel") / "sample-history")
 
 
 def _print_json(data: Any) -> None:

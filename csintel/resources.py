@@ -1,10 +1,11 @@
 """Where the files csintel ships live: inside the installed package, or at the top of a checkout.
 
-The repository keeps `models/`, `sql/`, `flows/` and the sample data at its top level, where a
-reader looks for them. A wheel carries the same files inside the package (pyproject's
-`package-dir` maps them): `csintel/_data/models`, `csintel/_data/sql`, `csintel/_data/sample`,
-and the flows as `csintel.flows`. Every module that reads a shipped file asks here, so both
-layouts work and nothing reaches for the repository root.
+The repository keeps `models/`, `sql/`, `flows/` and the sample data (`data/sample`, and the
+renewal history in `data/history`) at its top level, where a reader looks for them. A wheel
+carries the same files inside the package (setup.py's `package_dir` maps them):
+`csintel/_data/models`, `csintel/_data/sql`, `csintel/_data/sample`, `csintel/_data/history`, and
+the flows as `csintel.flows`. Every module that reads a shipped file asks here, so both layouts
+work and nothing reaches for the repository root.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 # Shipped folder -> where it sits in a checkout (relative to the repository root).
-CHECKOUT_LAYOUT = {"models": "models", "sql": "sql", "sample": "data/sample"}
+CHECKOUT_LAYOUT = {"models": "models", "sql": "sql", "sample": "data/sample", "history": "data/history"}
 
 
 def _package_data() -> Path | None:
@@ -27,7 +28,7 @@ def _package_data() -> Path | None:
 
 
 def shipped(kind: str) -> Path:
-    """The folder of one kind of shipped file: "models", "sql" or "sample".
+    """The folder of one kind of shipped file: "models", "sql", "sample" or "history".
 
     Raises:
         FileNotFoundError: neither an installed copy nor a checkout holds it (a broken install).

@@ -51,7 +51,7 @@ accounts = ["{sample / 'accounts.csv'}"]
 @pytest.fixture(scope="session")
 def small_sample(tmp_path_factory) -> Path:
     """A small generated sample with every planted pattern (the bundled one is ~10x larger)."""
-    from csintel.sample import generate
+    from tools.sample import generate
 
     out = tmp_path_factory.mktemp("sample")
     generate(out, n_tickets=600, n_accounts=60)

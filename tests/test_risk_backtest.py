@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from csintel.config import Settings
-from csintel.risk.backtest import backtest, metrics
+from csintel.risk.backtest import backtest, metrics, unpack_sample_history
 from csintel.risk.model import DEFAULT_MODEL, MODEL_FILE, RiskModel, fit_logistic, load_model, save_model
 from csintel.risk.signals import SIGNALS, Signal
 
@@ -85,7 +85,7 @@ def test_backtest_on_a_clear_history():
 
 def test_backtest_on_generated_history_reports_auc(tmp_path):
     from csintel.risk.backtest import load_history, load_renewals
-    from csintel.sample.history import generate_history
+    from tools.sample.history import generate_history
 
     generate_history(tmp_path, n_accounts=60, months=15)
     settings = Settings()
@@ -94,3 +94,17 @@ def test_backtest_on_generated_history_reports_auc(tmp_path):
     assert report.renewals >= 50 and report.bad_outcomes >= 5
     assert report.default.auc is not None and report.default.auc > 0.65     # clearly better than chance
     assert "AUC" in report.summary
+
+
+def test_default_history_is_the_shipped_one_unpacked_once(tmp_path, monkeypatch):
+    from csintel.cli import _sample_history
+    from csintel.resources import shipped
+
+    monkeypatch.chdir(tmp_path)
+    folder = _sample_history()
+    assert folder.resolve() == (tmp_path / ".csintel" / "sample-history").resolve()
+    assert sorted(p.name for p in folder.iterdir()) == ["accounts.csv", "renewals.csv", "tickets.jsonl"]
+    assert (folder / "renewals.csv").read_bytes() == (shipped("history") / "renewals.csv").read_bytes()
+    assert (folder / "tickets.jsonl").stat().st_size > 10 * (shipped("history") / "tickets.jsonl.xz").stat().st_size
+    (folder / "tickets.jsonl").write_text("kept\n")     # a folder already unpacked is used as it is
+    assert unpack_sample_history(folder) == folder and (folder / "tickets.jsonl").read_text() == "kept\n"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from csintel.sample import generate
-from csintel.sample.__main__ import main
-from csintel.sample.phrases import CHURN_LINES, COMPETITOR_FORMS, ERROR_FORMS
+from tools.sample import generate
+from tools.sample.__main__ import main
+from tools.sample.phrases import CHURN_LINES, COMPETITOR_FORMS, ERROR_FORMS
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"n_tickets": 400, "n_accounts": 40}
@@ -300,3 +300,14 @@ def test_slack_markup_flag_matches_the_text(sample: dict) -> None:
                if markup.search(html.unescape(r["body"]) if r["body"].startswith("<") else r["body"])]
     assert sorted(flagged) == sorted(sample["truth"]["planted"]["slack_markup"])
     assert len(flagged) >= 5 and all(tickets[t]["slack_markup"] for t in flagged)
+
+
+def test_every_phrase_table_is_read() -> None:
+    # The tables are YAML beside the generator; a pool added there but not named in phrases.py
+    # would silently never be drawn from.
+    from tools.sample import phrases
+    from tools.sample.tables import read_table
+
+    assert {key.upper() for key in read_table("phrases.yaml")} <= set(vars(phrases))
+    assert set(read_table("themes.yaml")) == {"sentiment_profiles", "priority_profiles", "themes", "emerging",
+                                              "request_groups", "request_frames"}

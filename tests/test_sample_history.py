@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import lzma
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,13 +14,14 @@ import pytest
 
 from csintel.config import SourcesConfig
 from csintel.ingest import ingest_accounts, ingest_tickets
-from csintel.sample import history
-from csintel.sample.__main__ import main
-from csintel.sample.accounts import ACCOUNT_COLUMNS
-from csintel.sample.history import generate_history
-from csintel.sample.phrases import CHURN_LINES
+from csintel.risk.backtest import unpack_sample_history
 from csintel.sources.files import FileSource
 from csintel.warehouse import connect
+from tools.sample import history
+from tools.sample.__main__ import main
+from tools.sample.accounts import ACCOUNT_COLUMNS
+from tools.sample.history import generate_history
+from tools.sample.phrases import CHURN_LINES
 
 SMALL = {"n_accounts": 30, "months": 15}
 END = date(2026, 11, 22)
@@ -46,9 +48,14 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+def full_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("history-default")
-    summary = generate_history(out)
+    return out, generate_history(out)
+
+
+@pytest.fixture(scope="module")
+def full(full_folder: tuple[Path, dict]) -> tuple[dict, dict]:
+    out, summary = full_folder
     return _load(out), summary
 
 
@@ -75,6 +82,21 @@ def test_cli_writes_the_history_with_the_generator_defaults(small: tuple[Path, d
     assert json.loads(capsys.readouterr().out)["tickets"] == summary["tickets"]
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def test_shipped_history_is_the_default_generation(full_folder: tuple[Path, dict], tmp_path: Path) -> None:
+    # What `csintel risk backtest` runs on without --history: data/history, unpacked.
+    folder, _ = full_folder
+    unpacked = unpack_sample_history(tmp_path / "unpacked")
+    for name in FILES:
+        assert (unpacked / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def test_xz_writes_the_tickets_compressed(small: tuple[Path, dict], tmp_path: Path) -> None:
+    folder, _ = small
+    assert main(["--history", "--xz", "--out", str(tmp_path), "--accounts", "30", "--months", "15"]) == 0
+    assert not (tmp_path / "tickets.jsonl").exists()
+    assert lzma.decompress((tmp_path / "tickets.jsonl.xz").read_bytes()) == (folder / "tickets.jsonl").read_bytes()
 
 
 def test_too_short_a_history_or_too_few_accounts_is_refused(tmp_path: Path) -> None:

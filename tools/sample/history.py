@@ -40,22 +40,23 @@ volume surge, and beats equal weights (~0.81 vs ~0.76 at 30 days ahead; ~0.01 at
 from __future__ import annotations
 
 import csv
+import lzma
 import math
 import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from csintel.sample.accounts import ACCOUNT_COLUMNS, Account, make_accounts
+from tools.sample.accounts import ACCOUNT_COLUMNS, Account, make_accounts
 # The weekly sample's own row writer and body de-duplication, so history rows match it field for field.
-from csintel.sample.generate import _json_line, _row, _unique_draft
-from csintel.sample.phrases import AGENTS, COMPETITIVE_CONTEXTS, COMPETITOR_WEIGHTS
-from csintel.sample.plan import (
+from tools.sample.generate import _json_line, _row, _unique_draft
+from tools.sample.phrases import AGENTS, COMPETITIVE_CONTEXTS, COMPETITOR_WEIGHTS
+from tools.sample.plan import (
     CHANNELS, CSAT_BY_SENTIMENT, DAY_WEIGHTS, FIRST_RESPONSE_MEDIAN_MIN, HOUR_WEIGHTS, PRIORITIES,
     RESOLUTION_MEDIAN_HOURS, SENTIMENTS, RiskNote, TicketSpec,
 )
-from csintel.sample.themes import OUTAGE_THEME, REQUEST_GROUPS, SPIKE_THEME, THEMES, THEMES_BY_KEY, Theme
-from csintel.sample.truth import Written
+from tools.sample.themes import OUTAGE_THEME, REQUEST_GROUPS, SPIKE_THEME, THEMES, THEMES_BY_KEY, Theme
+from tools.sample.truth import Written
 
 FIRST_TICKET_NUMBER = 100001
 TICKET_PREFIX = "HX-"
@@ -218,8 +219,11 @@ class _Week:
 
 
 def generate_history(out_dir: Path, *, n_accounts: int = 160, months: int = 18,
-                     end: date = date(2026, 11, 22), seed: int = 11) -> dict:
+                     end: date = date(2026, 11, 22), seed: int = 11, compress: bool = False) -> dict:
     """Write tickets.jsonl, accounts.csv, renewals.csv into out_dir; return a summary dict.
+
+    With `compress`, the tickets go to tickets.jsonl.xz instead (the copy csintel ships in
+    data/history/ for `csintel risk backtest`: ~0.9 MB instead of ~14 MB).
 
     Tickets are solved from `months` calendar months before `end` through `end`. Each account
     renews yearly, first at least 120 days after the history starts; renewals.csv holds the
@@ -252,7 +256,11 @@ def generate_history(out_dir: Path, *, n_accounts: int = 160, months: int = 18,
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "tickets.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    text = "".join(line + "\n" for line in lines)
+    if compress:
+        (out_dir / "tickets.jsonl.xz").write_bytes(lzma.compress(text.encode("utf-8"), preset=9 | lzma.PRESET_EXTREME))
+    else:
+        (out_dir / "tickets.jsonl").write_text(text, encoding="utf-8")
     renewals = sorted((r for life in lives for r in life.renewals), key=lambda r: (r.day, r.account_id))
     _write_csv(out_dir / "renewals.csv", RENEWAL_COLUMNS, [r.row() for r in renewals])
     _write_csv(out_dir / "accounts.csv", ACCOUNT_COLUMNS, [_current(life).row() for life in lives])

@@ -7,10 +7,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from csintel.sample.accounts import Account
-from csintel.sample.compose import Draft
-from csintel.sample.plan import RISK_PROFILES, TicketSpec
-from csintel.sample.themes import EMERGING, REQUEST_GROUPS, SPIKE_THEME, THEMES_BY_KEY
+from tools.sample.accounts import Account
+from tools.sample.compose import Draft
+from tools.sample.plan import RISK_PROFILES, TicketSpec
+from tools.sample.themes import EMERGING, REQUEST_GROUPS, SPIKE_THEME, THEMES_BY_KEY
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from csintel.sample.phrases import FIRST_NAMES, LAST_NAMES
+from tools.sample.phrases import FIRST_NAMES, LAST_NAMES
 
 NAME_PREFIXES = (
     "Bluefin", "Harborline", "Alder", "Granite", "Summit", "Cedar", "Lumen", "Brightwater",

@@ -8,11 +8,11 @@ import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from csintel.sample.accounts import ACCOUNT_COLUMNS, make_accounts, plant_renewals
-from csintel.sample.compose import Draft, compose
-from csintel.sample.conversation import conversation, iso_utc
-from csintel.sample.plan import TicketSpec, plan_tickets
-from csintel.sample.truth import Written, planted, ticket_truth
+from tools.sample.accounts import ACCOUNT_COLUMNS, make_accounts, plant_renewals
+from tools.sample.compose import Draft, compose
+from tools.sample.conversation import conversation, iso_utc
+from tools.sample.plan import TicketSpec, plan_tickets
+from tools.sample.truth import Written, planted, ticket_truth
 
 FIRST_TICKET_NUMBER = 10001
 NAIVE_TIMESTAMP_RATE = 0.01         # a few rows carry timestamps without a zone (meaning UTC)

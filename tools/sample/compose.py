@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from csintel.sample import phrases as P
-from csintel.sample.plan import TicketSpec
-from csintel.sample.themes import REQUEST_FRAMES
+from tools.sample import phrases as P
+from tools.sample.plan import TicketSpec
+from tools.sample.themes import REQUEST_FRAMES
 
 # Integration partners as customers name them in a sync context ("our SFDC sync").
 INTEGRATION_FORMS = {"salesforce": ("Salesforce", "Salesforce", "SFDC"),

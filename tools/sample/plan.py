@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from csintel.sample.accounts import Account, Contact
-from csintel.sample.phrases import AGENTS, COMPETITIVE_CONTEXTS, COMPETITOR_WEIGHTS
-from csintel.sample.themes import (
+from tools.sample.accounts import Account, Contact
+from tools.sample.phrases import AGENTS, COMPETITIVE_CONTEXTS, COMPETITOR_WEIGHTS
+from tools.sample.themes import (
     EMERGING, OUTAGE_THEME, REQUEST_GROUPS, SPIKE_THEME, THEMES, THEMES_BY_KEY, RequestGroup, Theme,
 )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from csintel.sample import phrases as P
-from csintel.sample.plan import TicketSpec
+from tools.sample import phrases as P
+from tools.sample.plan import TicketSpec
 
 
 def conversation(rng: random.Random, spec: TicketSpec) -> list[dict[str, object]]:

@@ -1,7 +1,8 @@
-"""`python -m csintel.sample --out data/sample [--tickets N --accounts N --seed S]`.
+"""`python -m tools.sample --out data/sample [--tickets N --accounts N --seed S]`.
 
 With `--history`, a renewal history with outcomes for backtesting the risk score instead:
-`python -m csintel.sample --history --out data/history [--accounts N --months M --seed S]`.
+`python -m tools.sample --history --out data/history [--accounts N --months M --seed S]`.
+The copy csintel ships for `csintel risk backtest` is `python -m tools.sample --history --xz`.
 Options left out take the generator's own defaults.
 """
 
@@ -12,13 +13,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-from csintel.sample.generate import generate
-from csintel.sample.history import generate_history
+from tools.sample.generate import generate
+from tools.sample.history import generate_history
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, generate the sample (or the history) and print its summary as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m csintel.sample", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.sample", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--history", action="store_true",
                         help="write a renewal history (tickets.jsonl, accounts.csv, renewals.csv)")
@@ -30,11 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--last-week-end", type=date.fromisoformat,
                         help="a day in the last week (ISO date); with --history, the last day")
     parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--xz", action="store_true", help="with --history, write tickets.jsonl.xz (the shipped copy)")
     args = parser.parse_args(argv)
     common = {"n_accounts": args.accounts, "seed": args.seed}
     try:
         if args.history:
-            given = _given(common, months=args.months, end=args.last_week_end)
+            given = _given(common, months=args.months, end=args.last_week_end, compress=args.xz or None)
             summary = generate_history(args.out or Path("data/history"), **given)
         else:
             given = _given(common, n_tickets=args.tickets, weeks=args.weeks, last_week_end=args.last_week_end)
