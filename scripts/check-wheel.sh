@@ -28,6 +28,11 @@ import csintel
 where = pathlib.Path(csintel.__file__).resolve()
 assert "site-packages" in str(where) and "/venv/" in str(where), f"csintel imported from {where}, not the wheel"
 assert importlib.util.find_spec("flows") is None, "the wheel installed a top-level 'flows' package"
+# The sample generator is a development tool (tools/sample); the wheel ships only what it wrote.
+assert importlib.util.find_spec("tools") is None, "the wheel installed the top-level 'tools' package"
+assert not (where.parent / "sample").exists(), "the wheel ships the old csintel.sample generator"
+from csintel.resources import shipped
+assert (shipped("history") / "tickets.jsonl.xz").is_file(), "the wheel lacks the backtest's renewal history"
 PY
 "$work/venv/bin/csintel" --version
 "$work/venv/bin/csintel" init --sample
