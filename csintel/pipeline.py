@@ -26,7 +26,8 @@ from csintel.embed import configured_embedder
 from csintel.enrich import enrich
 from csintel.ingest import ingest_accounts, ingest_incremental, ingest_tickets
 from csintel.risk import RiskModel, load_model, update_account_risk
-from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, SlackTransport, Transport, deliver
+from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, Transport, deliver
+from csintel.routing.slack import SlackTransport
 from csintel.routing.rules import routes
 from csintel.scaleout import claim_run, exclusive_run
 from csintel.snapshot import refresh_snapshot
@@ -130,8 +131,9 @@ def build_digests(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week
 
 def transport_for(settings: Settings) -> Transport:
     """Slack when SLACK_BOT_TOKEN is set, else the local outbox."""
-    if settings.slack_token:
-        return SlackTransport(settings.slack_token, base_url=settings.slack.base_url)
+    token = settings.slack_token
+    if token:
+        return SlackTransport(token, base_url=settings.slack.base_url)
     return OutboxTransport(outbox_dir(settings))
 
 

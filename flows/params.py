@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from csintel.config import Settings, load_settings
+from csintel.config import Settings, load_settings, with_overrides
 from csintel.digests.content import Digest
 from csintel.routing.render import to_markdown
 from csintel.weeks import Week, last_complete_week, parse_week
@@ -18,9 +18,7 @@ def resolve(config: str | None, week: str | None, model: str | None = None) -> t
 
 def settings_for(config: str | None, model: str | None = None) -> Settings:
     settings = load_settings(config)
-    if model:
-        settings.models.embedding = model
-    return settings
+    return with_overrides(settings, {"models": {"embedding": model}}, source="the model parameter") if model else settings
 
 
 def previews(digests: list[Digest]) -> dict[str, str]:

@@ -12,16 +12,16 @@ import pytest
 
 from csintel.digests.charts import Chart
 from csintel.digests.content import Digest, Line, Section, TicketRef
+from csintel.routing.blocks import to_slack_messages
 from csintel.routing.deliver import (
     CHART_PART,
     DeliveryError,
     DuckDBLedger,
     OutboxTransport,
-    SlackTransport,
     deliver,
     delivery_key,
 )
-from csintel.routing.blocks import to_slack_messages
+from csintel.routing.slack import SlackTransport
 from tests.fakes.slack_server import UPLOAD, FakeSlack, running_fake_slack
 
 MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "001_init.sql"

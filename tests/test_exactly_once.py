@@ -21,8 +21,9 @@ import pytest
 
 from csintel.digests.charts import Chart
 from csintel.digests.content import Digest, Line, Section
-from csintel.routing.deliver import DuckDBLedger, SlackTransport, deliver
 from csintel.routing.blocks import to_slack_messages
+from csintel.routing.deliver import DuckDBLedger, deliver
+from csintel.routing.slack import SlackTransport
 from csintel.warehouse import connect
 from tests.fakes.slack_server import FakeSlack, running_fake_slack
 
@@ -32,7 +33,8 @@ KILLS = 5
 # The child: deliver a 5-part digest and its chart to #product, then print the outcome.
 CHILD = """
 import sys
-from csintel.routing.deliver import DuckDBLedger, SlackTransport, deliver
+from csintel.routing.deliver import DuckDBLedger, deliver
+from csintel.routing.slack import SlackTransport
 from csintel.warehouse import connect
 from tests.test_exactly_once import chart, long_digest
 with connect(sys.argv[1]) as con:

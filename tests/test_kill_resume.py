@@ -27,7 +27,8 @@ import pytest
 from csintel.config import load_settings
 from csintel.pipeline import window
 from csintel.digests.content import Digest, Line, Section
-from csintel.routing.deliver import DuckDBLedger, SlackTransport, deliver, delivery_key
+from csintel.routing.deliver import DuckDBLedger, deliver, delivery_key
+from csintel.routing.slack import SlackTransport
 from csintel.scaleout import lock_path, read_holder
 from csintel.warehouse import connect
 from csintel.weeks import parse_week

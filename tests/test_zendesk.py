@@ -274,7 +274,8 @@ def test_first_sync_starts_90_days_back_unless_configured(fake):
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     source = ZendeskSource(ZendeskClient.from_config(config), config, now=now)
     assert source.start_time() == int(now.timestamp()) - 90 * 86_400
-    config.start = "2026-07-01"      # in the future: clamped to a minute ago, as the API demands
+    config = config.model_copy(update={"start": "2026-07-01"})   # in the future: clamped to a minute ago,
+    source = ZendeskSource(ZendeskClient.from_config(config), config, now=now)   # as the API demands
     assert source.start_time() == int(now.timestamp()) - 60
 
 

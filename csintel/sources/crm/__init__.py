@@ -7,14 +7,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-
 from csintel.config import ConfigError, Settings
+from csintel.routing.slack import slack_client
 from csintel.sources.credentials import bearer, env_credential
 from csintel.sources.crm.directory import MappedDirectory, SlackDirectory, SlackLookup
 from csintel.sources.crm.hubspot import HubSpotAccounts
@@ -22,7 +16,6 @@ from csintel.sources.crm.mapping import CompanyProperties
 from csintel.sources.http import ApiClient, RetryPolicy
 
 TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
-SLACK_RETRIES = 3
 
 __all__ = ["CRM_NAMES", "HubSpotAccounts", "crm_sources", "hubspot_accounts", "TOKEN_ENV"]
 
@@ -37,11 +30,9 @@ def hubspot_accounts(settings: Settings, *, directory: SlackDirectory | None = N
     config = settings.sources.hubspot
     token = env_credential(TOKEN_ENV, "HubSpot is enabled ([sources.hubspot])", "a private app's token with the "
                            "crm.objects.companies.read and crm.objects.owners.read scopes")
-    if directory is None and settings.slack_token:
-        directory = SlackLookup(WebClient(token=settings.slack_token, base_url=settings.slack.base_url, retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=SLACK_RETRIES),
-            RateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=SLACK_RETRIES)]))
+    slack_token = settings.slack_token
+    if directory is None and slack_token:
+        directory = SlackLookup(slack_client(slack_token, settings.slack.base_url))
     props = CompanyProperties(arr=config.arr_property, renewal_date=config.renewal_property,
                               owner=config.owner_property, account_id=config.account_id_property,
                               plan=config.plan_property, segment=config.segment_property)
