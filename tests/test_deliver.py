@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from csintel.config import settings_from_dict
 from csintel.digests.charts import Chart
 from csintel.digests.content import Digest, Line, Section, TicketRef
 from csintel.routing.blocks import to_slack_messages
@@ -21,7 +22,7 @@ from csintel.routing.deliver import (
     deliver,
     delivery_key,
 )
-from csintel.routing.slack import SlackTransport
+from csintel.routing.slack import SlackTransport, slack_client
 from tests.fakes.slack_server import UPLOAD, FakeSlack, running_fake_slack
 
 MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "001_init.sql"
@@ -107,6 +108,19 @@ def test_rate_limits_and_server_errors_are_retried(slack: FakeSlack, ledger: Duc
     assert result.status == "sent"
     assert len(slack.messages) == 1
     assert slack.calls == ["chat.postMessage", "chat.postMessage"]
+
+
+def test_the_one_slack_client_takes_the_secret_token_and_retries(slack: FakeSlack,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CSM lookup (csintel.sources.crm) builds its client here too.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    settings = settings_from_dict({"slack": {"base_url": slack.base_url}})
+    assert settings.slack_token is not None
+    client = slack_client(settings.slack_token, settings.slack.base_url)
+    slack.users["ana@acme.com"] = "UANA"
+    slack.script(429, method="users.lookupByEmail")
+    assert client.users_lookupByEmail(email="ana@acme.com")["user"]["id"] == "UANA"
+    assert slack.calls == ["users.lookupByEmail", "users.lookupByEmail"]
 
 
 def test_retries_are_bounded(slack: FakeSlack, ledger: DuckDBLedger) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import date
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
@@ -90,15 +90,6 @@ def _zero_or_at_least_2(value: int) -> int:
 
 def _one_as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value   # one path is fine where a list is expected
-
-
-def each(check: Callable[[str], None]) -> AfterValidator:
-    """Apply `check` to every item of a list, so the error names the list's key."""
-    def run(values: list[str]) -> list[str]:
-        for value in values:
-            check(value)
-        return values
-    return AfterValidator(run)
 
 
 HelpdeskUrl = Annotated[str, http_address(optional=True)]   # "" = built from the subdomain/domain

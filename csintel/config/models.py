@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 
 from csintel.config.fields import (
     AccountMatch,
@@ -23,7 +23,6 @@ from csintel.config.fields import (
     StartDate,
     StrList,
     TimeZone,
-    each,
     matching,
     one_of,
 )
@@ -225,9 +224,11 @@ class SlackConfig(Section):
     outbox: str = "outbox"                          # where digests go when no SLACK_BOT_TOKEN is set
 
 
-def _audience(name: str) -> None:
-    if name not in AUDIENCES:
-        raise ValueError(f"unknown audience '{name}' (one of {', '.join(AUDIENCES)})")
+def _audiences(names: list[str]) -> list[str]:
+    for name in names:
+        if name not in AUDIENCES:
+            raise ValueError(f"unknown audience '{name}' (one of {', '.join(AUDIENCES)})")
+    return names
 
 
 class RoutingConfig(Section):
@@ -235,7 +236,7 @@ class RoutingConfig(Section):
     cs: str = "#cs"
     sales: str = "#sales"
     support_ops: str = "#support-ops"
-    disabled: Annotated[StrList, each(_audience)] = []   # audiences not to send
+    disabled: Annotated[StrList, AfterValidator(_audiences)] = []   # audiences not to send
     csm_direct: bool = False                             # also DM each at-risk account's CSM
 
 
