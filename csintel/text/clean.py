@@ -1,4 +1,4 @@
-"""Text preparation: HTML to text, quoted replies and signatures, PII redaction, quotes.
+"""Text cleaning: HTML to text, quoted replies, signatures and greetings off, the customer's own words.
 
 Every function here takes untrusted customer text and never raises on odd input (empty, very
 long, emojis, other scripts). Patterns are module constants, compiled once.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import ipaddress
 import json
 import re
 import unicodedata
@@ -70,64 +69,6 @@ GREETING = re.compile(
 REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|sv)\s*:\s*)+", re.IGNORECASE)
 CUSTOMER_ROLES = frozenset({"customer", "end-user", "enduser", "requester", "end user"})
 HSPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-
-# --- PII --------------------------------------------------------------------------------------
-
-# The edges of a PII match use ASCII letters and digits, not \w or \b: Python's \w also matches
-# CJK and Thai letters (those scripts put an address or number right against a word, with no
-# space) and "_" (Markdown italics: _4111 1111 1111 1111_).
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9])")
-IPV4 = re.compile(r"(?<![A-Za-z0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d"
-                  r"|[1-9]?\d)(?![A-Za-z0-9]|\.\d)")
-IPV6_CANDIDATE = re.compile(r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}"
-                            r"|(?:\d{1,3}\.){3}\d{1,3})?(?![A-Za-z0-9:])")
-VERSION_BEFORE = re.compile(r"\b(?:v|version|ver\.?|release|build)\s*$", re.IGNORECASE)
-CARD_CANDIDATE = re.compile(r"(?<![A-Za-z0-9.,-])[2-6](?:[ -]?\d){12,18}(?!\d|[.,-]\d)")   # PANs start 2-6
-CARD_SEPARATOR = re.compile(r"([ -])")
-PHONE = re.compile(
-    r"(?<![A-Za-z0-9+/.$-])(?:"
-    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"        # international
-    r"|(?:1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}"                  # North American
-    r"|0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}"                                             # national trunk 0
-    r")(?![A-Za-z0-9/-]|\.\d)"
-)
-PHONE_DIGITS = (8, 15)
-GREETING_NAME = re.compile(
-    r"\b((?:hi|hello|hey|dear|hiya|good\s+(?:morning|afternoon|evening))[ \t]+(?:(?:mr|mrs|ms|dr|prof)\.?[ \t]+)?)"
-    r"([A-Za-z][\w'-]*(?:[ \t]+[A-Z][\w'-]*){0,2})(?=[ \t]*[,!:\n]|[ \t]*$)",
-    re.IGNORECASE | re.MULTILINE,
-)
-NOT_NAMES = frozenset({   # words after a greeting that are not a person's name
-    "team", "there", "all", "everyone", "everybody", "support", "folks", "guys", "y'all", "sir", "madam",
-    "again", "both", "friends", "colleagues", "people", "you", "customer", "sales", "billing", "hr",
-    "admin", "to", "the", "a", "an", "and", "or", "of", "for", "from", "is", "it", "i", "we", "my", "our",
-    "your", "this", "that", "with", "in", "on", "at", "back", "mate",
-})
-NAME_WORD = re.compile(r"^(?:[A-Z][a-z'’-]+|[A-Z]\.?|[A-Z][a-z]*[A-Z][a-z]+|de|da|van|von|der|del|la|le)$")
-NAME_AFTER_CLOSING = re.compile(
-    rf"^([ \t]*{CLOSING}[ \t]*[,!.]?[ \t]*\n[ \t]*)([^\n]{{2,40}})$", re.IGNORECASE | re.MULTILINE
-)
-NAME_ON_CLOSING = re.compile(
-    rf"^([ \t]*{CLOSING}[ \t]*[,!][ \t]*)([A-Z][\w'’-]+(?:[ \t]+[A-Z][\w'’-]+){{0,2}})[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-MY_NAME = re.compile(
-    r"\b((?i:my name is)[ \t]+)([A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)\b"
-    r"|\b((?i:this is|i am|i'm)[ \t]+)([A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?=[ \t]*,|[ \t]+(?:from|at|with"
-    r"|here)\b)"
-)
-NOT_NAME_WORDS = frozenset({
-    "The", "This", "That", "Sent", "Get", "Please", "Thanks", "Thank", "Regards", "Team", "It", "We", "I",
-})
-
-# --- sentences --------------------------------------------------------------------------------
-
-SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[\"')\]]*+(?=\s)|\n")   # possessive: linear on "!!!!…"
-ABBREVIATIONS = frozenset({
-    "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "approx", "no", "inc", "ltd", "st", "jr",
-    "sr", "co", "corp", "fig", "dept", "est", "min", "max", "p.s", "a.m", "p.m", "u.s", "cf",
-})
-ELLIPSIS = "…"
 
 
 def looks_like_html(s: str) -> bool:
@@ -315,84 +256,6 @@ def _customer_comments(comments: list[dict[str, Any]] | str | None) -> list[str]
     return out
 
 
-def redact_pii(text: str) -> str:
-    """Replace personal data with placeholders: [email], [phone], [card], [ip], [name].
-
-    Cards must be 13-19 digits and Luhn-valid; names are redacted after a greeting, on a
-    sign-off's name line and after "my name is". Ticket numbers, error codes, dates, times,
-    prices, versions and counts are left alone.
-    """
-    if not text:
-        return ""
-    text = EMAIL.sub("[email]", text)
-    text = CARD_CANDIDATE.sub(_card, text)
-    text = IPV6_CANDIDATE.sub(_ipv6, text)
-    text = IPV4.sub(_ipv4, text)
-    text = PHONE.sub(_phone, text)
-    text = GREETING_NAME.sub(_greeting_name, text)
-    text = NAME_AFTER_CLOSING.sub(_closing_name, text)
-    text = NAME_ON_CLOSING.sub(_closing_name, text)
-    return MY_NAME.sub(lambda m: (m.group(1) or m.group(3)) + "[name]", text)
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _card(m: re.Match[str]) -> str:
-    # The candidate may run into a number written next to the card ("4111 1111 1111 1111 123",
-    # "tried 3 4111 ..."): when the whole run is no card, try its runs of whole groups, longest first.
-    parts = CARD_SEPARATOR.split(m.group())          # digit groups at even indices, separators between
-    spans = sorted(((i, j) for i in range(0, len(parts), 2) for j in range(i, len(parts), 2)),
-                   key=lambda span: span[0] - span[1])
-    for i, j in spans:
-        digits = re.sub(r"\D", "", "".join(parts[i:j + 1]))
-        if 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_ok(digits):
-            return "".join(parts[:i]) + "[card]" + "".join(parts[j + 1:])
-    return m.group()
-
-
-def _ipv4(m: re.Match[str]) -> str:
-    if VERSION_BEFORE.search(m.string[max(0, m.start() - 12): m.start()]):
-        return m.group()
-    return "[ip]"
-
-
-def _ipv6(m: re.Match[str]) -> str:
-    candidate = m.group()
-    if sum(c.isalnum() for c in candidate) < 2:
-        return candidate
-    try:
-        ipaddress.IPv6Address(candidate)
-    except ValueError:
-        return candidate
-    return "[ip]"
-
-
-def _phone(m: re.Match[str]) -> str:
-    n = sum(c.isdigit() for c in m.group())
-    return "[phone]" if PHONE_DIGITS[0] <= n <= PHONE_DIGITS[1] else m.group()
-
-
-def _greeting_name(m: re.Match[str]) -> str:
-    if any(w.lower() in NOT_NAMES for w in m.group(2).split()):
-        return m.group()
-    return m.group(1) + "[name]"
-
-
-def _closing_name(m: re.Match[str]) -> str:
-    words = m.group(2).strip().split()
-    if not 1 <= len(words) <= 4 or words[0] in NOT_NAME_WORDS or not all(NAME_WORD.match(w) for w in words):
-        return m.group()
-    return m.group(1) + "[name]"
-
-
 def normalise_for_hash(text: str) -> str:
     """NFKC, whitespace collapsed and stripped: the form `content_hash` digests."""
     return " ".join(unicodedata.normalize("NFKC", text or "").split())
@@ -401,96 +264,3 @@ def normalise_for_hash(text: str) -> str:
 def content_hash(text: str) -> str:
     """First 16 hex chars of the sha256 of the normalised text (case is kept: it carries tone)."""
     return hashlib.sha256(normalise_for_hash(text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of `text`, split at end punctuation and line breaks."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in SENTENCE_END.finditer(text):
-        end = m.end()
-        if m.group() != "\n" and m.group().startswith(".") and _abbreviation_before(text, m.start()):
-            continue
-        _add_span(text, start, end, spans)
-        start = end
-    _add_span(text, start, len(text), spans)
-    return spans
-
-
-def _abbreviation_before(text: str, dot: int) -> bool:
-    i = dot
-    while i > 0 and not text[i - 1].isspace():
-        i -= 1
-    word = text[i:dot].lower().lstrip("(\"'")
-    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences of `text`, stripped."""
-    return [text[s:e] for s, e in sentence_spans(text or "")]
-
-
-def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> str:
-    """A short quote: one or two whole sentences, cut at a word boundary with "…" if needed.
-
-    Picks the first sentence containing `prefer` (case-insensitive) when given and found, else
-    the first sentence; adds the next sentence when the first is short and both fit.
-    """
-    if not text or max_chars <= 0:
-        return ""
-    sentences = [" ".join(s.split()) for s in split_sentences(text)]
-    sentences = [s for s in sentences if s]
-    if not sentences:
-        return ""
-    index = 0
-    if prefer:
-        needle = prefer.lower()
-        index = next((i for i, s in enumerate(sentences) if needle in s.lower()), 0)
-    quote = sentences[index]
-    if index + 1 < len(sentences) and _repeats(quote, sentences[index + 1]):
-        # A subject line often restates the body's first sentence ("Half of my team..." then "Half
-        # of my team is locked out."): quote the fuller of the two once, never both.
-        quote = max(quote, sentences[index + 1], key=lambda s: len(s.rstrip(".…")))
-        index += 1
-    if index + 1 < len(sentences) and len(quote) < 80 and not _repeats(quote, sentences[index + 1]):
-        # A subject line has no end punctuation; a dash keeps it from running into the body.
-        joiner = " " if quote[-1] in ".!?…:;" else " — "
-        combined = f"{quote}{joiner}{sentences[index + 1]}"
-        if len(combined) <= max_chars:
-            quote = combined
-    if len(quote) <= max_chars:
-        return quote
-    return _cut(quote, max_chars, prefer)
-
-
-def _repeats(a: str, b: str) -> bool:
-    """Whether two sentences say the same thing: nearly all the words of the shorter are in the longer."""
-    wa, wb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
-    return bool(wa and wb) and len(wa & wb) >= 0.8 * min(len(wa), len(wb))
-
-
-def _cut(sentence: str, max_chars: int, prefer: str | None) -> str:
-    if max_chars == 1:
-        return ELLIPSIS
-    at = sentence.lower().find(prefer.lower()) if prefer else -1
-    if at + len(prefer or "") > max_chars - 1 and at >= 0:
-        # Centre the window on the preferred words so the quote shows why it was picked.
-        begin = max(0, at - (max_chars - len(prefer or "")) // 3)
-        space = sentence.find(" ", begin)
-        begin = space + 1 if 0 <= space < at else begin
-        window = sentence[begin:]
-        head = _cut(window, max_chars - 1, None) if len(window) > max_chars - 1 else window
-        return ELLIPSIS + head
-    limit = max_chars - 1
-    cut = sentence.rfind(" ", 0, limit + 1)
-    head = sentence[:cut] if cut > limit // 2 else sentence[:limit]
-    return head.rstrip(" ,;:-—") + ELLIPSIS
