@@ -125,7 +125,7 @@ def test_multi_word_aliases_and_custom_nlp():
     nlp.add_pipe("sentencizer")
     m = CompetitorMatcher(SPECS, nlp=nlp)
     assert names(m, "We are moving to Hub Spot.") == [("HubSpot", "switching", True)]
-    bare = CompetitorMatcher(SPECS, nlp=spacy.blank("en"))   # no sentencizer: one sentence per text
+    bare = CompetitorMatcher(SPECS, nlp=spacy.blank("en"))   # no sentencizer: sentences are still csintel's
     assert [x.name for x in bare.find("Moving to Pipedrive. Also Attio is cheaper")] == ["Pipedrive", "Attio"]
 
 

@@ -14,6 +14,7 @@ words live in models/rules/competitors.yaml. Accuracy: data/eval/README-extracti
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from csintel.config import SHIPPED_MODELS
+from csintel.text import sentence_spans
 
 # --- data -------------------------------------------------------------------------------------
 
@@ -363,10 +365,7 @@ class CompetitorMatcher:
     def __init__(self, specs: Sequence[CompetitorSpec], nlp: Language | None = None,
                  rules: NameRules | None = None) -> None:
         self.rules = rules or load_name_rules()
-        if nlp is None:
-            nlp = spacy.blank("en")
-            nlp.add_pipe("sentencizer")
-        self.nlp = nlp
+        nlp = self.nlp = nlp if nlp is not None else spacy.blank("en")
         self.specs = list(specs)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.bare: dict[int, set[str]] = {}          # spec -> its ordinary-word spellings
@@ -450,17 +449,17 @@ class CompetitorMatcher:
     def _parse(self, text: str) -> Doc:
         # spaCy's tokenizer is quadratic on very long unbroken strings (base64, minified code):
         # blank them out, keeping offsets, so sentences still quote the raw text.
-        doc = self.nlp.make_doc(LONG_RUN.sub(lambda m: " " * len(m.group()), text))
-        # A line break ends a sentence (subjects and list items rarely end with a period); the
-        # sentencizer fills in the rest, or, in a pipeline without one, nothing else is a start.
-        has_sentencizer = any(n == "sentencizer" or "senter" in n or "parser" in n for n in self.nlp.pipe_names)
+        blanked = LONG_RUN.sub(lambda m: " " * len(m.group()), text)
+        doc = self.nlp.make_doc(blanked)
         if not len(doc):
             return doc
-        starts = np.full(len(doc), 0 if has_sentencizer else -1, dtype=np.int64)
+        # Sentences are csintel's (csintel.text.sentences), as for quotes and requests: each of its
+        # sentence starts opens a spaCy sentence, and no other token does, whatever the pipeline.
+        token_starts = [token.idx for token in doc]
+        starts = np.full(len(doc), -1, dtype=np.int64)
+        for start, _ in sentence_spans(blanked):
+            starts[min(bisect.bisect_left(token_starts, start), len(doc) - 1)] = 1
         starts[0] = 1
-        for token in doc[:-1]:
-            if "\n" in token.text_with_ws:
-                starts[token.i + 1] = 1
         doc.from_array([SENT_START], starts.reshape(-1, 1).astype(np.uint64))
         for _, proc in self.nlp.pipeline:
             doc = proc(doc)

@@ -10,12 +10,14 @@ models/rules/errors.yaml.
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
 import yaml
 
 from csintel.config import SHIPPED_MODELS
+from csintel.text import sentence_spans
 
 # --- data -------------------------------------------------------------------------------------
 
@@ -99,7 +101,6 @@ LOWER_CODE = re.compile(r"(?<![\w/.-])(?P<prefix>[a-z]{2,12})-(?P<number>\d{3,6}
 LOWER_UNDERSCORE_CODE = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+){2,}(?![\w-])")
 ERROR_CONTEXT = re.compile(r"\b(?:" + "|".join(RULES["error_context"]) + r")\b", re.IGNORECASE)
 ERROR_CONTEXT_CHARS = 40
-SENTENCE_END = re.compile(r"[.;!?](?:\s|$)|\n")
 ID_NUMBER_DIGITS = 5      # "NW-103994": five digits and more after a short prefix is an id, not an error code
 # The number of a status is not HTTP when it is the end of another code: "SYNC-409", "v2-500".
 JOINED_BEFORE = re.compile(r"(?<![\w-])(?!HTTPS?[-_])[A-Za-z0-9]+[-_]$")
@@ -117,6 +118,7 @@ def extract_errors(text: str) -> list[str]:
     if not text:
         return []
     found: list[tuple[int, str]] = []
+    sentences = sentence_spans(text)
     for pattern in HTTP_PATTERNS if STATUS_HINT.search(text) else ():   # every pattern needs a 4xx/5xx
         for m in pattern.finditer(text):
             if JOINED_BEFORE.search(text[max(0, m.start("code") - 20):m.start("code")]):
@@ -128,7 +130,7 @@ def extract_errors(text: str) -> list[str]:
         head = parts[0]
         named_error = bool(set(parts) & ERROR_WORDS)   # "ERR-5001", "AUTH_FAILED-2"
         if (head in IGNORE_PREFIXES or head in NOT_ERROR_PREFIXES or head.isdigit() or _after_id(text, m.start())
-                or not named_error and not _error_nearby(text, m) and not _opens_line(text, m)):
+                or not named_error and not _error_nearby(text, m, sentences) and not _opens_line(text, m)):
             continue
         underscored = m.group()[len(m.group("prefix"))] == "_"
         if not named_error and (underscored or len(m.group("number")) >= ID_NUMBER_DIGITS):
@@ -136,7 +138,7 @@ def extract_errors(text: str) -> list[str]:
         found.append((m.start(), m.group()))
     for m in LOWER_CODE.finditer(text):
         head = m.group("prefix").upper()
-        if (head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and _error_nearby(text, m)
+        if (head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and _error_nearby(text, m, sentences)
                 and not _after_id(text, m.start())):
             found.append((m.start(), m.group().upper()))
     for m in UNDERSCORE_CODE.finditer(text):
@@ -144,7 +146,7 @@ def extract_errors(text: str) -> list[str]:
             found.append((m.start(), m.group()))
     for m in LOWER_UNDERSCORE_CODE.finditer(text):   # "error err_auth_expired": snake_case needs an error nearby
         parts = m.group().upper().split("_")
-        if set(parts) & ERROR_WORDS and (parts[0] in ("ERR", "ERROR") or _error_nearby(text, m)):
+        if set(parts) & ERROR_WORDS and (parts[0] in ("ERR", "ERROR") or _error_nearby(text, m, sentences)):
             found.append((m.start(), m.group().upper()))
     found.extend((m.start(), m.group()) for m in SHORT_CODE.finditer(text) if not _after_id(text, m.start()))
     found.extend((m.start("name"), m.group("name")) for m in EXCEPTION.finditer(text))
@@ -165,16 +167,12 @@ def _chained(text: str, m: re.Match[str]) -> list[tuple[int, str]]:
     return out
 
 
-def _error_nearby(text: str, m: re.Match[str]) -> bool:
+def _error_nearby(text: str, m: re.Match[str], sentences: list[tuple[int, int]]) -> bool:
     """An error word within ERROR_CONTEXT_CHARS of the match, in its own sentence."""
-    before = text[max(0, m.start() - ERROR_CONTEXT_CHARS):m.start()]
-    ends = list(SENTENCE_END.finditer(before))
-    if ends:
-        before = before[ends[-1].end():]
-    after = text[m.end():m.end() + ERROR_CONTEXT_CHARS]
-    end = SENTENCE_END.search(after)
-    if end:
-        after = after[:end.start()]
+    index = max(0, bisect.bisect_right([s for s, _ in sentences], m.start()) - 1)
+    start, end = sentences[index] if sentences else (0, len(text))
+    before = text[max(start, m.start() - ERROR_CONTEXT_CHARS):m.start()]
+    after = text[m.end():min(end, m.end() + ERROR_CONTEXT_CHARS)]
     return bool(ERROR_CONTEXT.search(before) or ERROR_CONTEXT.search(after))
 
 
