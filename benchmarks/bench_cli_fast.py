@@ -30,7 +30,7 @@ import io, sys
 from pathlib import Path
 from csintel.config import load_settings
 from csintel.pipeline import make_enricher
-from csintel.adhoc import tag_file
+from csintel.file_tagging import tag_file
 tag_file(Path(sys.argv[1]), io.StringIO(), make_enricher(load_settings(None)), 50000)
 """
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "bench_extraction_speed.json"
 TIMER = """
 import json, time
-from csintel.adhoc import read_tickets
+from csintel.file_tagging import read_tickets
 from csintel.config import SAMPLE_DIR, load_settings
 from csintel.classify.competitors import CompetitorMatcher
 from csintel.classify.enricher import competitor_specs

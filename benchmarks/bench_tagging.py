@@ -38,7 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
-from csintel.adhoc import read_tickets
+from csintel.file_tagging import read_tickets
 from csintel.classify.enricher import Enricher
 from csintel.config import EMBEDDING_BACKENDS, load_settings
 from csintel.embed import Embedder, load_embedder

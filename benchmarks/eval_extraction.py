@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
 
-from csintel.adhoc import read_tickets
+from csintel.file_tagging import read_tickets
 from csintel.classify.competitor_context import classify_contexts, shipped_context_head
 from csintel.classify.competitors import CompetitorMatcher
 from csintel.classify.enricher import competitor_specs

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sklearn.metrics import accuracy_score, adjusted_rand_score, f1_score, precision_recall_fscore_support
 
-from csintel.adhoc import read_tickets
+from csintel.file_tagging import read_tickets
 from csintel.config import SAMPLE_DIR, load_settings
 from csintel.pipeline import make_enricher
 

@@ -1,15 +1,15 @@
 """The weekly pipeline's stages as plain functions of (settings, warehouse, week).
 
-The Prefect flows in `flows/` call exactly these; a notebook or a test can too.
+The Prefect flows in `flows/` call exactly these, each inside a tracked run
+(`csintel.runs.tracked`); a notebook or a test can too.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 
@@ -29,14 +29,12 @@ from csintel.risk import RiskModel, load_model, update_account_risk
 from csintel.routing.deliver import DeliveryResult, DuckDBLedger, OutboxTransport, Transport, deliver
 from csintel.routing.slack import SlackTransport
 from csintel.routing.rules import routes
-from csintel.scaleout import claim_run, exclusive_run
-from csintel.snapshot import refresh_snapshot
 from csintel.sources.crm import CRM_NAMES, crm_sources
 from csintel.sources.files import FileSource
 from csintel.sources.helpdesks import helpdesk_sources
 from csintel.tags_version import tags_version
 from csintel.themes.stage import update_themes
-from csintel.warehouse import connect, fetch_df, finish_run, start_run
+from csintel.warehouse import fetch_df
 from csintel.weeks import Week, parse_week, week_of
 
 
@@ -200,68 +198,11 @@ def taxonomy_fit_note(digests: list[Digest], settings: Settings) -> str | None:
             f"`{suggest_command(settings)}`, edit it and set [models] taxonomy to it")
 
 
-def delivery_failures(counts: dict[str, Any]) -> list[str]:
-    """'audience -> channel: error' for every failed delivery recorded anywhere in a run's counts."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("status") == "failed" and "audience" in value and "channel" in value:
-                found.append(f"{value['audience']} -> {value['channel']}: {value.get('error') or 'failed'}")
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(counts)
-    return found
-
-
 def theme_chart(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week) -> Chart | None:
     """The product digest's picture: weekly tickets of the week's top themes over the window."""
     weekly = fetch_df(con, "theme_chart", {
         "week": week.start, "window_start": week.window_start(settings.themes.window_weeks).start})
     return theme_trend_chart(weekly, week.label) if not weekly.empty else None
-
-
-@contextmanager
-def tracked_run(settings: Settings, flow: str, week: Week | None) -> Iterator[RunRecord]:
-    """Record a run in the `runs` table: counts on success, the error on failure.
-
-    The run holds the warehouse throughout (a second run waits, see csintel.scaleout), and marks
-    runs that a kill left 'running' as 'killed'.
-    """
-    record = RunRecord()
-    with exclusive_run(settings, flow):
-        with connect(settings.warehouse_path) as con:
-            record.run_id = start_run(con, flow, week.start if week else None)
-            claim_run(con, record.run_id)
-        # Readers see this run as running from now on, and each stage's result as it lands.
-        refresh_snapshot(settings, "start")
-        try:
-            yield record
-        except BaseException as exc:
-            with connect(settings.warehouse_path) as con:
-                finish_run(con, record.run_id, record.counts, error=f"{type(exc).__name__}: {exc}",
-                           versions=record.versions or loaded_versions(settings))
-            refresh_snapshot(settings, "finish")
-            raise
-        # A run that got to the end but could not deliver everything is not 'completed': a
-        # scheduler (and `csintel status`) must see it, and the CLI exits non-zero.
-        failures = delivery_failures(record.counts)
-        with connect(settings.warehouse_path) as con:
-            finish_run(con, record.run_id, record.counts, versions=record.versions or loaded_versions(settings),
-                       error=("delivery failed: " + "; ".join(failures)) if failures else None,
-                       status="partial" if failures else None)
-        refresh_snapshot(settings, "finish")
-
-
-@dataclass
-class RunRecord:
-    run_id: str = ""
-    counts: dict[str, Any] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
 
 
 def figures_table(counts: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ a run holds the warehouse:
 - a run copies the warehouse to `<warehouse>.snapshot` (write to a temporary name, then rename)
   when it starts, after each stage (when the stage has closed its connection, so the file is
   whole) and when it ends;
-- a reader takes a shared lock on the run lock (`csintel.scaleout`) without waiting. If it gets
+- a reader takes a shared lock on the run lock (`csintel.runs.lock`) without waiting. If it gets
   it, no run is live: it reads the warehouse itself, and a run starting meanwhile waits for it
   (readers are short). If a run holds the lock, it reads the latest snapshot instead and says so.
 """
@@ -28,7 +28,7 @@ from typing import Any, Iterator
 import duckdb
 
 from csintel.config import Settings
-from csintel.scaleout import describe_holder, lock_path, read_holder
+from csintel.runs.lock import describe_holder, lock_path, read_holder
 from csintel.warehouse import WarehouseBusyError, connect, utcnow
 
 log = logging.getLogger(__name__)

@@ -1,14 +1,15 @@
 """The DuckDB warehouse: connection, migrations from sql/, named queries, small write helpers.
 
+A run's own rows (`runs`) are written by `csintel.runs.record`.
+
 Tables live in schema `store`; the documented views in `main` are what the data team reads.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -107,23 +108,3 @@ def utcnow() -> datetime:
     """Naive UTC now: the warehouse stores naive UTC timestamps."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
-
-def start_run(con: duckdb.DuckDBPyConnection, flow: str, week: date | None) -> str:
-    run_id = f"{flow}-{uuid.uuid4().hex[:12]}"
-    con.execute(
-        "INSERT INTO store.runs (run_id, flow, week, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-        [run_id, flow, week, utcnow()],
-    )
-    return run_id
-
-
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, Any], error: str | None = None,
-               versions: dict[str, str] | None = None, status: str | None = None) -> None:
-    """Mark a run finished: 'failed' with an error, else 'completed', unless `status` says otherwise
-    ('partial': it ran to the end but something, e.g. a delivery, failed; `error` says what)."""
-    con.execute(
-        "UPDATE store.runs SET finished_at = ?, status = ?, counts = ?, error = ?, versions = coalesce(?, versions) "
-        "WHERE run_id = ?",
-        [utcnow(), status or ("failed" if error else "completed"), json.dumps(counts, default=str), error,
-         json.dumps(versions) if versions else None, run_id],
-    )

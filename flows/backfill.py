@@ -8,7 +8,8 @@ from prefect import flow
 from prefect import get_run_logger
 from tqdm import tqdm
 
-from csintel.pipeline import tracked_run, window
+from csintel.pipeline import window
+from csintel.runs.tracked import tracked_run
 from csintel.weeks import weeks_between
 from . import tasks
 from .enrich import enrich

@@ -4,7 +4,7 @@ from typing import Any
 
 from prefect import flow
 
-from csintel.pipeline import tracked_run
+from csintel.runs.tracked import tracked_run
 from . import tasks
 from .params import resolve
 

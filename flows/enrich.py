@@ -10,8 +10,9 @@ from prefect.context import FlowRunContext
 
 from csintel import enrich as enrich_lib
 from csintel.config import Settings
-from csintel.pipeline import make_enricher, tracked_run, window
-from csintel.scaleout import dask_task_runner, in_order
+from csintel.dask_runner import dask_task_runner, in_order
+from csintel.pipeline import make_enricher, window
+from csintel.runs.tracked import tracked_run
 from csintel.warehouse import connect
 from . import tasks
 from .params import resolve

@@ -5,7 +5,7 @@ from typing import Any
 from prefect import flow
 
 from csintel.config import load_settings
-from csintel.pipeline import tracked_run
+from csintel.runs.tracked import tracked_run
 from . import tasks
 
 

@@ -19,7 +19,8 @@ from prefect.cache_policies import NONE
 from csintel import pipeline
 from csintel.config import Settings
 from csintel.digests.content import Digest
-from csintel.pipeline import RunRecord, figures_table
+from csintel.pipeline import figures_table
+from csintel.runs.record import RunRecord
 from csintel.routing.deliver import DeliveryResult
 from csintel.routing.render import to_markdown
 from csintel.snapshot import stage_connection

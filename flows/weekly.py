@@ -4,7 +4,8 @@ from typing import Any
 
 from prefect import flow
 
-from csintel.pipeline import tracked_run, window
+from csintel.pipeline import window
+from csintel.runs.tracked import tracked_run
 from . import tasks
 from .enrich import enrich
 from .params import previews, resolve, say

@@ -126,7 +126,7 @@ def test_orchestrated_commands_wait_long_enough_for_prefects_server():
 
 
 def test_spacy_loads_without_torch_for_onnx_and_torch_still_imports_after():
-    code = ("import sys; from csintel.cli import _spacy_without_torch; from csintel.config import load_settings; "
+    code = ("import sys; from csintel.cli.files import _spacy_without_torch; from csintel.config import load_settings; "
             "_spacy_without_torch(load_settings(None)); print('spacy' in sys.modules, 'torch' in sys.modules); "
             "import spacy; nlp = spacy.blank('en'); print(len(nlp('two words'))); import torch; print(torch.ones(2).sum().item())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from csintel.config import load_settings
-from csintel.scaleout import current_holder
+from csintel.runs.lock import current_holder
 from csintel.warehouse import connect
 
 WEEK = "2026-W47"
@@ -90,7 +90,7 @@ def test_a_negative_lock_timeout_is_refused(tmp_path):
 
 def test_a_run_inside_a_run_of_the_same_thread_shares_its_hold(tmp_path):
     from csintel.config import settings_from_dict
-    from csintel.scaleout import exclusive_run
+    from csintel.runs.lock import exclusive_run
 
     settings = settings_from_dict({"warehouse": {"path": "w.duckdb", "lock_timeout_s": 0}}, base_dir=tmp_path)
     with exclusive_run(settings, "weekly"):
@@ -102,8 +102,7 @@ def test_a_run_inside_a_run_of_the_same_thread_shares_its_hold(tmp_path):
 
 
 def test_the_next_run_marks_runs_left_running_as_killed():
-    from csintel.scaleout import claim_run
-    from csintel.warehouse import start_run
+    from csintel.runs.record import claim_run, start_run
 
     with connect(None) as con:
         dead = start_run(con, "weekly", None)

@@ -238,7 +238,7 @@ def test_broken_rows_an_unclosed_quote_ran_over_keep_their_own_reason(con, tmp_p
 
 
 def test_the_ingest_stage_reports_file_findings_and_the_cli_prints_them(con, tmp_path, capsys):
-    from csintel.cli import _print_ingest
+    from csintel.cli.orchestrated import _print_ingest
     from csintel.config import settings_from_dict
     from csintel.pipeline import ingest_stage
 

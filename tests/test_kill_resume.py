@@ -29,7 +29,7 @@ from csintel.pipeline import window
 from csintel.digests.content import Digest, Line, Section
 from csintel.routing.deliver import DuckDBLedger, deliver, delivery_key
 from csintel.routing.slack import SlackTransport
-from csintel.scaleout import lock_path, read_holder
+from csintel.runs.lock import lock_path, read_holder
 from csintel.warehouse import connect
 from csintel.weeks import parse_week
 from tests.fakes.slack_server import FakeSlack, running_fake_slack

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csintel.cli import _exit_code
+from csintel.cli.orchestrated import _exit_code
 from csintel.config import settings_from_dict
-from csintel.pipeline import delivery_failures, empty_week_note, tracked_run, week_activity
+from csintel.pipeline import empty_week_note, week_activity
+from csintel.runs.record import delivery_failures
+from csintel.runs.tracked import tracked_run
 from csintel.warehouse import connect, upsert
 from csintel.weeks import parse_week
 

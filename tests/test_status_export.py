@@ -12,7 +12,8 @@ import pytest
 from csintel.cli import main
 from csintel.config import settings_from_dict
 from csintel.status import format_status, read_status
-from csintel.warehouse import connect, finish_run, start_run, upsert
+from csintel.runs.record import finish_run, start_run
+from csintel.warehouse import connect, upsert
 
 NOW = datetime(2026, 11, 25, 9, 0)          # a Wednesday of 2026-W48: the last complete week is W47
 

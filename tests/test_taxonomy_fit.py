@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csintel.cli import _print_summary
+from csintel.cli.orchestrated import _print_summary
 from csintel.config import ConfigError, settings_from_dict
 from csintel.pipeline import taxonomy_fit_note
 from csintel.routing.blocks import to_slack_messages

@@ -15,7 +15,7 @@ import pytest
 
 from csintel.cli import main
 from csintel.config import settings_from_dict
-from csintel.pipeline import tracked_run
+from csintel.runs.tracked import tracked_run
 from csintel.snapshot import open_for_reading, snapshot_path, stage_connection
 from csintel.warehouse import WarehouseBusyError, connect, upsert
 from csintel.weeks import parse_week
@@ -103,7 +103,7 @@ def test_a_reader_makes_a_starting_run_wait_never_fail_mid_way(config: Path, tmp
 
 def test_a_run_that_left_no_snapshot_yet_gives_a_clear_message(config: Path, tmp_path: Path) -> None:
     settings = settings_from_dict({"warehouse": {"path": "w.duckdb"}}, base_dir=tmp_path)
-    from csintel.scaleout import exclusive_run
+    from csintel.runs.lock import exclusive_run
 
     with exclusive_run(settings, "weekly"):
         with pytest.raises(WarehouseBusyError, match="no snapshot yet"):

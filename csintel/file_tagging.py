@@ -1,4 +1,8 @@
-"""Tag or cluster any ticket file without a warehouse (`csintel tag`, `csintel themes`)."""
+"""Tagging and clustering a ticket file without a warehouse: one JSON line out per row in.
+
+The library behind `csintel tag` and `csintel themes`; `read_tickets` (every row of a file, bad
+rows with their reason) also feeds `csintel taxonomy suggest` and the benchmarks.
+"""
 
 from __future__ import annotations
 

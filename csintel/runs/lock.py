@@ -1,14 +1,10 @@
-"""Running the pipeline like production: one run per warehouse at a time, runs that a kill cut
-short found and marked, and the heavy tagging work spread over a Dask cluster.
+"""The run lock: one run per warehouse at a time, held for the whole run.
 
 DuckDB allows one writing process per file, and each stage opens the warehouse for itself, so
 without a run-wide lock a second run could slip in between two stages of the first and make it
 fail half way. `exclusive_run` holds an OS lock beside the warehouse for the whole run; the OS
 drops it when the process dies, however it dies, so a killed run never blocks the next one.
-
-A run killed with SIGKILL (or by the OOM killer, or a lost machine) cannot record that it
-stopped: its row in `runs` stays 'running'. It carries its pid and host (migration 006), and the
-next run, which holds the lock and so knows no other run is live, marks such rows 'killed'.
+Readers (`csintel.snapshot`) ask the same lock, without waiting, whether a run is live.
 """
 
 from __future__ import annotations
@@ -20,18 +16,12 @@ import os
 import socket
 import threading
 import time
-from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Iterator
 
-import duckdb
-
-from csintel.config import DaskConfig, Settings
+from csintel.config import Settings
 from csintel.warehouse import WarehouseBusyError, utcnow
-
-if TYPE_CHECKING:
-    from prefect_dask import DaskTaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +31,6 @@ POLL_SECONDS = 0.5
 # (lock file, thread) -> depth: a run started inside a run of the same thread (a subflow that is
 # tracked too) shares its parent's hold instead of waiting for itself.
 _HELD: dict[tuple[str, int], int] = {}
-# Runs started by this process: the only 'running' rows that may still be live while it holds the lock.
-_CLAIMED: set[str] = set()
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def lock_path(warehouse: Path) -> Path:
@@ -144,63 +129,3 @@ def current_holder(settings: Settings) -> dict[str, Any] | None:
         return None
     finally:
         os.close(fd)
-
-
-def claim_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    """Stamp this process on its run and mark the runs a kill left 'running' as 'killed'.
-
-    Call it holding `exclusive_run`: then no other process can be running a run of this
-    warehouse, so every 'running' row that this process did not claim is one whose process
-    ended without finishing (including rows with no pid: killed between starting and
-    stamping; and rows whose pid a restarted container reused for this process).
-
-    Returns:
-        The run ids marked 'killed'.
-    """
-    _CLAIMED.add(run_id)
-    con.execute("UPDATE store.runs SET pid = ?, host = ? WHERE run_id = ?", [os.getpid(), socket.gethostname(), run_id])
-    stale = [r for r in con.execute("SELECT run_id, pid, host FROM store.runs WHERE status = 'running'").fetchall()
-             if r[0] not in _CLAIMED]
-    for stale_id, stale_pid, stale_host in stale:
-        con.execute(
-            "UPDATE store.runs SET status = 'killed', error = ? WHERE run_id = ?",
-            [f"ended without finishing: process {stale_pid or '?'} on {stale_host or '?'} was killed or "
-             f"crashed; found by {run_id}", stale_id])
-        log.warning("run %s never finished (process %s on %s was killed or crashed): marked 'killed'; "
-                    "this run redoes what it left undone", stale_id, stale_pid, stale_host)
-    return [r[0] for r in stale]
-
-
-def dask_task_runner(cfg: DaskConfig) -> DaskTaskRunner | None:
-    """Prefect's Dask task runner for `[dask]`, or None when Dask is not configured.
-
-    Raises:
-        RuntimeError: When Dask is configured but prefect-dask is not installed.
-    """
-    if not cfg.address:
-        return None
-    try:
-        from prefect_dask import DaskTaskRunner
-    except ImportError as exc:
-        raise RuntimeError("[dask] address is set but prefect-dask is missing: "
-                           "pip install 'csintel[dask]' (on the workers too)") from exc
-    if cfg.address == "local":
-        # Processes, not threads: tagging holds the GIL in its Python parts (rules, sentiment).
-        return DaskTaskRunner(cluster_kwargs={"n_workers": cfg.n_workers, "threads_per_worker": cfg.threads_per_worker,
-                                              "processes": True, "dashboard_address": None})
-    return DaskTaskRunner(address=cfg.address)
-
-
-def in_order(submit: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
-    """Submit `items` keeping at most `ahead` in flight; yield what `submit` returned, in order.
-
-    The consumer handles each result before the next item is submitted past the window, so
-    memory stays bounded and a kill loses at most `ahead` submitted items.
-    """
-    pending: deque[R] = deque()
-    for item in items:
-        pending.append(submit(item))
-        if len(pending) >= ahead:
-            yield pending.popleft()
-    while pending:
-        yield pending.popleft()
