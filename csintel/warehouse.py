@@ -1,8 +1,7 @@
 """The DuckDB warehouse: connection, migrations from sql/, named queries, small write helpers.
 
-A run's own rows (`runs`) are written by `csintel.runs.record`.
-
-Tables live in schema `store`; the documented views in `main` are what the data team reads.
+Tables live in schema `store`; the documented views in `main` are what the data team reads. A
+run's own row in `runs` is written by `csintel.runs.record`.
 """
 
 from __future__ import annotations
