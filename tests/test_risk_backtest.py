@@ -97,7 +97,7 @@ def test_backtest_on_generated_history_reports_auc(tmp_path):
 
 
 def test_default_history_is_the_shipped_one_unpacked_once(tmp_path, monkeypatch):
-    from csintel.cli import _sample_history
+    from csintel.cli.models import _sample_history
     from csintel.resources import shipped
 
     monkeypatch.chdir(tmp_path)
