@@ -5,7 +5,8 @@ months of tickets, every account's past renewals with their outcome, and the acc
 next renewal. Tickets are written by the weekly sample's own composer (`compose.py`) and row
 writer, so they read exactly like the sample: same themes, phrasings, noise, churn and rival lines.
 
-What drives outcomes (the true generative model; the numbers are the constants below):
+What drives outcomes (the true generative model; the numbers are the constants below and in
+`lives.py`):
 
 1. Each account has a latent weekly *distress* d in [0, 1]: a chronic level (mean ~0.13) plus
    rough patches (~0.7 a year: ramp up 3-10 weeks, hold 2-16, recover 3-8), each about one
@@ -43,65 +44,30 @@ import csv
 import lzma
 import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from tools.sample.accounts import ACCOUNT_COLUMNS, Account, make_accounts
+from tools.sample.accounts import ACCOUNT_COLUMNS, make_accounts
 # The weekly sample's own row writer and body de-duplication, so history rows match it field for field.
 from tools.sample.generate import _json_line, _row, _unique_draft
+from tools.sample.lives import (
+    CHURN_SHARE, DECISION_WEEKS, DISENGAGE_ABOVE, FIRST_RENEWAL_AFTER_DAYS, GRUMPINESS, HARSHNESS,
+    OUTCOME_WEIGHTS, PRE_WEEKS, STORIES, URGENCY_HABIT, Episode, Life, current_account, live, poisson,
+)
 from tools.sample.phrases import AGENTS, COMPETITIVE_CONTEXTS, COMPETITOR_WEIGHTS
 from tools.sample.plan import (
     CHANNELS, CSAT_BY_SENTIMENT, DAY_WEIGHTS, FIRST_RESPONSE_MEDIAN_MIN, HOUR_WEIGHTS, PRIORITIES,
     RESOLUTION_MEDIAN_HOURS, SENTIMENTS, RiskNote, TicketSpec,
 )
-from tools.sample.themes import OUTAGE_THEME, REQUEST_GROUPS, SPIKE_THEME, THEMES, THEMES_BY_KEY, Theme
+from tools.sample.themes import OUTAGE_THEME, REQUEST_GROUPS, SPIKE_THEME, THEMES, Theme
 from tools.sample.truth import Written
 
 FIRST_TICKET_NUMBER = 100001
 TICKET_PREFIX = "HX-"
-FIRST_RENEWAL_AFTER_DAYS = 120     # the first renewal leaves room for a 90-day lookback 90 days ahead
 MIN_SPAN_DAYS = FIRST_RENEWAL_AFTER_DAYS + 30
-PRE_WEEKS = 30                     # latent state simulated before the history starts (patches under way)
 RENEWAL_COLUMNS = ("account_id", "renewal_date", "outcome", "arr_before", "arr_after")
 OUTCOMES = ("renewed", "churned", "downgraded")
-
-# --- the latent process ----------------------------------------------------------------------
-TICKETS_PER_WEEK = (0.2, 0.35)     # base rate = a + b * the account's volume (~4 a month overall)
-CHRONIC_DISTRESS = (1.5, 10.0)     # Beta(a, b): a standing level of friction, mean ~0.13
-EPISODES_PER_YEAR = 0.7
-EPISODE_RAMP_WEEKS = (3, 10)
-EPISODE_PLATEAU_WEEKS = (2, 16)
-EPISODE_RECOVERY_WEEKS = (3, 8)
-EPISODE_SEVERITY = (0.35, 1.0)
-# What a rough patch is about: problems that keep coming back, most with an error code.
-PAIN_THEMES = ("salesforce_sync_conflict", "webhook_failures", "api_500_contacts", "gmail_sync_missing",
-               "hubspot_sync_stopped", "contact_import_duplicates", "csv_export_timeout", "report_totals_wrong",
-               "dashboard_slow", "ios_crash_deal_view", "notification_emails_late", "dashboard_widgets_empty")
-INTENT_THRESHOLD = 0.45            # distress above this builds intent to leave...
-INTENT_GAIN = 0.6                  # ...by this much per unit of excess per week (the median account)
-PATIENCE_SPREAD = 1.2              # lognormal sigma of that gain: some accounts put up with a lot
-INTENT_RETAIN = 0.85               # intent fades by 15% a week once distress eases
-SHOPPING_PER_YEAR = 0.2            # intent with no distress behind it
-SHOPPING_WEEKS = (6, 16)
-SHOPPING_LEVEL = (0.4, 0.9)
-DECISION_WEEKS = (26, 2)           # D and I are means over weeks R-26 .. R-2
-OUTCOME_WEIGHTS = {"intercept": -4.1, "distress": 0.5, "intent": 13.0, "hidden": 2.0}
-CHURN_SHARE = (0.45, 0.4)          # P(churn | leave) = a + b * I; the other leavers downgrade
-DISENGAGE_ABOVE = 1.0              # hidden pressure above this halves the tickets...
-DISENGAGE_WEEKS = 20               # ...in the weeks before the renewal
-DISENGAGE_FACTOR = 0.5
-# ARR multipliers at renewal: renewed ((range), share) flat / uplift / expansion; downgraded.
-RENEWED_ARR = (((1.0, 1.0), 0.55), ((1.03, 1.08), 0.3), ((1.1, 1.4), 0.15))
-DOWNGRADED_ARR = (0.45, 0.85)
-# Stories: how a renewal looks to a score 90 days ahead (lookback weeks R-26 .. R-13), against its
-# outcome. "late": trouble only after that; "recovered": calm again in the last 8 weeks.
-STORIES = ("signalled_leave", "late_leave", "silent_leave", "calm_renewal", "recovered_renewal",
-           "renewed_despite_signals")
-AS_OF_WEEKS = 13
-VISIBLE_INTENT = 0.1
-VISIBLE_DISTRESS = 0.5
-RECOVERY_WEEKS = 8
 
 # --- how the tickets show it (per ticket) ----------------------------------------------------
 SIGNAL_LINKS = {
@@ -117,10 +83,6 @@ SIGNAL_LINKS = {
     "slow_first_response": 0.8,    # first response x (1 + link * distress)
 }
 PROBLEM_NEGATIVE = 0.6             # P(negative) of a problem ticket, plus 0.35 * distress
-# Habits that colour every ticket of an account but say nothing about its health: Beta(a, b).
-GRUMPINESS = (0.6, 2.0)            # P(a ticket reads negative): some customers always sound cross
-URGENCY_HABIT = (0.6, 2.0)         # P(priority one level up): some flag everything urgent
-HARSHNESS = (0.6, 2.0)             # P(a rating of 1-2): some rate every interaction low
 # Support works NA and EMEA hours: these regions wait longer for a first response, healthy or not.
 OFF_HOURS_REGIONS = {"APAC": 3.0, "LATAM": 2.0}
 INCIDENTS_PER_YEAR = 2.5           # sitewide outage weeks: every account writes in
@@ -144,68 +106,6 @@ UNLINKED_RATE = 0.03
 # Outages come only from the sitewide incident weeks; the sample's spiking theme is ordinary here.
 BACKGROUND_THEMES = tuple(t for t in THEMES if t is not OUTAGE_THEME)
 SPIKE_THEME_WEIGHT = 2.0
-
-
-@dataclass(frozen=True)
-class Episode:
-    """A rough patch: distress ramps up to `severity`, holds, then recovers."""
-
-    onset: int        # week index (negative: before the history starts)
-    ramp: int
-    plateau: int
-    recovery: int
-    severity: float
-    theme: Theme
-
-    def level(self, week: int) -> float:
-        """The patch's depth at `week`: 0 outside it, `severity` at its worst."""
-        t = week - self.onset
-        if t < 0:
-            return 0.0
-        if t < self.ramp:
-            return self.severity * (t + 1) / self.ramp
-        t -= self.ramp
-        if t < self.plateau:
-            return self.severity
-        t -= self.plateau
-        return self.severity * max(0.0, 1.0 - (t + 1) / self.recovery)
-
-
-@dataclass(frozen=True)
-class Renewal:
-    """One past renewal, its outcome and the story behind it (see `_story`)."""
-
-    account_id: str
-    day: date
-    outcome: str
-    arr_before: int
-    arr_after: int
-    story: str
-
-    def row(self) -> dict[str, str | int]:
-        """The renewals.csv row."""
-        return {"account_id": self.account_id, "renewal_date": self.day.isoformat(), "outcome": self.outcome,
-                "arr_before": self.arr_before, "arr_after": self.arr_after}
-
-
-@dataclass
-class Life:
-    """One account's latent history: weekly distress, intent and engagement, and its renewals."""
-
-    account: Account
-    base_rate: float
-    grumpiness: float
-    urgency_habit: float
-    harshness: float
-    rival: str
-    episodes: list[Episode]
-    distress: list[float]            # indexed by week + PRE_WEEKS
-    intent: list[float]
-    engagement: list[float]
-    renewals: list[Renewal] = field(default_factory=list)
-    churned_on: date | None = None
-    next_renewal: date | None = None
-    arr: int = 0
 
 
 @dataclass(frozen=True)
@@ -244,7 +144,7 @@ def generate_history(out_dir: Path, *, n_accounts: int = 160, months: int = 18,
     accounts = make_accounts(rng, n_accounts, end)
     incidents = _sitewide_weeks(rng, n_weeks, INCIDENTS_PER_YEAR, INCIDENT_WEEKS)
     crunches = _sitewide_weeks(rng, n_weeks, CRUNCHES_PER_YEAR, CRUNCH_WEEKS)
-    lives = [_live(rng, account, start, end, n_weeks) for account in accounts]
+    lives = [live(rng, account, start, end, n_weeks) for account in accounts]
 
     specs = [s for life in lives for s in _account_tickets(rng, life, start, end, n_weeks, incidents, crunches)]
     specs.sort(key=lambda s: s.created_at)
@@ -263,7 +163,7 @@ def generate_history(out_dir: Path, *, n_accounts: int = 160, months: int = 18,
         (out_dir / "tickets.jsonl").write_text(text, encoding="utf-8")
     renewals = sorted((r for life in lives for r in life.renewals), key=lambda r: (r.day, r.account_id))
     _write_csv(out_dir / "renewals.csv", RENEWAL_COLUMNS, [r.row() for r in renewals])
-    _write_csv(out_dir / "accounts.csv", ACCOUNT_COLUMNS, [_current(life).row() for life in lives])
+    _write_csv(out_dir / "accounts.csv", ACCOUNT_COLUMNS, [current_account(life).row() for life in lives])
     return {
         "out_dir": str(out_dir), "start": start.isoformat(), "end": end.isoformat(),
         "generator": {"n_accounts": n_accounts, "months": months, "end": end.isoformat(), "seed": seed},
@@ -298,92 +198,6 @@ def outcome_formula() -> str:
     return f"P(leave) = sigmoid({w['intercept']} + {w['distress']} D + {w['intent']} I + {w['hidden']} H)"
 
 
-# --- the latent life of one account ------------------------------------------------------------
-def _live(rng: random.Random, account: Account, start: date, end: date, n_weeks: int) -> Life:
-    """Simulate the account's distress and intent, then decide each renewal in turn."""
-    total = n_weeks + PRE_WEEKS
-    episodes = [_episode(rng, rng.randrange(-PRE_WEEKS, n_weeks))
-                for _ in range(_poisson(rng, EPISODES_PER_YEAR * total / 52))]
-    chronic = rng.betavariate(*CHRONIC_DISTRESS)
-    distress = [min(1.0, chronic + sum(e.level(w - PRE_WEEKS) for e in episodes)) for w in range(total)]
-    shopping = [0.0] * total
-    for _ in range(_poisson(rng, SHOPPING_PER_YEAR * total / 52)):
-        first, level = rng.randrange(total), rng.uniform(*SHOPPING_LEVEL)
-        for w in range(first, min(total, first + rng.randint(*SHOPPING_WEEKS))):
-            shopping[w] = max(shopping[w], level)
-    gain = INTENT_GAIN * rng.lognormvariate(0.0, PATIENCE_SPREAD)
-    intent, built = [], 0.0
-    for w in range(total):
-        built = min(1.0, INTENT_RETAIN * built + gain * max(0.0, distress[w] - INTENT_THRESHOLD))
-        intent.append(max(built, shopping[w]))
-    life = Life(account=account, base_rate=TICKETS_PER_WEEK[0] + TICKETS_PER_WEEK[1] * account.volume,
-                grumpiness=rng.betavariate(*GRUMPINESS), urgency_habit=rng.betavariate(*URGENCY_HABIT),
-                harshness=rng.betavariate(*HARSHNESS),
-                rival=rng.choices(list(COMPETITOR_WEIGHTS), weights=list(COMPETITOR_WEIGHTS.values()))[0],
-                episodes=episodes, distress=distress, intent=intent, engagement=[1.0] * total,
-                arr=account.arr_usd)
-    _renew(rng, life, start, end)
-    return life
-
-
-def _episode(rng: random.Random, onset: int) -> Episode:
-    return Episode(onset=onset, ramp=rng.randint(*EPISODE_RAMP_WEEKS), plateau=rng.randint(*EPISODE_PLATEAU_WEEKS),
-                   recovery=rng.randint(*EPISODE_RECOVERY_WEEKS), severity=rng.uniform(*EPISODE_SEVERITY),
-                   theme=THEMES_BY_KEY[rng.choice(PAIN_THEMES)])
-
-
-def _renew(rng: random.Random, life: Life, start: date, end: date) -> None:
-    """Decide every renewal up to `end` from the latent state before it; set the next renewal."""
-    last = min((end - start).days, FIRST_RENEWAL_AFTER_DAYS + 364)
-    day = start + timedelta(days=rng.randint(FIRST_RENEWAL_AFTER_DAYS, last))
-    w = OUTCOME_WEIGHTS
-    while day <= end:
-        r = (day - start).days // 7 + PRE_WEEKS
-        lo, hi = r - DECISION_WEEKS[0], r - DECISION_WEEKS[1]
-        d = sum(life.distress[lo:hi]) / (hi - lo)
-        i = sum(life.intent[lo:hi]) / (hi - lo)
-        hidden = rng.gauss(0.0, 1.0)
-        if hidden > DISENGAGE_ABOVE:
-            for k in range(r - DISENGAGE_WEEKS, r):
-                life.engagement[k] = DISENGAGE_FACTOR
-        if rng.random() >= _sigmoid(w["intercept"] + w["distress"] * d + w["intent"] * i + w["hidden"] * hidden):
-            outcome, after = "renewed", _renewed_arr(rng, life.arr)
-        elif rng.random() < CHURN_SHARE[0] + CHURN_SHARE[1] * i:
-            outcome, after = "churned", 0
-        else:
-            outcome, after = "downgraded", int(round(life.arr * rng.uniform(*DOWNGRADED_ARR), -2))
-        life.renewals.append(Renewal(life.account.account_id, day, outcome, life.arr, after, _story(life, r, outcome)))
-        life.arr = after
-        if outcome == "churned":
-            life.churned_on = day
-            return
-        day += timedelta(days=365)
-    life.next_renewal = day
-
-
-def _story(life: Life, r: int, outcome: str) -> str:
-    """How a renewal looks to a score 90 days ahead, against what happened (one of STORIES)."""
-    def troubled(lo: int, hi: int) -> bool:
-        return max(life.intent[lo:hi]) > VISIBLE_INTENT or max(life.distress[lo:hi]) > VISIBLE_DISTRESS
-
-    seen = troubled(r - 2 * AS_OF_WEEKS, r - AS_OF_WEEKS)
-    if outcome != "renewed":
-        return "signalled_leave" if seen else "late_leave" if troubled(r - AS_OF_WEEKS, r) else "silent_leave"
-    if not seen:
-        return "calm_renewal"
-    return "renewed_despite_signals" if troubled(r - RECOVERY_WEEKS, r) else "recovered_renewal"
-
-
-def _renewed_arr(rng: random.Random, arr: int) -> int:
-    (lo, hi), _ = rng.choices(RENEWED_ARR, weights=[share for _, share in RENEWED_ARR])[0]
-    return int(round(arr * rng.uniform(lo, hi), -2))
-
-
-def _current(life: Life) -> Account:
-    """The account as accounts.csv shows it at the end: its next renewal, or the day it left."""
-    return replace(life.account, renewal_date=life.churned_on or life.next_renewal, arr_usd=life.arr)
-
-
 # --- tickets -------------------------------------------------------------------------------------
 def _account_tickets(rng: random.Random, life: Life, start: date, end: date, n_weeks: int,
                      incidents: set[int], crunches: set[int]) -> list[TicketSpec]:
@@ -399,8 +213,8 @@ def _account_tickets(rng: random.Random, life: Life, start: date, end: date, n_w
         state = _Week(life.distress[k], life.intent[k], *_deepest_patch(life.episodes, week))
         rate = life.base_rate * life.engagement[k] * (
             1 + SIGNAL_LINKS["volume"] * state.distress + SIGNAL_LINKS["volume_intent"] * state.intent)
-        n_outage = _poisson(rng, INCIDENT_TICKETS * life.base_rate) if week in incidents else 0
-        for j in range(n_outage + _poisson(rng, rate)):
+        n_outage = poisson(rng, INCIDENT_TICKETS * life.base_rate) if week in incidents else 0
+        for j in range(n_outage + poisson(rng, rate)):
             spec = _ticket(rng, life, state, reported, outage=j < n_outage)
             _schedule(rng, spec, life, state.distress, week_start, last_day, crunch=week in crunches)
             specs.append(spec)
@@ -510,7 +324,7 @@ def _schedule(rng: random.Random, spec: TicketSpec, life: Life, distress: float,
             spec.csat = min(spec.csat, rng.choice((1, 2)))
 
 
-# --- helpers -------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------
 def _sitewide_weeks(rng: random.Random, n_weeks: int, per_year: float, length: tuple[int, int]) -> set[int]:
     """Weeks of events that hit every account at once (outages, staffing crunches): at least one."""
     weeks: set[int] = set()
@@ -520,17 +334,6 @@ def _sitewide_weeks(rng: random.Random, n_weeks: int, per_year: float, length: t
     return weeks
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw by Knuth's method (the means here are small)."""
-    limit, k, p = math.exp(-mean), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 def _months_before(day: date, months: int) -> date:
