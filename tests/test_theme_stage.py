@@ -14,7 +14,9 @@ import pytest
 from csintel.config import ThemesConfig
 from csintel.themes import stage
 from csintel.themes.cluster import normalize_rows
-from csintel.themes.stage import FitState, doubtful, novel_excess, refit_reason, update_themes
+from csintel.themes.novelty import doubtful, novel_excess
+from csintel.themes.policy import FitState, refit_reason
+from csintel.themes.stage import update_themes
 from csintel.warehouse import connect, upsert
 from csintel.weeks import Week
 
@@ -321,6 +323,28 @@ def test_trends_per_dimension_with_the_numbers_behind_each_mark(incremental):
     themes = world.df("SELECT theme_id, trend, tickets FROM theme_weekly WHERE week = ?", [week(10).start])
     theme_marks = {r.key: (r.mark, r.tickets) for r in rows.itertuples() if r.dimension == "theme"}
     assert theme_marks == {r.theme_id: (r.trend, r.tickets) for r in themes.itertuples()}
+
+
+def test_the_trend_refresh_spikes_on_the_configured_z():
+    """Trend marks use [themes] spike_z: a category going from 4 to 11 tickets a week (z = 3.5,
+    more than double, above the volume floor) spikes at z 3 but not at the default 4."""
+    from csintel.themes.trend_refresh import refresh_trends
+
+    world = World()
+    rng = np.random.default_rng(2)
+    where = centre(rng)
+    for wk in range(8):
+        world.add(wk, where, 4, "invoices", category="billing")
+    world.add(8, where, 11, "invoices", category="billing")
+    marks = {}
+    for z in (3.0, 4.0):
+        cfg = ThemesConfig(window_weeks=12, spike_z=z, min_trend_tickets=5)
+        refresh_trends(world.con, cfg, 43, week(8).window_start(12), week(8), TAGS)
+        marks[z] = world.df("SELECT mark, z_score FROM trend_weekly WHERE dimension = 'category' AND week = ?",
+                            [week(8).start]).iloc[0]
+    assert marks[3.0]["z_score"] == pytest.approx(3.5)
+    assert (marks[3.0]["mark"], marks[4.0]["mark"]) == ("spiking", "steady")
+    assert ThemesConfig().spike_z == 4.0
 
 
 def test_same_tickets_and_config_give_the_same_themes_and_ids(incremental):

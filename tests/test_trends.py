@@ -4,9 +4,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csintel.themes.trends import COLUMNS, weekly_trends
+from csintel.config import ThemesConfig
+from csintel.themes.trend_refresh import min_trend_volume
+from csintel.themes.trends import trend_marks
 
 WEEK = date(2026, 11, 16)  # a Monday
+# The thresholds these cases were written for; the pipeline passes the config's (spike_z 4.0).
+MIN_VOLUME, Z = 5, 3.0
+COLUMNS = ["theme_id", "week", "tickets", "baseline", "z_score", "trend"]
+
+
+def weekly_trends(weekly, week, *, min_volume=MIN_VOLUME, z_threshold=Z):
+    """One week of theme series, read through the one trend API (`trend_marks`)."""
+    series = weekly.assign(dimension="theme").rename(columns={"theme_id": "key"})
+    out = trend_marks(series, week, week, min_volume=min_volume, z_threshold=z_threshold)
+    return out.rename(columns={"key": "theme_id", "mark": "trend"})[COLUMNS]
 
 
 def ago(weeks):
@@ -105,12 +117,6 @@ def test_empty_and_invalid_input():
 
 
 def test_new_theme_with_a_few_stray_older_tickets_is_still_new():
-    from datetime import date
-
-    import pandas as pd
-
-    from csintel.themes.trends import weekly_trends
-
     weekly = pd.DataFrame({"theme_id": ["t"] * 4,
                            "week": [date(2026, 8, 31), date(2026, 9, 28), date(2026, 11, 9), date(2026, 11, 16)],
                            "tickets": [1, 1, 7, 10]})
@@ -125,7 +131,7 @@ def dims(rows):
 
 
 def test_one_rule_set_marks_every_dimension_with_its_numbers():
-    from csintel.themes.trends import MARK_COLUMNS, trend_marks
+    from csintel.themes.trends import MARK_COLUMNS
 
     rows = (
         [("category", "billing", ago(a), 10) for a in range(1, 9)] + [("category", "billing", WEEK, 30)]
@@ -134,7 +140,7 @@ def test_one_rule_set_marks_every_dimension_with_its_numbers():
         + [("theme", "th-1", ago(a), 10) for a in range(1, 9)] + [("theme", "th-1", WEEK, 2)]
         + [("category", "quiet", ago(20), 5)]
     )
-    out = trend_marks(dims(rows), ago(1), WEEK)
+    out = trend_marks(dims(rows), ago(1), WEEK, min_volume=MIN_VOLUME, z_threshold=Z)
     assert list(out.columns) == MARK_COLUMNS
     now = out[out["week"] == WEEK].set_index(["dimension", "key"])
     assert now["mark"].to_dict() == {
@@ -152,21 +158,21 @@ def test_one_rule_set_marks_every_dimension_with_its_numbers():
 
 
 def test_the_min_volume_rule_holds_for_every_dimension():
-    from csintel.themes.trends import trend_marks
-
     for dimension in ("theme", "category", "competitor", "request_group"):
         rows = [(dimension, "k", ago(a), 1) for a in range(1, 9)] + [(dimension, "k", WEEK, 4)]
-        assert trend_marks(dims(rows), WEEK, WEEK, min_volume=5)["mark"].tolist() == ["steady"]
+        assert trend_marks(dims(rows), WEEK, WEEK, min_volume=5, z_threshold=3.0)["mark"].tolist() == ["steady"]
         assert trend_marks(dims(rows), WEEK, WEEK, min_volume=4, z_threshold=3.0)["mark"].tolist() == ["spiking"]
 
 
-def test_theme_marks_agree_with_weekly_trends():
-    from csintel.themes.trends import trend_marks
+def test_the_thresholds_the_config_owns_have_no_default_here():
+    rows = [("theme", "k", ago(a), 1) for a in range(1, 9)] + [("theme", "k", WEEK, 4)]
+    with pytest.raises(TypeError):
+        trend_marks(dims(rows), WEEK, WEEK)    # no function-level min volume or z
+    with pytest.raises(TypeError):
+        trend_marks(dims(rows), WEEK, WEEK, min_volume=4)
 
-    rows = (history("steady", 10, 11) + history("spike", 2, 12) + history("fade", 10, 3)
-            + [("new", ago(1), 3), ("new", WEEK, 4)])
-    series = frame(rows).assign(dimension="theme").rename(columns={"theme_id": "key"})
-    marks = trend_marks(series, WEEK, WEEK).set_index("key")
-    expected = weekly_trends(frame(rows), WEEK).set_index("theme_id")
-    assert marks["mark"].to_dict() == expected["trend"].to_dict()
-    assert marks["z_score"].to_dict() == expected["z_score"].to_dict()
+
+def test_min_trend_volume_is_the_configs_or_two_percent_of_a_mean_week():
+    assert min_trend_volume(ThemesConfig(min_trend_tickets=7), 1_000_000) == 7
+    assert min_trend_volume(ThemesConfig(window_weeks=12), 1_200) == 5          # 2 a week: the floor
+    assert min_trend_volume(ThemesConfig(window_weeks=12), 120_000) == 200      # 2% of 10,000 a week

@@ -16,56 +16,11 @@ NEW, SPIKING, FADING, STEADY = "new", "spiking", "fading", "steady"
 NEW_PRIOR_SHARE = 0.15   # a new theme's earlier tickets are at most this share of its recent ones
 TREND_ORDER = (NEW, SPIKING, FADING, STEADY)  # the order a digest reads them in
 BASELINE_WEEKS = 8       # trailing weeks a week is compared with
-COLUMNS = ["theme_id", "week", "tickets", "baseline", "z_score", "trend"]
+NEW_WITHIN_WEEKS = 3     # a new series' volume arrived within this many weeks (the week included)
+FADE_RATIO = 0.4         # a week at or below this share of its baseline is fading
 # The `trend_weekly` numbers behind each mark (accounts, ARR and labels are joined by the caller).
 MARK_COLUMNS = ["dimension", "key", "week", "tickets", "baseline", "z_score", "ratio", "recent_tickets",
                 "earlier_tickets", "mark"]
-
-
-def weekly_trends(
-    weekly: pd.DataFrame,
-    week: date,
-    *,
-    baseline_weeks: int = BASELINE_WEEKS,
-    new_within_weeks: int = 3,
-    min_volume: int = 5,
-    z_threshold: float = 3.0,
-    fade_ratio: float = 0.4,
-) -> pd.DataFrame:
-    """Classify every active theme's tickets in `week` against its trailing baseline.
-
-    - new: at least `min_volume` tickets over the last `new_within_weeks` weeks (including
-      `week`), and at most NEW_PRIOR_SHARE of that number in all earlier weeks;
-    - spiking: at least `min_volume` tickets, z = (x - λ) / sqrt(max(λ, 1)) >= `z_threshold`
-      and at least double the baseline λ;
-    - fading: baseline of at least `min_volume` and tickets <= `fade_ratio` * baseline;
-    - steady: anything else.
-
-    Args:
-        weekly: columns theme_id, week (a Monday), tickets; missing weeks count as zero and
-            duplicate rows are summed. Rows after `week` are ignored.
-        week: the Monday to classify.
-        baseline_weeks: trailing weeks (before `week`) averaged into the baseline; a theme
-            younger than that is averaged from its first week, a theme first seen in `week`
-            has a baseline of 0.
-        new_within_weeks: how recent a theme's first week must be for it to be new.
-        min_volume: the fewest tickets that make news (see above).
-        z_threshold: Poisson z-score a spike must reach.
-        fade_ratio: share of its baseline at or below which a theme is fading.
-
-    Returns:
-        One row per theme with tickets in `week` or in its baseline window (dormant themes are
-        left out), columns theme_id, week, tickets, baseline, z_score, trend; ordered by trend
-        (new, spiking, fading, steady), then tickets descending, then theme_id.
-    """
-    target = _monday(week, "week")
-    series = _series(weekly, ["theme_id"])
-    out = _classify(series, target, ["theme_id"], baseline_weeks, new_within_weeks, min_volume, z_threshold,
-                    fade_ratio)
-    if out.empty:
-        return _empty(COLUMNS)
-    out = out.rename(columns={"mark": "trend"}).assign(week=target)[COLUMNS]
-    return _ordered(out, ["theme_id"])
 
 
 def trend_marks(
@@ -73,27 +28,43 @@ def trend_marks(
     first_week: date,
     last_week: date,
     *,
+    min_volume: int,
+    z_threshold: float,
     baseline_weeks: int = BASELINE_WEEKS,
-    new_within_weeks: int = 3,
-    min_volume: int = 5,
-    z_threshold: float = 3.0,
-    fade_ratio: float = 0.4,
+    new_within_weeks: int = NEW_WITHIN_WEEKS,
+    fade_ratio: float = FADE_RATIO,
 ) -> pd.DataFrame:
     """Mark every series in every week from `first_week` to `last_week`, with the numbers behind it.
 
-    The rules are `weekly_trends`'s (which see), applied to each (dimension, key) series on its
-    own: a category, a competitor or a request group is new, spiking or fading exactly as a
-    theme is, and never on fewer than `min_volume` tickets.
+    One rule set for every (dimension, key) series, each on its own: a category, a competitor or
+    a request group is new, spiking or fading exactly as a theme is. In a week,
+
+    - new: at least `min_volume` tickets over the last `new_within_weeks` weeks (including the
+      week), and at most NEW_PRIOR_SHARE of that number in all earlier weeks;
+    - spiking: at least `min_volume` tickets, z = (x - λ) / sqrt(max(λ, 1)) >= `z_threshold`
+      and at least double the baseline λ;
+    - fading: baseline of at least `min_volume` and tickets <= `fade_ratio` * baseline;
+    - steady: anything else.
 
     Args:
-        counts: columns dimension, key, week (a Monday), tickets; missing weeks count as zero.
-            Rows before `first_week` serve as baseline; rows after `last_week` are ignored.
+        counts: columns dimension, key, week (a Monday), tickets; missing weeks count as zero and
+            duplicate rows are summed. Rows before `first_week` serve as baseline; rows after
+            `last_week` are ignored.
         first_week, last_week: the Mondays to mark (inclusive).
+        min_volume: the fewest tickets that make news (see above); the stage passes `[themes]
+            min_trend_tickets` or its automatic value (csintel.themes.trend_refresh).
+        z_threshold: Poisson z-score a spike must reach; the stage passes `[themes] spike_z`.
+            Both have their only default in the config.
+        baseline_weeks: trailing weeks (before the week) averaged into the baseline; a series
+            younger than that is averaged from its first week, one first seen in the week has a
+            baseline of 0.
+        new_within_weeks: how recent a series' volume must be for it to be new.
+        fade_ratio: share of its baseline at or below which a series is fading.
 
     Returns:
         Columns MARK_COLUMNS: per week, one row per series with tickets that week or in its
-        baseline window, where ratio = tickets / baseline (NaN when the baseline is 0),
-        recent_tickets = tickets over the `new_within_weeks` weeks ending with the week and
+        baseline window (dormant series are left out), where ratio = tickets / baseline (NaN
+        when the baseline is 0), recent_tickets = tickets over the `new_within_weeks` weeks ending with the week and
         earlier_tickets = all tickets before those. Ordered by week, dimension, mark (new,
         spiking, fading, steady), tickets descending, key.
     """
@@ -109,7 +80,7 @@ def trend_marks(
             frames.append(_ordered(marked.assign(week=week), ["dimension", "key"]))
         week += timedelta(weeks=1)
     if not frames:
-        return _empty(MARK_COLUMNS)
+        return _empty()
     out = pd.concat(frames, ignore_index=True)[MARK_COLUMNS]
     return out.sort_values(["week", "dimension"], kind="stable").reset_index(drop=True)
 
@@ -129,7 +100,7 @@ def _series(weekly: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 def _classify(df: pd.DataFrame, target: date, by: list[str], baseline_weeks: int, new_within_weeks: int,
               min_volume: int, z_threshold: float, fade_ratio: float) -> pd.DataFrame:
-    """The mark of every series in `target` with the numbers behind it (see weekly_trends)."""
+    """The mark of every series in `target` with the numbers behind it (see trend_marks)."""
     df = df.assign(age=(pd.Timestamp(target) - df["week"]).dt.days // 7)  # 0 = `target`, 1 = the one before
     df = df[(df["age"] >= 0) & (df["tickets"] > 0)]
     if df.empty:
@@ -180,8 +151,7 @@ def _classify(df: pd.DataFrame, target: date, by: list[str], baseline_weeks: int
 
 
 def _ordered(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    mark = "trend" if "trend" in df else "mark"
-    rank = df[mark].map({t: i for i, t in enumerate(TREND_ORDER)})
+    rank = df["mark"].map({t: i for i, t in enumerate(TREND_ORDER)})
     return (
         df.assign(_rank=rank)
         .sort_values(["_rank", "tickets", *keys], ascending=[True, False, *[True] * len(keys)], kind="stable")
@@ -197,7 +167,7 @@ def _monday(value: date | datetime | pd.Timestamp, name: str) -> date:
     return day
 
 
-def _empty(columns: list[str]) -> pd.DataFrame:
+def _empty() -> pd.DataFrame:
     numeric = {"tickets": np.int64, "recent_tickets": np.int64, "earlier_tickets": np.int64,
                "baseline": np.float64, "z_score": np.float64, "ratio": np.float64}
-    return pd.DataFrame({c: pd.Series(dtype=numeric.get(c, object)) for c in columns})
+    return pd.DataFrame({c: pd.Series(dtype=numeric.get(c, object)) for c in MARK_COLUMNS})

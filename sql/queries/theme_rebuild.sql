@@ -1,5 +1,6 @@
 -- store.themes from the fits: every theme as its latest snapshot left it, with its lifecycle read
 -- off the events (ids are never reused, so a theme has at most one origin and one end).
+DELETE FROM store.themes;
 INSERT INTO store.themes BY NAME
 WITH current_fit AS (SELECT max(run_week) AS week FROM store.theme_fits),
 latest AS (
