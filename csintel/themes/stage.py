@@ -101,12 +101,9 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     Reclusters the window when `refit_reason` says so (or `refit` forces it). Otherwise places
     the tickets without a current theme on the latest fit's centroids (those below
     `cfg.reassign_threshold` stay unclustered), and for a week after the fit's reclusters after
-    all when
-    - "novel": the tickets placed since the fit hold an excess of doubtful placements of half a
-      minimum theme or more (`novel_excess`), an issue the fit could not know;
-    - "news": a theme is marked new or spiking this week. Placement can neither split a theme
-      nor tell an emerging issue from the theme next to it, so the week's news is always read
-      off a fresh clustering.
+    all when the tickets placed since the fit hold an issue it could not know ("novel",
+    `policy.refit_for_novelty`) or a theme is marked new or spiking this week ("news",
+    `policy.refit_for_news`).
     """
     window_start = week.window_start(cfg.window_weeks)
     tickets = storage.window_tickets(con, window_start, week, tags_version)
