@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from csintel.themes.identity import ThemeEvent
-from csintel.themes.labels import ThemeLabel
 from csintel.themes.policy import MODEL_VERSION, FitState
 from csintel.warehouse import fetch_df, query, upsert
 from csintel.weeks import Week
+
+if TYPE_CHECKING:   # only the row builders' argument types: storage does no clustering or labelling
+    from csintel.themes.identity import ThemeEvent
+    from csintel.themes.labels import ThemeLabel
 
 # The tables a refit of a week replaces for that week and every later one.
 FIT_TABLES = ("store.theme_fits", "store.theme_snapshots", "store.theme_events")
