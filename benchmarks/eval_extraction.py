@@ -33,7 +33,8 @@ from csintel.classify.competitors import CompetitorMatcher
 from csintel.classify.enricher import competitor_specs
 from csintel.classify.errors import extract_errors
 from csintel.classify.eval_extraction import binary_prf, eval_competitors, eval_errors, eval_feature_requests, read_cases
-from csintel.classify.requests import detect_request, group_requests
+from csintel.classify.request_groups import group_requests
+from csintel.classify.requests import detect_request
 from csintel.config import SAMPLE_DIR, Settings, load_settings
 from csintel.embed import configured_embedder, load_embedder
 

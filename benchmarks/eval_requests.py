@@ -39,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import public_data  # noqa: E402
 
 from csintel.classify.eval_extraction import binary_prf, read_cases  # noqa: E402
-from csintel.classify.requests import (  # noqa: E402
-    HOWTO_QUESTION, NGRAM_FEATURES, RULES, RequestDetector, RequestHead, detect_request, feature_names, opening_line, rule_features,
-    save_request_head,
+from csintel.classify.request_head import (  # noqa: E402
+    NGRAM_FEATURES, RequestDetector, RequestHead, feature_names, opening_line, rule_features, save_request_head,
 )
+from csintel.classify.requests import HOWTO_QUESTION, RULES, detect_request  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "data" / "eval"

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from csintel.classify.requests import RequestResult, detect_request, group_requests, slugify
+from csintel.classify.request_groups import group_requests, slugify
+from csintel.classify.requests import RequestResult, detect_request
 
 
 @pytest.mark.parametrize("text, phrase, cue", [
@@ -227,9 +228,9 @@ def test_more_non_requests(text):
 
 # --- the trained detector, the rules file, group names (issue 14) -------------------------------
 
-from csintel.classify.requests import (  # noqa: E402
-    RequestDetector, capability_name, load_request_rules, names_capability,
-)
+from csintel.classify.request_groups import capability_name, names_capability  # noqa: E402
+from csintel.classify.request_head import RequestDetector  # noqa: E402
+from csintel.classify.requests import load_request_rules  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ from csintel.classify.competitors import (
 )
 from csintel.classify.competitor_context import classify_contexts, shipped_context_head
 from csintel.classify.errors import extract_errors
-from csintel.classify.requests import RequestDetector, group_requests
+from csintel.classify.request_groups import group_requests
+from csintel.classify.request_head import RequestDetector
 from csintel.classify.heads import TASKS as HEAD_TASKS
 from csintel.classify.heads import Head, installed_head
 from csintel.classify.sentiment import SentimentResult, sentiment_with_features

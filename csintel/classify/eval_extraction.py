@@ -25,7 +25,8 @@ from csintel.classify.competitor_context import classify_contexts, shipped_conte
 from csintel.classify.competitors import CONTEXTS, CompetitorMatcher, Mention, is_competitive
 from csintel.classify.enricher import competitor_specs
 from csintel.classify.errors import ERRNO, extract_errors
-from csintel.classify.requests import RequestDetector, group_requests
+from csintel.classify.request_groups import group_requests
+from csintel.classify.request_head import RequestDetector
 from csintel.config import Settings
 from csintel.embed import configured_embedder
 from csintel.text import EMAIL, PHONE, redact_pii, short_quote
