@@ -207,3 +207,19 @@ def test_merge_uses_centroid_linkage_not_chains():
     merged = merge_similar_clusters(vectors, labels, threshold=0.7)
     np.testing.assert_array_equal(merged, [0] * 7 + [1] * 5)
     np.testing.assert_array_equal(merge_similar_clusters(vectors, np.full(12, -1), 0.7), np.full(12, -1))
+
+
+def test_a_merge_stops_short_of_an_oversized_theme_unless_the_parts_are_one_topic():
+    # Three fragments 0.82 apart (similar, not the same): merging all would make one theme of 30.
+    base = normalize_rows(np.random.default_rng(3).normal(size=(3, 16)))
+    common = normalize_rows(np.ones((1, 16)))[0]
+    parts = normalize_rows(0.9 * common + 0.45 * base)
+    vectors = np.repeat(parts, 10, axis=0)
+    labels = np.repeat(np.arange(3), 10)
+    sims = parts @ parts.T
+    assert 0.8 <= sims[np.triu_indices(3, 1)].min() and sims[np.triu_indices(3, 1)].max() < 0.9
+    assert merge_similar_clusters(vectors, labels, 0.8).max() == 0                      # uncapped: one theme
+    capped = merge_similar_clusters(vectors, labels, 0.8, max_rows=20, same_topic=0.9)
+    assert np.bincount(capped).max() == 20 and capped.max() == 1                        # one merge, then the cap
+    # Near-duplicates (cosine >= same_topic) still merge past the cap.
+    assert merge_similar_clusters(vectors, labels, 0.8, max_rows=20, same_topic=0.8).max() == 0

@@ -56,6 +56,13 @@ class ClusterParams:
     # clusters whose centroids reach this cosine are one subject (the same bar that keeps a
     # theme's id across fits, identity.MATCH_THRESHOLD). Distinct sample themes peak at ~0.72.
     merge_threshold: float = 0.80
+    # A merge stops short of a theme holding more than this share of the window, unless the two
+    # parts are near-duplicates (same_topic_threshold). On consumer tweets, where every complaint
+    # shares the brand's vocabulary, centroid merging chained Late Flight, Cancelled Flight and
+    # Customer Service fragments into one theme of 31% of 6.5k tweets; capped, the parts stay
+    # apart. Distinct topics of the public sets and the sample never approach the cap.
+    max_merged_share: float = 0.15
+    same_topic_threshold: float = 0.90
     # Above this many rows the reduction and HDBSCAN are fitted on a seeded sample of this size
     # and the other rows join the nearest theme: UMAP runs on one core and its neighbour search
     # grows faster than N, while placing a row is one matrix product; a 50k sample already holds
@@ -149,12 +156,17 @@ def assign_to_centroids(
     return np.where(best >= threshold, nearest, -1), best
 
 
-def merge_similar_clusters(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+def merge_similar_clusters(
+    vectors: np.ndarray, labels: np.ndarray, threshold: float,
+    max_rows: int | None = None, same_topic: float = 1.0,
+) -> np.ndarray:
     """Merge clusters whose centroids reach `threshold` cosine, most similar pair first.
 
     Centroid linkage: after each merge the pair's centroid is recomputed from all its members,
     so a chain of pairwise-similar fragments only fuses while the merged theme stays coherent
-    (unlike single linkage). Ties go to the lowest cluster numbers; labels come back canonical.
+    (unlike single linkage). A merge that would make a cluster of more than `max_rows` rows is
+    refused unless the pair reaches `same_topic` cosine. Ties go to the lowest cluster numbers;
+    labels come back canonical.
     """
     labels = canonical_labels(labels)
     k = int(labels.max()) + 1 if labels.size else 0
@@ -168,10 +180,15 @@ def merge_similar_clusters(vectors: np.ndarray, labels: np.ndarray, threshold: f
     np.fill_diagonal(sims, -np.inf)
     alive = np.ones(k, dtype=bool)
     parent = np.arange(k)
+    sizes = np.bincount(labels[rows], minlength=k)
     while True:
         a, b = sorted(np.unravel_index(int(np.argmax(sims)), sims.shape))
         if sims[a, b] < threshold:
             break
+        if max_rows is not None and sizes[a] + sizes[b] > max_rows and sims[a, b] < same_topic:
+            sims[a, b] = sims[b, a] = -np.inf
+            continue
+        sizes[a] += sizes[b]
         sums[a] += sums[b]
         parent[parent == b] = a
         alive[b] = False
@@ -246,7 +263,9 @@ def cluster_embeddings(
         small = len(xf) < max(3 * fit_size, MIN_REDUCE_ROWS, params.n_neighbors + 2, params.n_components + 2)
         space = xf if small else _reduce(xf, params)
         found, strength = _hdbscan(space, fit_size, min(fit_samples, len(xf) - 1))
-        labels[fit] = merge_similar_clusters(xf, found, params.merge_threshold)
+        labels[fit] = merge_similar_clusters(xf, found, params.merge_threshold,
+                                             max_rows=max(fit_size, round(params.max_merged_share * len(xf))),
+                                             same_topic=params.same_topic_threshold)
         probabilities[fit] = strength
 
     centroids = cluster_centroids(x, labels)
