@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from csintel.digests.content import TicketRef
@@ -55,6 +56,17 @@ def test_product_rows_become_lines_and_the_summary_counts_every_emerging_theme()
         "2 accounts · $2.4M ARR · 6 tickets (2 this week)",
         "3 tickets asked for something not named clearly enough to group"]
     assert digest.stats == {"tickets": 40, "emerging_themes": 3}
+
+
+def test_request_counts_of_one_read_in_the_singular() -> None:
+    one = RequestRanking(window_weeks=12, by_accounts=True, ungrouped_tickets=1, total_tickets=2,
+                         groups=(RequestRow(label="SSO", tickets=1, tickets_this_week=1, accounts=1, arr_usd=900.0),))
+    requests = product_digest(replace(product_week(), requests=one)).sections[3]
+    assert [ln.detail for ln in requests.lines] == [
+        "1 account · $900 ARR · 1 ticket (1 this week)", "1 ticket asked for something not named clearly enough to group"]
+    none_grouped = replace(one, groups=(), ungrouped_tickets=1, total_tickets=1)
+    assert product_digest(replace(product_week(), requests=none_grouped)).sections[3].empty_text == (
+        "1 feature request, none naming a capability clearly enough to group.")
 
 
 def test_a_week_without_tickets_is_quiet_in_every_digest() -> None:

@@ -88,7 +88,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
     _check_output(args.output)
     _spacy_without_torch(settings)
     from csintel.file_tagging import theme_file
-    from csintel.themes.stage import cluster_params
+    from csintel.themes.policy import cluster_params
 
     enricher = _adhoc_enricher(settings)
     with _open_output(args.output) as out:
@@ -105,7 +105,7 @@ def cmd_taxonomy(args: argparse.Namespace) -> int:
     from csintel.classify.suggest import suggest_taxonomy, write_draft
     from csintel.classify.taxonomy import load_taxonomy
     from csintel.pipeline import make_enricher
-    from csintel.themes.stage import cluster_params
+    from csintel.themes.policy import cluster_params
 
     settings, _ = _settings(args)
     texts = [t.text for t in read_tickets(args.input, settings.sources.max_text_chars) if t.text]

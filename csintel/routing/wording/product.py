@@ -59,15 +59,15 @@ def request_section(ranking: RequestRanking) -> Section:
     """The feature-request section; its title names the window the ranking was counted over."""
     lines = tuple(_request_line(r, ranking.by_accounts) for r in ranking.groups)
     if lines and ranking.ungrouped_tickets:
-        lines += (Line(title="Other requests", detail=f"{ranking.ungrouped_tickets} tickets asked for something "
+        lines += (Line(title="Other requests", detail=f"{count(ranking.ungrouped_tickets, 'ticket')} asked for something "
                                                       "not named clearly enough to group"),)
     empty = ("No feature requests." if ranking.total_tickets == 0 else
-             f"{ranking.total_tickets} feature request(s), none naming a capability clearly enough to group.")
+             f"{count(ranking.total_tickets, 'feature request')}, none naming a capability clearly enough to group.")
     return Section(f"Feature requests (last {ranking.window_weeks} weeks, "
                    f"by {'accounts' if ranking.by_accounts else 'tickets'})", lines, empty)
 
 
 def _request_line(row: RequestRow, by_accounts: bool) -> Line:
-    asked = f"{row.tickets} tickets ({row.tickets_this_week} this week)"
-    detail = f"{row.accounts} accounts · {money(row.arr_usd)} ARR · {asked}" if by_accounts else asked
+    asked = f"{count(row.tickets, 'ticket')} ({row.tickets_this_week} this week)"
+    detail = f"{count(row.accounts, 'account')} · {money(row.arr_usd)} ARR · {asked}" if by_accounts else asked
     return Line(title=row.label, detail=detail, quote=row.quote, tickets=row.tickets_seen)
