@@ -132,3 +132,10 @@ def test_error_rules_are_data():
 
     assert RULES_FILE.parent.name == "rules" and "SID" in IGNORE_PREFIXES
     assert {"ignore_prefixes", "error_context"} <= set(_load_rules())
+
+
+def test_an_error_word_counts_within_its_sentence_as_the_shared_segmenter_reads_it():
+    # csintel.text's sentences: "e.g." and "approx." end none, a full stop does.
+    assert extract_errors("Sync error, e.g. sync-409 on every save") == ["SYNC-409"]
+    assert extract_errors("Sync error on every save approx. sync-409") == ["SYNC-409"]
+    assert extract_errors("The sync had an error yesterday. sync-409 is our team's name") == []

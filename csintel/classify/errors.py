@@ -11,6 +11,7 @@ models/rules/errors.yaml.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def extract_errors(text: str) -> list[str]:
     if not text:
         return []
     found: list[tuple[int, str]] = []
-    sentences = sentence_spans(text)
+    sentences = functools.cache(lambda: sentence_spans(text))   # on first need: most codes need no context
     for pattern in HTTP_PATTERNS if STATUS_HINT.search(text) else ():   # every pattern needs a 4xx/5xx
         for m in pattern.finditer(text):
             if JOINED_BEFORE.search(text[max(0, m.start("code") - 20):m.start("code")]):
@@ -130,7 +131,7 @@ def extract_errors(text: str) -> list[str]:
         head = parts[0]
         named_error = bool(set(parts) & ERROR_WORDS)   # "ERR-5001", "AUTH_FAILED-2"
         if (head in IGNORE_PREFIXES or head in NOT_ERROR_PREFIXES or head.isdigit() or _after_id(text, m.start())
-                or not named_error and not _error_nearby(text, m, sentences) and not _opens_line(text, m)):
+                or not named_error and not _error_nearby(text, m, sentences()) and not _opens_line(text, m)):
             continue
         underscored = m.group()[len(m.group("prefix"))] == "_"
         if not named_error and (underscored or len(m.group("number")) >= ID_NUMBER_DIGITS):
@@ -138,7 +139,7 @@ def extract_errors(text: str) -> list[str]:
         found.append((m.start(), m.group()))
     for m in LOWER_CODE.finditer(text):
         head = m.group("prefix").upper()
-        if (head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and _error_nearby(text, m, sentences)
+        if (head not in IGNORE_PREFIXES and head not in NOT_ERROR_PREFIXES and _error_nearby(text, m, sentences())
                 and not _after_id(text, m.start())):
             found.append((m.start(), m.group().upper()))
     for m in UNDERSCORE_CODE.finditer(text):
@@ -146,7 +147,7 @@ def extract_errors(text: str) -> list[str]:
             found.append((m.start(), m.group()))
     for m in LOWER_UNDERSCORE_CODE.finditer(text):   # "error err_auth_expired": snake_case needs an error nearby
         parts = m.group().upper().split("_")
-        if set(parts) & ERROR_WORDS and (parts[0] in ("ERR", "ERROR") or _error_nearby(text, m, sentences)):
+        if set(parts) & ERROR_WORDS and (parts[0] in ("ERR", "ERROR") or _error_nearby(text, m, sentences())):
             found.append((m.start(), m.group().upper()))
     found.extend((m.start(), m.group()) for m in SHORT_CODE.finditer(text) if not _after_id(text, m.start()))
     found.extend((m.start("name"), m.group("name")) for m in EXCEPTION.finditer(text))
