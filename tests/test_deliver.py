@@ -123,6 +123,19 @@ def test_the_one_slack_client_takes_the_secret_token_and_retries(slack: FakeSlac
     assert slack.calls == ["users.lookupByEmail", "users.lookupByEmail"]
 
 
+def test_a_token_in_the_environment_picks_slack_with_the_real_token(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    from csintel.pipeline import transport_for
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    settings = settings_from_dict({}, base_dir=tmp_path)
+    assert isinstance(transport_for(settings), OutboxTransport)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    transport = transport_for(settings)
+    assert isinstance(transport, SlackTransport)
+    assert transport._client.token == "xoxb-1"     # unwrapped from the SecretStr, not its mask
+
+
 def test_retries_are_bounded(slack: FakeSlack, ledger: DuckDBLedger) -> None:
     slack.script(500, 500, 500)
     result = deliver(small_digest(), "product",
