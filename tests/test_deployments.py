@@ -32,7 +32,7 @@ def test_prefect_yaml_declares_the_served_deployments(tmp_path):
         declared[f"{getattr(module, fn).name}/{entry['name']}"] = entry
     assert declared.keys() == served.keys()
     weekly = declared["csintel-weekly/weekly"]["schedules"][0]
-    assert (weekly["cron"], weekly["timezone"]) == (ScheduleConfig.weekly_cron, ScheduleConfig.timezone)
+    assert (weekly["cron"], weekly["timezone"]) == (ScheduleConfig().weekly_cron, ScheduleConfig().timezone)
     assert all(not entry.get("schedules") for name, entry in declared.items() if name != "csintel-weekly/weekly")
 
 
