@@ -30,9 +30,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sentiment_data as sd  # noqa: E402
 
-from csintel.classify.heads import (  # noqa: E402
-    SENTIMENT_LABELS, Head, _softmax, expected_calibration_error, fit_temperature, save_head,
-)
+from csintel.classify.calibration import expected_calibration_error, fit_temperature  # noqa: E402
+from csintel.classify.calibration import softmax as _softmax  # noqa: E402
+from csintel.classify.heads import SENTIMENT_LABELS, Head, save_head  # noqa: E402
 from csintel.config import SHIPPED_MODELS  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "train_sentiment.json"

@@ -8,7 +8,8 @@ import pytest
 
 from csintel.classify import evaluation
 from csintel.classify.enricher import Enricher
-from csintel.classify.heads import choose_threshold, load_head, save_head, select_and_train, train_head
+from csintel.classify.head_selection import choose_threshold, select_and_train
+from csintel.classify.heads import load_head, save_head, train_head
 from csintel.classify.taxonomy import UNCERTAIN
 from csintel.config import settings_from_dict
 

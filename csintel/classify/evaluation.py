@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from csintel.classify.heads import TASKS, Head, expected_calibration_error, installed_head, train_head
+from csintel.classify.fewshot import train_best
+from csintel.classify.heads import TASKS, Head, expected_calibration_error, installed_head
 from csintel.classify.sentiment import score_sentiment
 from csintel.classify.taxonomy import (
     UNCERTAIN, Prediction, Taxonomy, ZeroShotClassifier, load_taxonomy, predictions,
@@ -79,14 +80,16 @@ def read_labeled(path: Path, task: str) -> Labeled:
 
 
 def train(task: str, labeled: Path, settings: Settings, embedder: Embedder | None = None,
-          test: Path | None = None) -> Head:
-    """Fit the task's head on a labelled file (cross-validated); with `test`, record held-out figures in its card."""
+          test: Path | None = None, progress: Callable[[str], None] | None = None) -> Head:
+    """Fit the task's head on a labelled file (cross-validated; a few-shot file also tries a fine-tuned
+    encoder, csintel.classify.fewshot); with `test`, record held-out figures in its card."""
     if task not in TASKS:
         raise ValueError(f"csintel train learns {', '.join(TASKS)}; got '{task}'")
     embedder = embedder or configured_embedder(settings)
     data = read_labeled(labeled, task)
     taxonomy = load_taxonomy(settings.resolve(settings.models.taxonomy)) if task != "sentiment" else None
-    head = train_head(task, data.texts, data.labels, embedder, taxonomy=taxonomy, trained_on=str(labeled))
+    head = train_best(task, data.texts, data.labels, embedder, taxonomy=taxonomy, trained_on=str(labeled),
+                      base_model_path=settings.models.embedding, progress=progress)
     if test is not None:
         result = evaluate(task, test, settings, embedder=embedder, head=head)
         head.card["held_out"] = {"file": str(test), **{k: result[k] for k in

@@ -19,12 +19,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from csintel.classify.heads import save_head
 
     _note(f"training the {args.task} head (loads the embedding model, then cross-validates)")
-    head = train(args.task, args.labeled, settings, test=args.test)
+    head = train(args.task, args.labeled, settings, test=args.test, progress=_note)
     path = save_head(head, settings.resolve(settings.models.model_dir))
     cv = head.card.get("cross_validation")
     if cv:
         print(f"{args.task}: {cv['folds']}-fold cross-validated accuracy {cv['accuracy']}, macro F1 {cv['macro_f1']}, "
               f"ECE {cv['ece']} (temperature {cv['temperature']}) on {head.card['examples']} examples")
+    if head.card.get("few_shot"):
+        print(f"{args.task}: {head.card['few_shot']['decision']}")
     held = head.card.get("held_out")
     if held:
         print(f"{args.task}: held-out {held['file']} (n={held['n']}): accuracy {held['accuracy']}, "

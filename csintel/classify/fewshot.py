@@ -1,0 +1,130 @@
+"""Few-shot training: with few labelled examples a label, fine-tune the encoder on them (SetFit-style,
+csintel.classify.tuned_encoder) and keep that head only where it beats the plain one on validation.
+
+The rule: a category or root-cause file is few-shot when its median label has at most
+FEW_SHOT_MAX (16) examples. Above that the frozen embedding plus TF-IDF has enough examples
+(Banking77 with all 9,003 rows: 0.933), while fine-tuning's cost grows with the file.
+
+A few-shot file is split once, seeded: VALIDATION_SHARE of each label's examples (at least one,
+for labels with three or more) are held out. Both candidates are fitted on the rest, each with
+its recipe, temperature and abstention threshold chosen on the held-out rows:
+- plain: the hybrid head on the configured embedder's frozen vectors;
+- fine-tuned: the encoder fine-tuned contrastively on the same rows, then the hybrid head on its
+  vectors (the held-out rows are never seen by the fine-tuning, so its score is fair).
+The fine-tuned head is kept when its validation accuracy is higher; it is saved with its encoder.
+Otherwise the plain path runs exactly as for any file (all rows, cross-validated), and the card
+says what the fine-tuned candidate scored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from csintel.classify.heads import SELECTED_TASKS, Head, base_model, train_head
+from csintel.classify.taxonomy import Taxonomy
+from csintel.classify.tuned_encoder import MAX_PAIRS, fine_tune
+from csintel.embed import Embedder, packaged_model_path
+
+FEW_SHOT_MAX = 16
+VALIDATION_SHARE = 0.25
+SEED = 0
+
+
+def is_few_shot(task: str, labels: Sequence[str]) -> bool:
+    """Whether `csintel train` should try fine-tuning: a category/root-cause file whose median
+    label has at most FEW_SHOT_MAX examples."""
+    counts = sorted(Counter(labels).values())
+    return task in SELECTED_TASKS and bool(counts) and float(np.median(counts)) <= FEW_SHOT_MAX
+
+
+def carve_validation(labels: Sequence[str], share: float = VALIDATION_SHARE,
+                     seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, validation rows): `share` of each label's rows, at least one, held out, seeded;
+    a label with fewer than three rows stays whole in the fit rows (a head needs two a label)."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    held: list[int] = []
+    for label in sorted(by_label):
+        rows = by_label[label]
+        if len(rows) >= 3:
+            held += rng.choice(rows, size=min(len(rows) - 2, max(1, round(len(rows) * share))), replace=False).tolist()
+    val = np.array(sorted(held), dtype=int)
+    return np.setdiff1d(np.arange(len(labels)), val), val
+
+
+def train_best(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
+                        taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
+                        progress: Callable[[str], None] | None = None) -> Head:
+    """What `csintel train` fits: the few-shot choice for a few-shot file, else `train_head` as always."""
+    if is_few_shot(task, labels):
+        return train_few_shot(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on,
+                              base_model_path=base_model_path, progress=progress)
+    return train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on)
+
+
+def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
+                   taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
+                   max_pairs: int = MAX_PAIRS, progress: Callable[[str], None] | None = None) -> Head:
+    """Fit the plain and the fine-tuned candidate on a carved split and keep the better (module doc).
+
+    Args:
+        base_model_path: the sentence-transformers model to fine-tune ("" = the packaged MiniLM);
+            it should be the model `embedder` runs.
+        max_pairs: the fine-tuning's pair budget (csintel.classify.tuned_encoder.MAX_PAIRS).
+        progress: called with a line now and then (fine-tuning takes minutes on a CPU).
+    """
+    texts, labels = list(texts), list(labels)
+    say = progress or (lambda _: None)
+    fit, val = carve_validation(labels)
+    if len(val) == 0:
+        head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on)
+        head.card["few_shot"] = {"decision": "frozen embedding: no label has the three examples a validation "
+                                             "split needs, so fine-tuning was not tried"}
+        return head
+    pick = lambda rows: ([texts[i] for i in rows], [labels[i] for i in rows])  # noqa: E731
+    (fit_texts, fit_labels), (val_texts, val_labels) = pick(fit), pick(val)
+    vectors = embedder.encode(texts)
+    started = time.perf_counter()
+    plain = train_head(task, fit_texts, fit_labels, embedder, taxonomy=taxonomy, vectors=vectors[fit],
+                       validation=(val_texts, val_labels, vectors[val]))
+    plain_s = time.perf_counter() - started
+    say(f"few-shot file ({len(texts)} examples, {len(set(labels))} labels): fine-tuning the encoder on "
+        f"{len(fit)} of them, {len(val)} held out to compare (minutes on a CPU)")
+    encoder, cost = fine_tune(fit_texts, fit_labels, base_model_path or packaged_model_path(),
+                              base_model(embedder.name), max_pairs=max_pairs, progress=say)
+    started = time.perf_counter()
+    tuned = train_head(task, fit_texts, fit_labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
+                       vectors=encoder.encode(fit_texts), validation=(val_texts, val_labels, encoder.encode(val_texts)))
+    tuned_s = time.perf_counter() - started
+    scores = {name: head.card["cross_validation"] for name, head in (("plain", plain), ("fine_tuned", tuned))}
+    accuracy = {name: float(s["accuracy"]) for name, s in scores.items()}
+    record: dict[str, Any] = {
+        "rule": f"median examples a label <= {FEW_SHOT_MAX}",
+        "validation": f"{len(val)} rows carved from the file ({VALIDATION_SHARE:.0%} of each label's, seed {SEED})",
+        "validation_accuracy": accuracy, "validation_macro_f1": {n: s["macro_f1"] for n, s in scores.items()},
+        "fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1), "fine_tuned": round(tuned_s, 1)},
+    }
+    if accuracy["fine_tuned"] > accuracy["plain"]:
+        head = dataclasses.replace(tuned, encoder=encoder)
+        record["chosen"] = "fine_tuned"
+        record["decision"] = (f"fine-tuned encoder chosen: validation accuracy {accuracy['fine_tuned']} against "
+                              f"{accuracy['plain']} on frozen embeddings ({record['validation']}); the head is "
+                              f"fitted on the other {len(fit)} rows, the encoder fine-tuned on them in "
+                              f"{cost['seconds']} s")
+    else:
+        head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors)
+        record["chosen"] = "plain"
+        record["decision"] = (f"frozen embedding kept: validation accuracy {accuracy['plain']} against "
+                              f"{accuracy['fine_tuned']} with the fine-tuned encoder ({record['validation']}); "
+                              f"the head is fitted on all {len(texts)} rows")
+    head.card["few_shot"] = record
+    say(record["decision"])
+    return head
+

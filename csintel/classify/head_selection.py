@@ -1,0 +1,229 @@
+"""The hybrid head's fitting: recipe, temperature and abstention threshold chosen on validation data.
+
+Category and root cause choose their recipe on validation data, one setting at a time (each fit
+of 77-150 labels costs seconds to minutes here): C on the embedding alone, then the lexical weight
+at that C, then class weighting. The embedding alone (lexical 0) stays a candidate, so n-grams are
+used only where they win on held-out rows. The abstention threshold is chosen on the same rows
+(`choose_threshold`). csintel.classify.heads describes the head; this module fits it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from csintel.classify.calibration import cv_report, fit_temperature, softmax
+from csintel.classify.heads import CV_FOLDS, RECIPES, SEED, Head, Recipe, base_model, fit_weights, taxonomy_prior
+from csintel.classify.lexical import Lexicon, fit_lexicon
+from csintel.classify.taxonomy import Taxonomy
+from csintel.embed import Embedder
+
+LEXICAL_WEIGHTS = (0.0, 0.5, 1.0)
+C_VALUES = (4.0, 16.0, 64.0)
+HOLDOUT_ABOVE = 2000    # above this many examples, one stratified 20% holdout instead of k folds (cost)
+HOLDOUT_SHARE = 0.2
+OOS_GROUPS = 4          # held-out-class simulation: labels split into this many groups ...
+OOS_FITS = 2            # ... of which this many are each left out of one fit (cost)
+# The abstention threshold may cost at most this much in-scope accuracy on validation rows.
+MAX_INSCOPE_LOSS = 0.03
+
+
+@dataclass
+class _Arrangement:
+    """One split of rows into fitted and held out, with its lexicon and features prepared."""
+
+    fit: np.ndarray           # indices into the training rows
+    held: np.ndarray          # indices into the held-out pool (training rows in CV, else the validation rows)
+    lexicon: Lexicon
+    fit_lex: sparse.csr_matrix
+    held_lex: sparse.csr_matrix
+    prior_lex: sparse.csr_matrix
+
+
+def _design(dense: np.ndarray, lex: sparse.csr_matrix, weight: float) -> Any:
+    """The head's inputs for one lexical weight: the embedding alone, or embedding | weight x n-grams."""
+    if not weight:
+        return dense
+    return sparse.hstack([sparse.csr_matrix(dense), lex * weight], format="csr")
+
+
+def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
+                     taxonomy: Taxonomy | None = None, vectors: np.ndarray | None = None, trained_on: str = "",
+                     validation: tuple[Sequence[str], Sequence[str], np.ndarray | None] | None = None,
+                     lexical_weights: Sequence[float] = LEXICAL_WEIGHTS, c_values: Sequence[float] = C_VALUES) -> Head:
+    """Fit a category/root-cause head whose recipe, temperature and abstention threshold are chosen
+    on validation data: `validation` when given, else 5-fold cross-validation (one stratified 20%
+    holdout above HOLDOUT_ABOVE examples). The final head is fitted on the training rows only.
+
+    Candidates, one setting at a time: each C on the embedding alone (balanced classes), then each
+    lexical weight at the best C, then the best with unweighted classes; the score is accuracy +
+    macro F1 on the held-out in-scope rows.
+    """
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    counts = Counter(labels)
+    order = tuple(sorted(counts))
+    y = np.array([order.index(lab) for lab in labels])
+    texts = list(texts)
+    x = np.asarray(embedder.encode(texts) if vectors is None else vectors, dtype=np.float64)
+    prior_recipe = RECIPES[task]
+    prior_texts, prior_y = taxonomy_prior(task, order, taxonomy, prior_recipe)
+    prior_x = (np.asarray(embedder.encode(prior_texts), dtype=np.float64) if prior_texts
+               else np.zeros((0, x.shape[1])))
+
+    if validation is not None:
+        pool_texts = list(validation[0])
+        pool_x = np.asarray(embedder.encode(pool_texts) if validation[2] is None else validation[2], dtype=np.float64)
+        pool_y = np.array([order.index(lab) if lab in order else -1 for lab in validation[1]])
+        splits = [(np.arange(len(y)), np.arange(len(pool_y)))]
+        how = f"the given validation split ({len(pool_y)} rows, {int((pool_y < 0).sum())} out of scope)"
+    else:
+        pool_texts, pool_x, pool_y = texts, x, y
+        folds = min(CV_FOLDS, min(counts.values()))
+        if len(y) > HOLDOUT_ABOVE:
+            splitter: Any = StratifiedShuffleSplit(1, test_size=HOLDOUT_SHARE, random_state=SEED)
+            how = f"a stratified {HOLDOUT_SHARE:.0%} holdout of the training rows"
+        elif folds >= 2:
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+            how = f"{folds}-fold cross-validation"
+        else:
+            raise ValueError(f"{task}: every label needs at least two examples to choose a recipe")
+        splits = list(splitter.split(x, y))
+
+    def arrange(fit: np.ndarray, held: np.ndarray) -> _Arrangement:
+        lexicon = fit_lexicon([texts[i] for i in fit] + prior_texts)
+        return _Arrangement(fit, held, lexicon, lexicon.transform([texts[i] for i in fit]),
+                            lexicon.transform([pool_texts[i] for i in held]), lexicon.transform(prior_texts))
+
+    need_lex = any(lexical_weights)
+    arrangements = [arrange(f, h) if need_lex else
+                    _Arrangement(f, h, Lexicon((), np.zeros(0), (), np.zeros(0)), *(sparse.csr_matrix((n, 0))
+                                 for n in (len(f), len(h), len(prior_texts)))) for f, h in splits]
+
+    def held_logits(recipe: Recipe, drop: frozenset[int] = frozenset(), only: list[_Arrangement] | None = None
+                    ) -> np.ndarray:
+        logits = np.full((len(pool_y), len(order)), np.nan)
+        for a in only or arrangements:
+            keep = np.array([y[i] not in drop for i in a.fit])
+            pkeep = np.array([p not in drop for p in prior_y], dtype=bool)
+            fx = _design(x[a.fit][keep], a.fit_lex[keep], recipe.lexical)
+            px = _design(prior_x[pkeep], a.prior_lex[pkeep], recipe.lexical)
+            coef, intercept = fit_weights(fx, y[a.fit][keep], px, prior_y[pkeep], recipe, len(order))
+            hx = _design(pool_x[a.held], a.held_lex, recipe.lexical)
+            logits[a.held] = np.asarray(hx @ coef.T) + intercept
+        return logits
+
+    held_rows = np.unique(np.concatenate([a.held for a in arrangements]))
+    in_scope = held_rows[pool_y[held_rows] >= 0]
+
+    def merit(logits: np.ndarray) -> tuple[float, float]:
+        from sklearn.metrics import f1_score
+
+        truth, guess = pool_y[in_scope], logits[in_scope].argmax(axis=1)
+        return (float((truth == guess).mean()),
+                float(f1_score(truth, guess, average="macro", labels=sorted(set(truth)))))
+
+    trials: list[dict[str, Any]] = []
+    best: tuple[float, Recipe, np.ndarray] | None = None
+
+    def trial(recipe: Recipe) -> None:
+        nonlocal best
+        logits = held_logits(recipe)
+        accuracy, macro_f1 = merit(logits)
+        trials.append({"lexical": recipe.lexical, "c": recipe.c, "balanced": recipe.balanced,
+                       "accuracy": round(accuracy, 4), "macro_f1": round(macro_f1, 4)})
+        if best is None or accuracy + macro_f1 > best[0] + 1e-9:
+            best = (accuracy + macro_f1, recipe, logits)
+
+    for c in c_values:
+        trial(Recipe(c=c, prior_weight=prior_recipe.prior_weight, rule_scale=0.0, lexical=0.0))
+    assert best is not None
+    for weight in (w for w in lexical_weights if w):
+        trial(Recipe(**{**vars(best[1]), "lexical": weight}))
+    trial(Recipe(**{**vars(best[1]), "balanced": False}))
+    _, chosen, logits = best
+
+    temperature = fit_temperature(logits[in_scope], pool_y[in_scope])
+    report = cv_report(logits[in_scope], pool_y[in_scope], order, temperature, len(arrangements))
+    confidence = softmax(logits / temperature).max(axis=1)
+    correct = logits.argmax(axis=1) == pool_y
+    out_rows = held_rows[pool_y[held_rows] < 0]
+    if len(out_rows):
+        oos_source = "validation rows whose label is not a training label"
+        oos_conf = confidence[out_rows]
+    elif len(order) >= 3:
+        oos_source = (f"held-out classes (labels split into {min(OOS_GROUPS, len(order))} groups; "
+                      f"{OOS_FITS} of them each left out of one fit)")
+        oos_conf = _held_out_class_confidence(order, pool_y, arrangements[0], held_logits, chosen, temperature)
+    else:
+        oos_source, oos_conf = "none (two labels)", np.zeros(0)
+    threshold, abstention = choose_threshold(confidence[in_scope], correct[in_scope], oos_conf)
+    abstention["oos_source"] = oos_source
+
+    lexicon = fit_lexicon(texts + prior_texts) if chosen.lexical else None
+    fx = _design(x, lexicon.transform(texts), chosen.lexical) if lexicon else x
+    px = _design(prior_x, lexicon.transform(prior_texts), chosen.lexical) if lexicon else prior_x
+    coef, intercept = fit_weights(fx, y, px, prior_y, chosen, len(order))
+    if lexicon is not None:     # fold the weight into the weights: the head reads plain TF-IDF
+        coef[:, x.shape[1]:] *= chosen.lexical
+    card = {
+        "trained_on": trained_on, "examples": len(y), "per_label": {lab: counts[lab] for lab in order},
+        "prior_examples": len(prior_y), "recipe": vars(chosen), "cross_validation": report,
+        "selection": {"validation": how, "score": "accuracy + macro F1 on held-out in-scope rows",
+                      "trials": trials},
+        "abstention": abstention, "lexicon": {"words": len(lexicon.words), "chars": len(lexicon.chars)}
+        if lexicon else None,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return Head(task, order, coef, intercept, temperature, 0.0, base_model(embedder.name), card,
+                lexicon=lexicon, min_confidence=threshold)
+
+
+def _held_out_class_confidence(order: Sequence[str], pool_y: np.ndarray, arrangement: _Arrangement,
+                               held_logits: Any, recipe: Recipe, temperature: float) -> np.ndarray:
+    """Confidences on stand-ins for out-of-scope tickets: the labels are split into groups; each
+    group is left out of a fit, and that fit's confidence on the group's held-out rows is recorded."""
+    rng = np.random.default_rng(SEED)
+    shuffled = rng.permutation(len(order))
+    groups = [frozenset(int(i) for i in g) for g in np.array_split(shuffled, min(OOS_GROUPS, len(order)))][:OOS_FITS]
+    out = []
+    for group in groups:
+        logits = held_logits(recipe, drop=group, only=[arrangement])
+        rows = arrangement.held[np.isin(pool_y[arrangement.held], list(group))]
+        if len(rows):
+            out.append(softmax(logits[rows] / temperature).max(axis=1))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def choose_threshold(in_conf: np.ndarray, in_correct: np.ndarray, oos_conf: np.ndarray,
+                     max_loss: float = MAX_INSCOPE_LOSS) -> tuple[float, dict[str, Any]]:
+    """The abstention threshold: maximise in-scope accuracy (abstaining counts as wrong) plus
+    out-of-scope recall (abstaining is right), costing at most `max_loss` in-scope accuracy.
+
+    With no out-of-scope evidence the answer is 0 (abstaining could only lose).
+    """
+    in_conf, in_correct, oos_conf = np.asarray(in_conf), np.asarray(in_correct, dtype=bool), np.asarray(oos_conf)
+    top1 = float(in_correct.mean()) if len(in_correct) else 0.0
+    best_t, best_j, below, previous = 0.0, -1.0, 0.0, 0.0
+    for t in np.unique(np.concatenate([[0.0], in_conf, oos_conf])):
+        accuracy = float((in_correct & (in_conf >= t)).mean()) if len(in_conf) else 0.0
+        if top1 - accuracy > max_loss + 1e-12:
+            break    # thresholds only grow from here, and so does the loss
+        recall = float((oos_conf < t).mean()) if len(oos_conf) else 0.0
+        if accuracy + recall > best_j + 1e-12:
+            best_t, best_j, below = float(t), accuracy + recall, previous
+        previous = float(t)
+    # Any value in (below, best_t] scores the same on validation: take the middle, rounded down,
+    # rather than sit exactly on one validation ticket's confidence.
+    threshold = float(np.floor((below + best_t) / 2 * 1e4) / 1e4) if best_t else 0.0
+    return threshold, {
+        "threshold": threshold, "max_inscope_loss": max_loss, "validation_inscope_rows": int(len(in_conf)),
+        "validation_oos_rows": int(len(oos_conf)), "inscope_accuracy_top1": round(top1, 4),
+        "inscope_accuracy": round(float((in_correct & (in_conf >= threshold)).mean()), 4) if len(in_conf) else None,
+        "oos_recall": round(float((oos_conf < threshold).mean()), 4) if len(oos_conf) else None,
+    }

@@ -1,0 +1,96 @@
+"""Few-shot training: SetFit-style pairs, the carved validation split, a head that carries its own
+fine-tuned encoder (saved, loaded, versioned, used), and the choice `csintel train` makes."""
+
+import dataclasses
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from csintel.classify.fewshot import FEW_SHOT_MAX, carve_validation, is_few_shot, train_few_shot
+from csintel.classify.heads import compatible, load_head, save_head, train_head
+from csintel.classify.tuned_encoder import contrastive_pairs, fine_tune
+from csintel.embed import packaged_model_path
+
+# Four labels, four examples each: the smallest file the few-shot path handles.
+TRAIN = {
+    "billing": ["We were charged twice this month", "Please send the invoice with our VAT number",
+                "Refund the duplicate payment please", "Why is our bill higher than last month"],
+    "account_access": ["I cannot log in to my account", "The password reset email never arrives",
+                       "SSO login with Okta fails", "I am locked out after too many 2FA attempts"],
+    "mobile": ["The iPhone app crashes on launch", "Android app does not sync my tasks",
+               "Push notifications stopped on my phone", "The mobile app is slow to open"],
+    "export": ["The CSV export is missing columns", "Exporting a report to PDF times out",
+               "Scheduled exports stopped arriving", "Excel export garbles accented names"],
+}
+TEXTS = [t for ts in TRAIN.values() for t in ts]
+LABELS = [lab for lab, ts in TRAIN.items() for _ in ts]
+
+
+def test_pairs_are_setfits_one_positive_and_one_negative_per_example():
+    pairs = contrastive_pairs(LABELS, iterations=2, max_pairs=1000)
+    assert len(pairs) == 2 * 2 * len(LABELS)
+    for a, b, target in pairs:
+        assert a != b and target == (1.0 if LABELS[a] == LABELS[b] else 0.0)
+    assert Counter(t for _, _, t in pairs) == {1.0: 2 * len(LABELS), 0.0: 2 * len(LABELS)}
+    assert contrastive_pairs(LABELS, iterations=2, max_pairs=1000) == pairs        # seeded
+    assert len(contrastive_pairs(LABELS, iterations=20, max_pairs=40)) == 32       # the budget cuts iterations
+
+
+def test_validation_is_carved_per_label_and_keeps_two_to_fit():
+    labels = ["a"] * 8 + ["b"] * 4 + ["c"] * 2
+    fit, val = carve_validation(labels)
+    assert sorted(np.concatenate([fit, val]).tolist()) == list(range(len(labels)))
+    assert Counter(labels[i] for i in val) == {"a": 2, "b": 1}     # 25% each; "c" cannot spare one
+    assert (carve_validation(labels)[1] == val).all()
+
+
+def test_few_shot_rule_is_the_median_label():
+    assert is_few_shot("category", ["a"] * FEW_SHOT_MAX + ["b"] * 3)
+    assert not is_few_shot("category", ["a"] * (FEW_SHOT_MAX + 1) + ["b"] * (FEW_SHOT_MAX + 1))
+    assert not is_few_shot("sentiment", ["positive"] * 4 + ["negative"] * 4)
+
+
+@pytest.fixture(scope="module")
+def tuned():
+    encoder, cost = fine_tune(TEXTS, LABELS, packaged_model_path(), "all-MiniLM-L6-v2", max_pairs=32)
+    assert cost["pairs"] == 32 and cost["steps"] == 2
+    return encoder
+
+
+def test_a_head_with_its_own_encoder_round_trips_and_reads_its_own_vectors(tuned, embedder, tmp_path):
+    assert not np.allclose(tuned.encode(TEXTS[:2]), embedder.encode(TEXTS[:2]), atol=1e-3)   # it did move
+    plain = train_head("category", TEXTS, LABELS, tuned, vectors=tuned.encode(TEXTS), cross_validate=False)
+    head = dataclasses.replace(plain, encoder=tuned)
+    assert head.version != plain.version        # a new encoder is a new head (and tags) version
+    assert compatible(head, embedder)
+    path = save_head(head, tmp_path)
+    meta = json.loads(path.read_text())
+    assert meta["format"] == 3 and meta["encoder"]["digest"] == tuned.digest
+    assert (tmp_path / "category-encoder" / "modules.json").is_file()
+    assert "fine-tuned" in (tmp_path / "category.md").read_text()
+
+    loaded = load_head(path)
+    assert loaded.version == meta["version"] and loaded.encoder is not None
+    texts = ["My card was charged twice", "The Android app crashes"]
+    ignored = np.zeros((2, embedder.dim), dtype=np.float32)     # the configured embedder's vectors are not read
+    assert np.allclose(loaded.probabilities(ignored, texts), head.probabilities(embedder.encode(texts), texts),
+                       atol=1e-4)
+
+    meta["encoder"]["digest"] = "0" * 40        # an encoder folder that is not the one trained with
+    path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="not the one its head was trained with"):
+        load_head(path).probabilities(ignored, texts)
+
+
+def test_train_few_shot_records_its_choice(embedder):
+    head = train_few_shot("category", TEXTS, LABELS, embedder, trained_on="tiny", max_pairs=32)
+    record = head.card["few_shot"]
+    assert set(record["validation_accuracy"]) == {"plain", "fine_tuned"} and record["fine_tune"]["pairs"] <= 32
+    accuracy = record["validation_accuracy"]
+    if accuracy["fine_tuned"] > accuracy["plain"]:
+        assert record["chosen"] == "fine_tuned" and head.encoder is not None and head.card["examples"] == 12
+    else:   # the plain path, on every row
+        assert record["chosen"] == "plain" and head.encoder is None and head.card["examples"] == 16
+    assert record["decision"].startswith("fine-tuned encoder chosen" if head.encoder else "frozen embedding kept")
