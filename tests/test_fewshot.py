@@ -85,7 +85,7 @@ def test_a_head_with_its_own_encoder_round_trips_and_reads_its_own_vectors(tuned
 
 
 def test_train_few_shot_records_its_choice(embedder):
-    head = train_few_shot("category", TEXTS, LABELS, embedder, trained_on="tiny", max_pairs=32)
+    head = train_few_shot("category", TEXTS, LABELS, embedder, trained_on="tiny", max_pairs=32, min_validation=4)
     record = head.card["few_shot"]
     assert set(record["validation_accuracy"]) == {"plain", "fine_tuned"} and record["fine_tune"]["pairs"] <= 32
     accuracy = record["validation_accuracy"]
@@ -94,3 +94,9 @@ def test_train_few_shot_records_its_choice(embedder):
     else:   # the plain path, on every row
         assert record["chosen"] == "plain" and head.encoder is None and head.card["examples"] == 16
     assert record["decision"].startswith("fine-tuned encoder chosen" if head.encoder else "frozen embedding kept")
+
+
+def test_too_few_validation_rows_keep_the_plain_path(embedder):
+    head = train_few_shot("category", TEXTS, LABELS, embedder)     # 4 carved rows < MIN_VALIDATION
+    assert head.encoder is None and head.card["examples"] == 16
+    assert head.card["few_shot"]["decision"].startswith("frozen embedding: fine-tuning not tried, the file spares 4")

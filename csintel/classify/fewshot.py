@@ -32,6 +32,9 @@ from csintel.embed import Embedder, packaged_model_path
 
 FEW_SHOT_MAX = 16
 VALIDATION_SHARE = 0.25
+# Below this many carved validation rows the comparison is noise (3 rows: a third of a point a
+# row), so fine-tuning is not tried and the plain path runs.
+MIN_VALIDATION = 10
 SEED = 0
 
 
@@ -71,22 +74,26 @@ def train_best(task: str, texts: Sequence[str], labels: Sequence[str], embedder:
 
 def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                    taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
-                   max_pairs: int = MAX_PAIRS, progress: Callable[[str], None] | None = None) -> Head:
+                   max_pairs: int = MAX_PAIRS, min_validation: int = MIN_VALIDATION,
+                   progress: Callable[[str], None] | None = None) -> Head:
     """Fit the plain and the fine-tuned candidate on a carved split and keep the better (module doc).
 
     Args:
         base_model_path: the sentence-transformers model to fine-tune ("" = the packaged MiniLM);
             it should be the model `embedder` runs.
         max_pairs: the fine-tuning's pair budget (csintel.classify.tuned_encoder.MAX_PAIRS).
+        min_validation: the fewest carved validation rows worth comparing on (else the plain path).
         progress: called with a line now and then (fine-tuning takes minutes on a CPU).
     """
     texts, labels = list(texts), list(labels)
     say = progress or (lambda _: None)
     fit, val = carve_validation(labels)
-    if len(val) == 0:
+    if len(val) < max(1, min_validation):
         head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on)
-        head.card["few_shot"] = {"decision": "frozen embedding: no label has the three examples a validation "
-                                             "split needs, so fine-tuning was not tried"}
+        head.card["few_shot"] = {"chosen": "plain", "decision": (
+            f"frozen embedding: fine-tuning not tried, the file spares {len(val)} validation rows "
+            f"(labels with three or more examples give {VALIDATION_SHARE:.0%}; at least {min_validation} "
+            "are needed to compare)")}
         return head
     pick = lambda rows: ([texts[i] for i in rows], [labels[i] for i in rows])  # noqa: E731
     (fit_texts, fit_labels), (val_texts, val_labels) = pick(fit), pick(val)
