@@ -136,3 +136,59 @@ def test_labels_are_unique_across_themes():
     assert unique[0].label == "Card" and unique[1].label.startswith("Card: ")
     assert len({n.label for n in unique.values()}) == 2
     assert _unique_labels(same, texts, labels) == unique   # deterministic
+
+
+# --- phrase labels (csintel/themes/phrases.py) ------------------------------------------------
+
+PHRASE_TEXTS = [
+    "My card payment was declined at the shop",
+    "card payment declined again today",
+    "Why was my card payment declined?",
+    "The card payment got declined, no idea why",
+    "card payment declined at a restaurant",
+    "my pin is blocked",
+    "pin blocked after three wrong tries",
+    "How do I unblock my pin? It is blocked",
+    "My pin was blocked at the ATM",
+    "pin blocked, cannot pay",
+    "hello",
+    "what is the weather",
+]
+PHRASE_LABELS = np.array([0] * 5 + [1] * 5 + [-1, -1])
+
+
+def test_label_is_the_phrase_the_tickets_say():
+    themes = label_clusters(PHRASE_TEXTS, PHRASE_LABELS, vectors_for(PHRASE_LABELS))
+    # Light words dropped ("was declined" -> "declined"), not a keyword list ("Card, payment, declined").
+    assert themes[0].label == "Card payment declined"
+    # An acronym is written as one however the tickets type it.
+    assert themes[1].label == "PIN blocked"
+
+
+def test_phrase_labels_are_unique_and_the_larger_theme_keeps_its_phrase():
+    # Both themes' best phrase is "card declined"; the smaller one takes its next.
+    texts = ([f"card declined {w}" for w in "yesterday again today abroad twice".split()]
+             + [f"card declined, contactless {w}" for w in "yesterday again today abroad".split()])
+    labels = np.array([0] * 5 + [1] * 4)
+    themes = label_clusters(texts, labels, vectors_for(labels))
+    assert (themes[0].label, themes[1].label) == ("Card declined", "Contactless")
+    assert label_clusters(texts, labels, vectors_for(labels)) == themes   # deterministic
+
+
+def test_phrase_ties_break_by_text_not_row_order():
+    texts = ["refund request late", "invoice missing", "refund request late", "invoice missing"]
+    labels = np.zeros(4, dtype=int)
+    vectors = np.ones((4, 3))
+    first = label_clusters(texts, labels, vectors)[0].label
+    again = label_clusters(texts[::-1], labels, vectors)[0].label
+    assert first == again == "Invoice missing"
+
+
+def test_doc_phrases_respect_clauses_stop_edges_and_particles():
+    from csintel.themes.labels import PHRASE_STOP
+    from csintel.themes.phrases import doc_phrases
+
+    said = doc_phrases("I can't top up my card, the app says no. Please log in again", PHRASE_STOP)
+    assert {"top up", "top up card", "card", "app says", "log in"} <= said
+    assert not {p for p in said if p.split()[0] in PHRASE_STOP or "card app" in p}
+    assert "speak in" not in doc_phrases("speak in spanish", PHRASE_STOP)

@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from csintel.themes.cluster import canonical_labels, normalize_rows
+from csintel.themes.phrases import CONTRACTIONS, SUBJECT_WORDS, Phrase, theme_phrases
 
 # Words every support ticket uses whatever its subject: greetings, sign-offs, the vocabulary of
 # asking for help. Left in, they top the keywords of every large theme.
@@ -29,26 +30,18 @@ STOP_WORDS = sorted(ENGLISH_STOP_WORDS | SUPPORT_BOILERPLATE)
 # Tokens of two or more word characters with at least one letter: bare numbers (order ids,
 # years, counts) say nothing about a theme, and error codes are reported separately.
 TOKEN_PATTERN = r"(?u)\b(?=\w*[^\W\d_])\w{2,}\b"
-MAX_CANDIDATES = 30  # best-scoring terms considered for the label
-MAX_LABEL_PHRASES = 3
-MAX_LABEL_WORDS = 5
-# A phrase after the first joins the label only if it scores at least this share of the best.
-MIN_RELATIVE_SCORE = 0.4
 # An error code shared by this share of a theme's tickets is part of its name.
 ERROR_SHARE = 0.3
-# A phrase names the theme only if this share of its tickets (and at least two) contain it: a
-# phrase from a single ticket is that ticket's, not the theme's. With no such phrase the
-# keywords are weak and the dominant category names the theme.
-MIN_PHRASE_SHARE = 0.2
-MIN_PHRASE_TICKETS = 2
 REPRESENTATIVES = 3
-MAX_PHRASE_WORDS = 4
-# A theme's phrase is read from its most central tickets, from their first words (where the
-# subject is said): this bounds the cost at a few ms a theme, whatever the window.
-PHRASE_DOCS = 200
-PHRASE_TOKENS = 150
-PHRASE_TOKEN = re.compile(r"[^\W_][\w'-]*")
 STOP_SET = frozenset(STOP_WORDS)
+# Words a label phrase may not start or end with: the keywords' stop words, less the few that
+# name a support subject ("top up", "pay the bill"), plus contractions ("didn't").
+PHRASE_STOP = (STOP_SET - SUBJECT_WORDS) | CONTRACTIONS
+# Acronyms written as such in a label however the tickets type them ("my pin is blocked").
+ACRONYMS = {w.lower(): w for w in """
+    PIN ATM API SSO SAML iOS IBAN SWIFT SEPA CSV PDF URL SMS OTP VPN DNS SSL TLS HTTP HTTPS CRM
+    ERP SDK UI UX iPhone iPad macOS eSIM USB GPS FAQ ETA PTO IRS HR TV USD EUR GBP
+    """.split()}
 UNLABELLED = "Unlabelled theme"
 
 
@@ -72,13 +65,16 @@ def label_clusters(
     """Label every cluster from its tickets.
 
     Keywords are BERTopic's class-based TF-IDF over 1-2 grams (outliers count as one more class,
-    so words common everywhere score low); the label joins the best two or three non-redundant
-    keywords and appends the dominant error code when at least 30% of the theme shares it.
+    so words common everywhere score low). The label is a phrase the theme's central tickets say
+    (`csintel.themes.phrases`: scored on coverage and distinctiveness, chosen by MMR on the
+    embeddings), unique across themes, with the dominant error code appended when at least 30%
+    of the theme shares it; a theme with no such phrase is named by its dominant category, else
+    by its best keyword.
 
     Args:
         texts: ticket text per row.
         labels: cluster per row, -1 = unclustered.
-        vectors: (N, dim) embeddings, used to pick the representative tickets.
+        vectors: (N, dim) embeddings: the representative tickets and the phrases' MMR.
         categories: optional category per row; names a theme whose keywords are weak.
         errors: optional error codes per row (e.g. "HTTP 504").
         top_n: number of keywords to keep per theme.
@@ -98,23 +94,43 @@ def label_clusters(
     terms, classes, scores = class_tfidf(texts, labels)
     class_row = {int(c): i for i, c in enumerate(classes)}
     x = normalize_rows(vectors)
+    order = {c: _central_first(x, np.flatnonzero(labels == c)) for c in clusters}
+    error = {c: _dominant_error(errors, order[c]) for c in clusters}
+    avoid = {c: _words(e.lower()) for c, e in error.items() if e}
+    phrase = _first_free(theme_phrases(texts, labels, x, order, PHRASE_STOP, avoid), labels)
     out: dict[int, ThemeLabel] = {}
     for c in clusters:
-        rows = np.flatnonzero(labels == c)
+        rows = order[c]
         ranked = _ranked_terms(terms, scores[class_row[c]])
-        error = _dominant_error(errors, rows)
-        avoid = _words(error.lower()) if error else frozenset()
-        phrase = _best_phrase(ranked, texts, _central_first(x, rows), avoid)
-        phrases = [phrase] if phrase else _label_phrases(_common_terms(ranked, texts, rows), avoid)
-        category = None if phrases else _dominant_category(categories, rows)
-        if not phrases and not category:
-            phrases = _label_phrases(ranked, avoid)[:1]
+        category = None if phrase[c] else _dominant_category(categories, rows)
+        # No phrase and no category: the best keyword the error code does not already say.
+        words = [phrase[c]] if phrase[c] else [] if category else [
+            t for t, _ in ranked if not _words(t) <= avoid.get(c, frozenset())][:1]
         out[c] = ThemeLabel(
-            label=_compose(_cased(phrases, texts, rows), category, error),
+            label=_compose(_cased(words, texts, rows), category, error[c]),
             keywords=tuple(term for term, _ in ranked[:top_n]),
-            representative=_central_rows(x, rows),
+            representative=tuple(int(r) for r in rows[:REPRESENTATIVES]),
         )
     return _unique_labels(out, texts, labels)
+
+
+def _first_free(candidates: dict[int, list[Phrase]], labels: np.ndarray) -> dict[int, str | None]:
+    """One phrase per theme that no other theme has, when the candidates allow it.
+
+    The larger theme (ties: the smaller id) chooses first; a theme whose best phrase is taken
+    takes its next one, else its best joined with the first of its others that is free ("card
+    declined, contactless"). What stays shared is told apart by `_unique_labels`.
+    """
+    sizes = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, dtype=int)
+    taken: set[str] = set()
+    out: dict[int, str | None] = {}
+    for c in sorted(candidates, key=lambda c: (-int(sizes[c]), c)):
+        texts = [ph.text for ph in candidates[c]]
+        options = texts + [f"{texts[0]}, {t}" for t in texts[1:]]
+        out[c] = next((t for t in options if t not in taken), texts[0] if texts else None)
+        if out[c]:
+            taken.add(str(out[c]))
+    return out
 
 
 def _unique_labels(named: dict[int, ThemeLabel], texts: Sequence[str], labels: np.ndarray) -> dict[int, ThemeLabel]:
@@ -219,46 +235,6 @@ def merge_near_duplicates(
     return canonical_labels(mapping[labels])  # index -1 picks the trailing -1
 
 
-def _best_phrase(ranked: list[tuple[str, float]], texts: Sequence[str], rows: np.ndarray,
-                 avoid: frozenset[str]) -> str | None:
-    """The phrase a person would name the theme by: the contiguous 2-4 words, as the tickets
-    write them, that most of the theme shares and that its distinctive terms make up.
-
-    Candidates come from up to PHRASE_DOCS of the most central tickets; a phrase must not start
-    or end with a stop word ("export to CSV" yes, "to CSV" no), must occur in MIN_PHRASE_SHARE
-    of them (and at least two), and scores its share times the c-TF-IDF of the terms it holds
-    (unigrams and the bigrams of its content words). Ties go to the longer, then alphabetical.
-    """
-    weight = dict(ranked[:MAX_CANDIDATES])
-    docs = rows[:PHRASE_DOCS]
-    counts: Counter[tuple[str, ...]] = Counter()
-    for r in docs:
-        tokens = PHRASE_TOKEN.findall(texts[r].lower())[:PHRASE_TOKENS]
-        seen = set()
-        for n in range(2, MAX_PHRASE_WORDS + 1):
-            for i in range(len(tokens) - n + 1):
-                gram = tuple(tokens[i:i + n])
-                if gram[0] not in STOP_SET and gram[-1] not in STOP_SET:
-                    seen.add(gram)
-        counts.update(seen)
-    need = max(min(MIN_PHRASE_TICKETS, len(docs)), MIN_PHRASE_SHARE * len(docs))
-    best: tuple[float, int, tuple[str, ...]] | None = None
-    for gram, df in counts.items():
-        if df < need:
-            continue
-        content = [t for t in gram if t not in STOP_SET]
-        if set(content) <= avoid:
-            continue
-        score = sum(weight.get(t, 0.0) for t in content) + sum(
-            weight.get(f"{a} {b}", 0.0) for a, b in zip(content, content[1:]))
-        if score <= 0:
-            continue
-        key = (-score * df / len(docs), -len(gram), gram)
-        if best is None or key < best:
-            best = key
-    return " ".join(best[2]) if best else None
-
-
 def _central_first(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     centroid = normalize_rows(x[rows].mean(axis=0, keepdims=True))[0]
     return rows[np.lexsort((rows, -(x[rows] @ centroid)))]
@@ -270,47 +246,8 @@ def _ranked_terms(terms: np.ndarray, scores: sparse.csr_matrix) -> list[tuple[st
     return sorted(positive, key=lambda kv: (-kv[1], kv[0]))
 
 
-def _label_phrases(ranked: list[tuple[str, float]], avoid: frozenset[str]) -> list[str]:
-    chosen: list[str] = []
-    if not ranked:
-        return chosen
-    best = ranked[0][1]
-    for term, score in ranked:
-        if len(chosen) >= MAX_LABEL_PHRASES or (chosen and score < MIN_RELATIVE_SCORE * best):
-            break
-        words = frozenset(term.split())
-        if words <= avoid:  # already said by the error code
-            continue
-        # A phrase that contains chosen ones replaces them ("export" -> "csv export"); one that
-        # would repeat a word of another chosen phrase ("export csv") adds nothing.
-        subsumed = [p for p in chosen if frozenset(p.split()) < words]
-        kept = [p for p in chosen if p not in subsumed]
-        if words & {w for p in kept for w in p.split()}:
-            continue
-        if sum(len(p.split()) for p in kept) + len(words) > MAX_LABEL_WORDS:
-            continue
-        at = chosen.index(subsumed[0]) if subsumed else len(chosen)
-        chosen = [p for p in chosen[:at] if p not in subsumed] + [term] + [
-            p for p in chosen[at:] if p not in subsumed
-        ]
-    return chosen
-
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", text))
-
-
-def _common_terms(
-    ranked: list[tuple[str, float]], texts: Sequence[str], rows: np.ndarray
-) -> list[tuple[str, float]]:
-    need = max(min(MIN_PHRASE_TICKETS, len(rows)), MIN_PHRASE_SHARE * len(rows))
-    docs = [_words(texts[r].lower()) for r in rows]
-    # All the phrase's words in a ticket count: bigrams skip stop words, so not always adjacent.
-    return [
-        (term, score)
-        for term, score in ranked[:MAX_CANDIDATES]
-        if sum(frozenset(term.split()) <= d for d in docs) >= need
-    ]
 
 
 def _dominant_error(errors: Sequence[Sequence[str]] | None, rows: np.ndarray) -> str | None:
@@ -335,8 +272,8 @@ def _dominant_category(categories: Sequence[str | None] | None, rows: np.ndarray
 
 
 def _cased(phrases: list[str], texts: Sequence[str], rows: np.ndarray) -> list[str]:
-    """Write each word as the theme's tickets mostly write it ("csv" -> "CSV")."""
-    wanted = {w for p in phrases for w in p.split()}
+    """Write each word as the theme's tickets mostly write it ("csv" -> "CSV"), an acronym as such."""
+    wanted = {w for p in phrases for w in re.findall(r"[\w'-]+", p)}
     forms: dict[str, Counter[str]] = {w: Counter() for w in wanted}
     for r in rows:
         for token in re.findall(r"\w+", texts[r]):
@@ -344,12 +281,14 @@ def _cased(phrases: list[str], texts: Sequence[str], rows: np.ndarray) -> list[s
                 forms[token.lower()][token] += 1
 
     def spell(word: str) -> str:
+        if word in ACRONYMS:
+            return ACRONYMS[word]
         if not forms[word]:
             return word
         # Ties prefer the plain lower-case form, then the alphabetically first.
         return min(forms[word].items(), key=lambda kv: (-kv[1], kv[0] != word, kv[0]))[0]
 
-    return [" ".join(spell(w) for w in p.split()) for p in phrases]
+    return [re.sub(r"[\w'-]+", lambda m: spell(m.group()), p) for p in phrases]
 
 
 def _compose(phrases: list[str], category: str | None, error: str | None) -> str:
@@ -363,8 +302,3 @@ def _compose(phrases: list[str], category: str | None, error: str | None) -> str
     return text or UNLABELLED
 
 
-def _central_rows(x: np.ndarray, rows: np.ndarray) -> tuple[int, ...]:
-    centroid = normalize_rows(x[rows].mean(axis=0, keepdims=True))[0]
-    sims = x[rows] @ centroid
-    order = np.lexsort((rows, -sims))  # most central first, ties by row index
-    return tuple(int(r) for r in rows[order[:REPRESENTATIVES]])

@@ -1,0 +1,207 @@
+"""Label phrases a product manager would write, mined from a theme's most central tickets.
+
+A label is a short phrase the tickets themselves say ("Card payment declined", "Lost luggage",
+"Calendar sync duplicates meetings"), not a keyword list. No tagger is needed (none is packaged
+offline): a phrase is a run of up to four words inside one clause of a ticket, with the light
+words people put between them dropped first ("my card *was* declined" and "card declined" are the
+same phrase, "lost *my* luggage" reads "lost luggage"), and with no stop word at either edge
+(except a verb's particle: "top up", "log in").
+
+Each candidate is scored like BERTopic's c-TF-IDF, but over tickets rather than words:
+    coverage (share of the theme's tickets that say it) x log(1 + 1 / sum of its coverage in
+    every class), where the unclustered tickets are one more class,
+so a phrase every theme says ("my card") scores low. A longer phrase is worth a little more, and
+absorbs a shorter one it contains when most tickets that say the short one say the long one.
+The best candidates are then ordered by maximal marginal relevance on the embeddings: a phrase's
+vector is the mean of the vectors of the theme's tickets that say it (the embedder the themes
+were built with, at no extra encoding), its relevance the c-TF-IDF score times its cosine to the
+theme's centroid, its redundancy the cosine to the phrases already chosen. The first is the
+label; the others are the alternatives a theme takes when a larger theme already has its label.
+Everything is ordered by score, then by text, so the same tickets always give the same phrases.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from csintel.themes.cluster import normalize_rows
+
+# Words that carry no subject between a phrase's words: determiners, possessives, auxiliaries.
+# Dropped before phrases are formed, so "my card was declined" says "card declined".
+LIGHT_WORDS = frozenset(
+    """
+    a an the my your our their his her its this that these those some any is was were are am be
+    been being has have had got gets getting just really very still already again also
+    """.split()
+)
+# Words scikit-learn's English stop list holds that name a support subject ("top up", "pay the
+# bill", "make a call", "card is empty"): a phrase may start or end with them.
+SUBJECT_WORDS = frozenset("top call bill fill find show empty full first last back move fire interest".split())
+# Contractions are function words: inside a phrase ("transfer didn't work"), never at its edge.
+CONTRACTIONS = frozenset(
+    """
+    i'm i've i'd i'll you're you've it's that's there's what's let's he's she's we're they're
+    don't doesn't didn't can't won't isn't wasn't aren't weren't haven't hasn't hadn't couldn't
+    wouldn't shouldn't
+    """.split()
+)
+# A phrasal verb's particle may end a phrase after a content word ("top up", "cash out"); "in"
+# only after the verbs that take it, or "speak in" would name a theme.
+PARTICLES = frozenset("up out off down".split())
+VERBS_IN = frozenset("log logged logging sign signed signing check checked checking".split())
+# Phrase boundaries: a phrase never spans a sentence, a comma, brackets or a dash.
+CLAUSE = re.compile(r"[.!?;:,()\[\]{}\"“”\n]+|\s[-–—]+\s")
+TOKEN = re.compile(r"[^\W_][\w'’-]*")
+HAS_LETTER = re.compile(r"[^\W\d_]")
+MAX_WORDS = 4
+# Tickets mined per class (the most central first) and words read per ticket: the subject is said
+# early, and this bounds the cost at a few ms a theme whatever the window.
+DOCS_PER_CLASS = 200
+TOKENS_PER_DOC = 80
+# A phrase names a theme only if this share of its mined tickets (and at least two) say it.
+MIN_SHARE = 0.15
+MIN_TICKETS = 2
+LONGER_BONUS = 0.75      # per content word beyond the first
+ABSORB_SHARE = 0.5       # a longer phrase said by this share of the shorter one's tickets absorbs it
+CANDIDATES = 12          # best-scoring phrases ordered by MMR
+ALTERNATIVES = 4         # phrases kept per theme: the label and what it falls back to
+MMR_LAMBDA = 0.7
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A candidate label: its words (lower case, light words dropped), score and ticket share."""
+
+    text: str
+    score: float
+    share: float
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The text's clauses as lists of lower-case tokens without light words."""
+    out = []
+    budget = TOKENS_PER_DOC
+    for part in CLAUSE.split(text.lower().replace("’", "'")):
+        tokens = [t for t in TOKEN.findall(part) if t not in LIGHT_WORDS][:budget]
+        budget -= len(tokens)
+        if tokens:
+            out.append(tokens)
+        if budget <= 0:
+            break
+    return out
+
+
+def doc_phrases(text: str, stop: frozenset[str]) -> set[str]:
+    """Every phrase of 1-4 words a ticket says, as `clauses` writes it."""
+    found = set()
+    for tokens in clauses(text):
+        for i, first in enumerate(tokens):
+            if first in stop or not HAS_LETTER.search(first):
+                continue
+            for n in range(1, min(MAX_WORDS, len(tokens) - i) + 1):
+                last = tokens[i + n - 1]
+                if (last not in stop or (n > 1 and _particle(last, tokens[i + n - 2], stop))) \
+                        and HAS_LETTER.search(last):
+                    found.add(" ".join(tokens[i:i + n]))
+    return found
+
+
+def _particle(word: str, before: str, stop: frozenset[str]) -> bool:
+    return before not in stop and (word in PARTICLES or (word == "in" and before in VERBS_IN))
+
+
+def mined_rows(labels: np.ndarray, order: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """The rows mined per class: each theme's most central (`order`), an even spread of the rest."""
+    out = {c: rows[:DOCS_PER_CLASS] for c, rows in order.items()}
+    rest = np.flatnonzero(labels < 0)
+    if len(rest):
+        step = max(1, len(rest) // DOCS_PER_CLASS)
+        out[-1] = rest[::step][:DOCS_PER_CLASS]
+    return out
+
+
+def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order: dict[int, np.ndarray],
+                  stop: frozenset[str], avoid: dict[int, frozenset[str]] | None = None) -> dict[int, list[Phrase]]:
+    """Candidate labels per theme, best first (see the module docstring).
+
+    Args:
+        texts: the model text per row.
+        labels: cluster per row, -1 = unclustered.
+        x: unit-length embeddings per row.
+        order: per theme id, its rows most central first.
+        stop: words a phrase may not start or end with.
+        avoid: per theme, words already said elsewhere in its name (an error code): a phrase of
+            only those words is no candidate.
+
+    Returns:
+        Theme id -> up to ALTERNATIVES phrases (possibly none).
+    """
+    mined = mined_rows(labels, order)
+    said = {c: [doc_phrases(texts[r], stop) for r in rows] for c, rows in mined.items()}
+    coverage: dict[int, dict[str, float]] = {}
+    counts: dict[int, Counter[str]] = {}
+    total: Counter[str] = Counter()
+    for c, docs in said.items():
+        counts[c] = Counter(p for d in docs for p in d)
+        coverage[c] = {p: k / len(docs) for p, k in counts[c].items()}
+        for p, share in coverage[c].items():
+            total[p] += share
+    out = {}
+    for c, rows in order.items():
+        docs = said[c]
+        need = max(min(MIN_TICKETS, len(docs)), MIN_SHARE * len(docs))
+        words = (avoid or {}).get(c, frozenset())
+        eligible = {p: k for p, k in counts[c].items()
+                    if k >= need and not set(p.split()) <= words and not set(p.split()) <= stop}
+        scored = []
+        for p, k in eligible.items():
+            if _absorbed(p, k, eligible):
+                continue
+            content = sum(w not in stop for w in p.split())
+            share = k / len(docs)
+            score = share * math.log1p(1.0 / total[p]) * (1.0 + LONGER_BONUS * (content - 1))
+            scored.append(Phrase(p, score, share))
+        scored.sort(key=lambda ph: (-ph.score, ph.text))
+        out[c] = _mmr(scored[:CANDIDATES], docs, x[mined[c]], stop)
+    return out
+
+
+def _absorbed(phrase: str, count: int, eligible: dict[str, int]) -> bool:
+    """Whether a longer eligible phrase says this one in most of the tickets that say it."""
+    padded = f" {phrase} "
+    return any(len(q) > len(phrase) and padded in f" {q} " and k >= ABSORB_SHARE * count
+               for q, k in eligible.items())
+
+
+def _mmr(candidates: list[Phrase], docs: list[set[str]], x: np.ndarray, stop: frozenset[str]) -> list[Phrase]:
+    """Order candidates by maximal marginal relevance to the theme's centroid."""
+    if not candidates:
+        return []
+    centroid = normalize_rows(x.mean(axis=0, keepdims=True))[0]
+    vectors = normalize_rows(np.stack([x[[i for i, d in enumerate(docs) if ph.text in d]].mean(axis=0)
+                                       for ph in candidates]))
+    best = max(ph.score for ph in candidates)
+    # The score says how well the phrase names the theme, the cosine whether the tickets that say it
+    # are its centre rather than an edge; the score leads.
+    relevance = np.array([ph.score / best for ph in candidates]) * (0.5 + 0.5 * np.clip(vectors @ centroid, 0.0, 1.0))
+    chosen: list[int] = []
+    left = list(range(len(candidates)))
+    while left and len(chosen) < ALTERNATIVES:
+        def gain(i: int) -> tuple[float, str]:
+            redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+            return (-(MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy), candidates[i].text)
+
+        pick = min(left, key=gain)
+        left.remove(pick)
+        content = {w for w in candidates[pick].text.split() if w not in stop}
+        # A phrase whose subject words a chosen one already says adds nothing a reader needs.
+        if any(content <= {w for w in candidates[j].text.split()} for j in chosen):
+            continue
+        chosen.append(pick)
+    return [candidates[i] for i in chosen]
