@@ -104,7 +104,8 @@ def label_clusters(
         ranked = _ranked_terms(terms, scores[class_row[c]])
         category = None if phrase[c] else _dominant_category(categories, rows)
         # No phrase and no category: the best keyword the error code does not already say.
-        words = [phrase[c]] if phrase[c] else [] if category else [
+        said = phrase[c]
+        words = [said] if said else [] if category else [
             t for t, _ in ranked if not _words(t) <= avoid.get(c, frozenset())][:1]
         out[c] = ThemeLabel(
             label=_compose(_cased(words, texts, rows), category, error[c]),

@@ -146,22 +146,23 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
     said = {c: [doc_phrases(texts[r], stop) for r in rows] for c, rows in mined.items()}
     coverage: dict[int, dict[str, float]] = {}
     counts: dict[int, Counter[str]] = {}
-    total: Counter[str] = Counter()
+    total: dict[str, float] = {}
     for c, docs in said.items():
         counts[c] = Counter(p for d in docs for p in d)
         coverage[c] = {p: k / len(docs) for p, k in counts[c].items()}
         for p, share in coverage[c].items():
-            total[p] += share
+            total[p] = total.get(p, 0.0) + share
     out = {}
-    for c, rows in order.items():
+    for c in order:
         docs = said[c]
         need = max(min(MIN_TICKETS, len(docs)), MIN_SHARE * len(docs))
         words = (avoid or {}).get(c, frozenset())
         eligible = {p: k for p, k in counts[c].items()
                     if k >= need and not set(p.split()) <= words and not set(p.split()) <= stop}
+        absorbed = _absorbed(eligible)
         scored = []
         for p, k in eligible.items():
-            if _absorbed(p, k, eligible):
+            if p in absorbed:
                 continue
             content = sum(w not in stop for w in p.split())
             share = k / len(docs)
@@ -172,11 +173,17 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
     return out
 
 
-def _absorbed(phrase: str, count: int, eligible: dict[str, int]) -> bool:
-    """Whether a longer eligible phrase says this one in most of the tickets that say it."""
-    padded = f" {phrase} "
-    return any(len(q) > len(phrase) and padded in f" {q} " and k >= ABSORB_SHARE * count
-               for q, k in eligible.items())
+def _absorbed(eligible: dict[str, int]) -> set[str]:
+    """The phrases a longer eligible phrase says in most of the tickets that say them."""
+    out = set()
+    for longer, k in eligible.items():
+        words = longer.split()
+        for n in range(1, len(words)):
+            for i in range(len(words) - n + 1):
+                part = " ".join(words[i:i + n])
+                if part in eligible and k >= ABSORB_SHARE * eligible[part]:
+                    out.add(part)
+    return out
 
 
 def _mmr(candidates: list[Phrase], docs: list[set[str]], x: np.ndarray, stop: frozenset[str]) -> list[Phrase]:
