@@ -188,7 +188,18 @@ def test_doc_phrases_respect_clauses_stop_edges_and_particles():
     from csintel.themes.labels import PHRASE_STOP
     from csintel.themes.phrases import doc_phrases
 
-    said = doc_phrases("I can't top up my card, the app says no. Please log in again", PHRASE_STOP)
+    said = set(doc_phrases("I can't top up my card, the app says no. Please log in again", PHRASE_STOP).values())
     assert {"top up", "top up card", "card", "app says", "log in"} <= said
     assert not {p for p in said if p.split()[0] in PHRASE_STOP or "card app" in p}
-    assert "speak in" not in doc_phrases("speak in spanish", PHRASE_STOP)
+    assert "speak in" not in doc_phrases("speak in spanish", PHRASE_STOP).values()
+
+
+def test_phrase_variants_count_as_one():
+    from csintel.themes.labels import PHRASE_STOP
+    from csintel.themes.phrases import doc_phrases
+
+    keys = [set(doc_phrases(t, PHRASE_STOP)) for t in ("My card isn't working", "card not working", "card doesn't work")]
+    assert "card not work" in keys[0] & keys[1] & keys[2]
+    texts = ["My card isn't working", "card not working", "my card is not working!", "card doesn't work", "hello"]
+    labels = np.array([0, 0, 0, 0, -1])
+    assert label_clusters(texts, labels, vectors_for(labels))[0].label == "Card not working"

@@ -12,7 +12,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from csintel.themes.cluster import canonical_labels, normalize_rows
-from csintel.themes.phrases import CONTRACTIONS, SUBJECT_WORDS, Phrase, theme_phrases
+from csintel.themes.phrases import CONTRACTIONS, SUBJECT_WORDS, Phrase, stem, theme_phrases
 
 # Words every support ticket uses whatever its subject: greetings, sign-offs, the vocabulary of
 # asking for help. Left in, they top the keywords of every large theme.
@@ -126,11 +126,12 @@ def _first_free(candidates: dict[int, list[Phrase]], labels: np.ndarray) -> dict
     taken: set[str] = set()
     out: dict[int, str | None] = {}
     for c in sorted(candidates, key=lambda c: (-int(sizes[c]), c)):
-        texts = [ph.text for ph in candidates[c]]
-        options = texts + [f"{texts[0]}, {t}" for t in texts[1:]]
-        out[c] = next((t for t in options if t not in taken), texts[0] if texts else None)
-        if out[c]:
-            taken.add(str(out[c]))
+        # Keys, not texts, are compared: "exchange rate" and "exchange rates" are one label.
+        phrases = candidates[c]
+        options = [(ph.key, ph.text) for ph in phrases] + [
+            (f"{phrases[0].key}, {ph.key}", f"{phrases[0].text}, {ph.text}") for ph in phrases[1:]]
+        key, out[c] = next((o for o in options if o[0] not in taken), options[0] if options else ("", None))
+        taken.add(key)
     return out
 
 
@@ -149,11 +150,11 @@ def _unique_labels(named: dict[int, ThemeLabel], texts: Sequence[str], labels: n
     for label, group in sorted(by_label.items()):
         if len(group) == 1:
             continue
-        said = _words(label.lower())
+        said = {stem(w) for w in _words(label.lower())}
         for rank, c in enumerate(sorted(group, key=lambda c: (-int(np.sum(labels == c)), c))):
             name = label
             if rank:
-                extra = next((k for k in named[c].keywords if not _words(k) <= said
+                extra = next((k for k in named[c].keywords if not {stem(w) for w in _words(k)} <= said
                               and f"{label}: {k}" not in taken), None)
                 rows = np.flatnonzero(labels == c)
                 name = f"{label}: {_cased([extra], texts, rows)[0]}" if extra else label

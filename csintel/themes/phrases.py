@@ -51,6 +51,10 @@ CONTRACTIONS = frozenset(
     wouldn't shouldn't
     """.split()
 )
+# Said the same way as "not" when phrases are counted: "card isn't working" and "card not working"
+# are one phrase.
+NEGATIONS = frozenset("not no never don't doesn't didn't can't cannot won't isn't wasn't aren't weren't "
+                      "haven't hasn't hadn't couldn't wouldn't".split())
 # A phrasal verb's particle may end a phrase after a content word ("top up", "cash out"); "in"
 # only after the verbs that take it, or "speak in" would name a theme.
 PARTICLES = frozenset("up out off down".split())
@@ -76,11 +80,13 @@ MMR_LAMBDA = 0.7
 
 @dataclass(frozen=True)
 class Phrase:
-    """A candidate label: its words (lower case, light words dropped), score and ticket share."""
+    """A candidate label: its words (lower case, light words dropped, the theme's commonest form of
+    its key), score, ticket share and counting key (`doc_phrases`)."""
 
     text: str
     score: float
     share: float
+    key: str
 
 
 def clauses(text: str) -> list[list[str]]:
@@ -97,9 +103,9 @@ def clauses(text: str) -> list[list[str]]:
     return out
 
 
-def doc_phrases(text: str, stop: frozenset[str]) -> set[str]:
-    """Every phrase of 1-4 words a ticket says, as `clauses` writes it."""
-    found = set()
+def doc_phrases(text: str, stop: frozenset[str]) -> dict[str, str]:
+    """Every phrase of 1-4 words a ticket says: its `phrase_key` -> the words as `clauses` writes them."""
+    found = {}
     for tokens in clauses(text):
         for i, first in enumerate(tokens):
             if first in stop or not HAS_LETTER.search(first):
@@ -108,8 +114,22 @@ def doc_phrases(text: str, stop: frozenset[str]) -> set[str]:
                 last = tokens[i + n - 1]
                 if (last not in stop or (n > 1 and _particle(last, tokens[i + n - 2], stop))) \
                         and HAS_LETTER.search(last):
-                    found.add(" ".join(tokens[i:i + n]))
+                    words = tokens[i:i + n]
+                    found[" ".join(stem(w) for w in words)] = " ".join(words)
     return found
+
+
+def stem(word: str) -> str:
+    """A word's counting key: inflections and negations fold ("isn't working", "doesn't work")."""
+    if word in NEGATIONS:
+        return "not"
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[:-len(suffix)]
+            break
+    if len(word) >= 4 and word[-1] == word[-2]:   # "cancelled" -> "cancel", "stopped" -> "stop"
+        word = word[:-1]
+    return word.rstrip("e") or word
 
 
 def _particle(word: str, before: str, stop: frozenset[str]) -> bool:
@@ -148,7 +168,7 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
     counts: dict[int, Counter[str]] = {}
     total: dict[str, float] = {}
     for c, docs in said.items():
-        counts[c] = Counter(p for d in docs for p in d)
+        counts[c] = Counter(key for d in docs for key in d)
         coverage[c] = {p: k / len(docs) for p, k in counts[c].items()}
         for p, share in coverage[c].items():
             total[p] = total.get(p, 0.0) + share
@@ -157,17 +177,22 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
         docs = said[c]
         need = max(min(MIN_TICKETS, len(docs)), MIN_SHARE * len(docs))
         words = (avoid or {}).get(c, frozenset())
-        eligible = {p: k for p, k in counts[c].items()
-                    if k >= need and not set(p.split()) <= words and not set(p.split()) <= stop}
+        eligible = {key: k for key, k in counts[c].items() if k >= need}
         absorbed = _absorbed(eligible)
+        forms = Counter((key, form) for d in docs for key, form in d.items() if key in eligible and key not in absorbed)
+        # Each key is written as the theme's tickets most often write it (ties: alphabetical).
+        written: dict[str, str] = {}
+        for (key, form), _ in sorted(forms.items(), key=lambda kv: (-kv[1], kv[0][1])):
+            written.setdefault(key, form)
         scored = []
-        for p, k in eligible.items():
-            if p in absorbed:
+        for key, text in written.items():
+            said_words = set(text.split())
+            if said_words <= words or said_words <= stop:
                 continue
-            content = sum(w not in stop for w in p.split())
-            share = k / len(docs)
-            score = share * math.log1p(1.0 / total[p]) * (1.0 + LONGER_BONUS * (content - 1))
-            scored.append(Phrase(p, score, share))
+            content = sum(w not in stop for w in text.split())
+            share = eligible[key] / len(docs)
+            score = share * math.log1p(1.0 / total[key]) * (1.0 + LONGER_BONUS * (content - 1))
+            scored.append(Phrase(text, score, share, key))
         scored.sort(key=lambda ph: (-ph.score, ph.text))
         out[c] = _mmr(scored[:CANDIDATES], docs, x[mined[c]], stop)
     return out
@@ -186,12 +211,12 @@ def _absorbed(eligible: dict[str, int]) -> set[str]:
     return out
 
 
-def _mmr(candidates: list[Phrase], docs: list[set[str]], x: np.ndarray, stop: frozenset[str]) -> list[Phrase]:
+def _mmr(candidates: list[Phrase], docs: list[dict[str, str]], x: np.ndarray, stop: frozenset[str]) -> list[Phrase]:
     """Order candidates by maximal marginal relevance to the theme's centroid."""
     if not candidates:
         return []
     centroid = normalize_rows(x.mean(axis=0, keepdims=True))[0]
-    vectors = normalize_rows(np.stack([x[[i for i, d in enumerate(docs) if ph.text in d]].mean(axis=0)
+    vectors = normalize_rows(np.stack([x[[i for i, d in enumerate(docs) if ph.key in d]].mean(axis=0)
                                        for ph in candidates]))
     best = max(ph.score for ph in candidates)
     # The score says how well the phrase names the theme, the cosine whether the tickets that say it
