@@ -188,8 +188,8 @@ def test_doc_phrases_respect_clauses_stop_edges_and_particles():
     from csintel.themes.labels import PHRASE_STOP
     from csintel.themes.phrases import doc_phrases
 
-    said = set(doc_phrases("I can't top up my card, the app says no. Please log in again", PHRASE_STOP).values())
-    assert {"top up", "top up card", "card", "app says", "log in"} <= said
+    said = set(doc_phrases("I can't top up my card, the app crashes. Please log in again", PHRASE_STOP).values())
+    assert {"top up", "top up card", "card", "app crashes", "log in"} <= said
     assert not {p for p in said if p.split()[0] in PHRASE_STOP or "card app" in p}
     assert "speak in" not in doc_phrases("speak in spanish", PHRASE_STOP).values()
 

@@ -35,8 +35,10 @@ ERROR_SHARE = 0.3
 REPRESENTATIVES = 3
 STOP_SET = frozenset(STOP_WORDS)
 # Words a label phrase may not start or end with: the keywords' stop words, less the few that
-# name a support subject ("top up", "pay the bill"), plus contractions ("didn't").
-PHRASE_STOP = (STOP_SET - SUBJECT_WORDS) | CONTRACTIONS
+# name a support subject ("top up", "pay the bill"), plus contractions ("didn't") and the verbs
+# and adverbs that end a clause fragment, never a subject ("account does", "way to let").
+PHRASE_STOP = (STOP_SET - SUBJECT_WORDS) | CONTRACTIONS | frozenset(
+    "do does did doing done way let say says said right away anymore whether take takes took seem seems".split())
 # Acronyms written as such in a label however the tickets type them ("my pin is blocked").
 ACRONYMS = {w.lower(): w for w in """
     PIN ATM API SSO SAML iOS IBAN SWIFT SEPA CSV PDF URL SMS OTP VPN DNS SSL TLS HTTP HTTPS CRM

@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -65,14 +66,18 @@ TOKEN = re.compile(r"[^\W_][\w'’-]*")
 HAS_LETTER = re.compile(r"[^\W\d_]")
 MAX_WORDS = 4
 # Tickets mined per class (the most central first) and words read per ticket: the subject is said
-# early, and this bounds the cost at a few ms a theme whatever the window.
+# early (a subject line, the first sentence; later sentences are context that a templated or
+# chatty theme repeats), and this bounds the cost at a few ms a theme whatever the window.
 DOCS_PER_CLASS = 200
-TOKENS_PER_DOC = 80
+TOKENS_PER_DOC = 30
 # A phrase names a theme only if this share of its mined tickets (and at least two) say it.
 MIN_SHARE = 0.15
 MIN_TICKETS = 2
-LONGER_BONUS = 0.75      # per content word beyond the first
-ABSORB_SHARE = 0.5       # a longer phrase said by this share of the shorter one's tickets absorbs it
+LONGER_BONUS = 0.5       # per specific word beyond the first
+# A word rarer than this in English (wordfreq's Zipf scale: "card" 5.0, "call" 5.6, "way" 6.01) is specific:
+# only such words make a longer phrase worth more ("Dashboard widgets empty", not "Way to let user").
+SPECIFIC_ZIPF = 5.5
+ABSORB_SHARE = 0.6       # a longer phrase said by this share of the shorter one's tickets absorbs it
 CANDIDATES = 12          # best-scoring phrases ordered by MMR
 ALTERNATIVES = 4         # phrases kept per theme: the label and what it falls back to
 MMR_LAMBDA = 0.7
@@ -189,13 +194,20 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
             said_words = set(text.split())
             if said_words <= words or said_words <= stop:
                 continue
-            content = sum(w not in stop for w in text.split())
+            specific = sum(w not in stop and _zipf(w) < SPECIFIC_ZIPF for w in text.split())
             share = eligible[key] / len(docs)
-            score = share * math.log1p(1.0 / total[key]) * (1.0 + LONGER_BONUS * (content - 1))
+            score = share * math.log1p(1.0 / total[key]) * (1.0 + LONGER_BONUS * max(0, specific - 1))
             scored.append(Phrase(text, score, share, key))
         scored.sort(key=lambda ph: (-ph.score, ph.text))
         out[c] = _mmr(scored[:CANDIDATES], docs, x[mined[c]], stop)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency   # imported on first use: it costs ~0.4 s
+
+    return float(zipf_frequency(word, "en"))
 
 
 def _absorbed(eligible: dict[str, int]) -> set[str]:
