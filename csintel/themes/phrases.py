@@ -71,7 +71,7 @@ MAX_WORDS = 4
 DOCS_PER_CLASS = 200
 TOKENS_PER_DOC = 30
 # A phrase names a theme only if this share of its mined tickets (and at least two) say it.
-MIN_SHARE = 0.15
+MIN_SHARE = 0.1
 MIN_TICKETS = 2
 LONGER_BONUS = 0.5       # per specific word beyond the first
 # A word rarer than this in English (wordfreq's Zipf scale: "card" 5.0, "call" 5.6, "way" 6.01) is specific:
