@@ -104,9 +104,9 @@ def label_clusters(
     for c in clusters:
         rows = order[c]
         ranked = _ranked_terms(terms, scores[class_row[c]])
-        category = None if phrase[c] else _dominant_category(categories, rows)
-        # No phrase and no category: the best keyword the error code does not already say.
         said = phrase[c]
+        category = None if said else _dominant_category(categories, rows)
+        # No phrase and no category: the best keyword the error code does not already say.
         words = [said] if said else [] if category else [
             t for t, _ in ranked if not _words(t) <= avoid.get(c, frozenset())][:1]
         out[c] = ThemeLabel(
