@@ -5,16 +5,19 @@ A label is a short phrase the tickets themselves say ("Card payment declined", "
 offline): a phrase is a run of up to four words inside one clause of a ticket, with the light
 words people put between them dropped first ("my card *was* declined" and "card declined" are the
 same phrase, "lost *my* luggage" reads "lost luggage"), and with no stop word at either edge
-(except a verb's particle: "top up", "log in").
+(except a verb's particle: "top up", "log in"). Phrases are counted by a key that folds
+inflections and negations ("card isn't working" = "card not working") and written as the theme's
+tickets most often write them.
 
 Each candidate is scored like BERTopic's c-TF-IDF, but over tickets rather than words:
     coverage (share of the theme's tickets that say it) x log(1 + 1 / sum of its coverage in
     every class), where the unclustered tickets are one more class,
-so a phrase every theme says ("my card") scores low. A longer phrase is worth a little more, and
-absorbs a shorter one it contains when most tickets that say the short one say the long one.
+so a phrase every theme says ("my card") scores low. Each specific word (rare in English, by
+wordfreq) beyond the first makes a phrase worth more, and a longer phrase absorbs a shorter one it
+contains when most tickets that say the short one say the long one.
 The best candidates are then ordered by maximal marginal relevance on the embeddings: a phrase's
 vector is the mean of the vectors of the theme's tickets that say it (the embedder the themes
-were built with, at no extra encoding), its relevance the c-TF-IDF score times its cosine to the
+were built with, at no extra encoding), its relevance the score weighed by its cosine to the
 theme's centroid, its redundancy the cosine to the phrases already chosen. The first is the
 label; the others are the alternatives a theme takes when a larger theme already has its label.
 Everything is ordered by score, then by text, so the same tickets always give the same phrases.
@@ -169,14 +172,12 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
     """
     mined = mined_rows(labels, order)
     said = {c: [doc_phrases(texts[r], stop) for r in rows] for c, rows in mined.items()}
-    coverage: dict[int, dict[str, float]] = {}
     counts: dict[int, Counter[str]] = {}
-    total: dict[str, float] = {}
+    total: dict[str, float] = {}   # a phrase's coverage summed over every class
     for c, docs in said.items():
         counts[c] = Counter(key for d in docs for key in d)
-        coverage[c] = {p: k / len(docs) for p, k in counts[c].items()}
-        for p, share in coverage[c].items():
-            total[p] = total.get(p, 0.0) + share
+        for key, k in counts[c].items():
+            total[key] = total.get(key, 0.0) + k / len(docs)
     out = {}
     for c in order:
         docs = said[c]
