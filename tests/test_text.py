@@ -191,6 +191,18 @@ def test_short_quote_says_a_repeated_subject_once_and_whole():
         "Export fails — The CSV export times out after 30 s."
 
 
+@pytest.mark.parametrize("text, quote", [
+    ("My export fails. Got it, thanks.", "My export fails."),
+    ("Hi there! The CSV export times out after 30 s.", "The CSV export times out after 30 s."),
+    ("Ok great, thanks! Invoices show the old VAT number.", "Invoices show the old VAT number."),
+    ("Thanks!", "Thanks!"),                                   # only a pleasantry: still quoted
+    ("Thanks, the export works now.", "Thanks, the export works now."),
+    ("Cost is the reason. Noted.", "Cost is the reason."),
+])
+def test_short_quote_never_spends_its_room_on_a_pleasantry(text: str, quote: str) -> None:
+    assert short_quote(text, 200) == quote
+
+
 def test_short_quote_cuts_at_word_boundary():
     quote = short_quote("word " * 100, 50)
     assert quote.endswith("…") and len(quote) <= 50 and quote[:-1].split() == ["word"] * len(quote[:-1].split())

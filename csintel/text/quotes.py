@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
+from csintel.text.clean import CLOSING
 from csintel.text.sentences import split_sentences
 
 ELLIPSIS = "…"
+# A sentence that only greets, thanks or acknowledges says nothing about the subject, so a quote
+# never spends its room on one ("My export fails. Got it, thanks." quotes the first sentence).
+PLEASANTRY = re.compile(
+    rf"^\W*(?:(?:ok(?:ay)?|got\s+it|sure|great|perfect|noted|understood|no\s+worries|much\s+appreciated"
+    rf"|appreciate\s+it|(?:hi|hello|hey)(?:\s+there)?|{CLOSING})\W*)+$", re.IGNORECASE)
 
 
 def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> str:
@@ -19,6 +25,7 @@ def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> s
         return ""
     sentences = [" ".join(s.split()) for s in split_sentences(text)]
     sentences = [s for s in sentences if s]
+    sentences = [s for s in sentences if not PLEASANTRY.match(s)] or sentences
     if not sentences:
         return ""
     index = 0
