@@ -8,7 +8,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from csintel.classify.fewshot import FEW_SHOT_MAX, carve_validation, is_few_shot, train_few_shot
+from csintel.classify.fewshot import (
+    FEW_SHOT_MAX, MAX_P_VALUE, carve_validation, is_few_shot, paired_p_value, train_few_shot,
+)
 from csintel.classify.heads import compatible, load_head, save_head, train_head
 from csintel.classify.tuned_encoder import contrastive_pairs, fine_tune
 from csintel.embed import packaged_model_path
@@ -44,6 +46,11 @@ def test_validation_is_carved_per_label_and_keeps_two_to_fit():
     assert sorted(np.concatenate([fit, val]).tolist()) == list(range(len(labels)))
     assert Counter(labels[i] for i in val) == {"a": 2, "b": 1}     # 25% each; "c" cannot spare one
     assert (carve_validation(labels)[1] == val).all()
+
+
+def test_fine_tuning_must_win_beyond_chance():
+    assert paired_p_value(0, 0) == 1.0 and paired_p_value(1, 0) == 0.5       # one row ahead is a coin flip
+    assert paired_p_value(10, 0) < 0.01 and paired_p_value(12, 10) > MAX_P_VALUE
 
 
 def test_few_shot_rule_is_the_median_label():
@@ -88,8 +95,7 @@ def test_train_few_shot_records_its_choice(embedder):
     head = train_few_shot("category", TEXTS, LABELS, embedder, trained_on="tiny", max_pairs=32, min_validation=4)
     record = head.card["few_shot"]
     assert set(record["validation_accuracy"]) == {"plain", "fine_tuned"} and record["fine_tune"]["pairs"] <= 32
-    accuracy = record["validation_accuracy"]
-    if accuracy["fine_tuned"] > accuracy["plain"]:
+    if record["p_value"] < MAX_P_VALUE:
         assert record["chosen"] == "fine_tuned" and head.encoder is not None and head.card["examples"] == 12
     else:   # the plain path, on every row
         assert record["chosen"] == "plain" and head.encoder is None and head.card["examples"] == 16
