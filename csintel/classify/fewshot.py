@@ -68,8 +68,8 @@ def carve_validation(labels: Sequence[str], share: float = VALIDATION_SHARE,
 
 
 def train_best(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
-                        taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
-                        progress: Callable[[str], None] | None = None) -> Head:
+               taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
+               progress: Callable[[str], None] | None = None) -> Head:
     """What `csintel train` fits: the few-shot choice for a few-shot file, else `train_head` as always."""
     if is_few_shot(task, labels):
         return train_few_shot(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on,

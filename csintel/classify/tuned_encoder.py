@@ -33,10 +33,10 @@ log = logging.getLogger(__name__)
 ITERATIONS = 20
 # Pairs per fine-tune at most (each pair is two forward and backward passes): 77 x 8 examples
 # would make 24,640 pairs at 20 iterations, hours on 2 shared CPU cores; the cap makes it two
-# iterations there (160 steps; cost measured in benchmarks/bench_fewshot.py), 20 for 4 x 8.
+# iterations there (154 steps of 16 pairs; cost in benchmarks/bench_fewshot.json), 20 for 4 x 8.
 MAX_PAIRS = 2560
 BATCH_SIZE = 16
-# Above SetFit's 2e-5: the pair budget allows ~160 steps, not thousands.
+# Above SetFit's 2e-5: the pair budget allows ~150 steps, not thousands.
 LEARNING_RATE = 5e-5
 WARMUP_SHARE = 0.1
 # Fine-tuning reads at most this many tokens a text: the cost grows with length, and the opening
