@@ -106,3 +106,19 @@ def test_too_few_validation_rows_keep_the_plain_path(embedder):
     head = train_few_shot("category", TEXTS, LABELS, embedder)     # 4 carved rows < MIN_VALIDATION
     assert head.encoder is None and head.card["examples"] == 16
     assert head.card["few_shot"]["decision"].startswith("frozen embedding: fine-tuning not tried, the file spares 4")
+
+
+def test_fine_tuning_can_be_turned_off(embedder, monkeypatch):
+    import csintel.classify.fewshot as fewshot
+
+    monkeypatch.setattr(fewshot, "train_few_shot", lambda *a, **k: pytest.fail("fine-tuning was tried"))
+    head = fewshot.train_best("category", TEXTS, LABELS, embedder, fine_tune=False)
+    assert head.encoder is None and "few_shot" not in head.card and head.card["examples"] == 16
+
+
+def test_csintel_train_has_a_switch_for_it():
+    from csintel.cli import _parser as build_parser
+
+    args = build_parser().parse_args(["train", "--task", "category", "--labeled", "x.csv", "--no-fine-tune"])
+    assert args.fine_tune is False
+    assert build_parser().parse_args(["train", "--task", "category", "--labeled", "x.csv"]).fine_tune is True

@@ -80,7 +80,8 @@ def read_labeled(path: Path, task: str) -> Labeled:
 
 
 def train(task: str, labeled: Path, settings: Settings, embedder: Embedder | None = None,
-          test: Path | None = None, progress: Callable[[str], None] | None = None) -> Head:
+          test: Path | None = None, progress: Callable[[str], None] | None = None,
+          fine_tune: bool = True) -> Head:
     """Fit the task's head on a labelled file (cross-validated; a few-shot file also tries a fine-tuned
     encoder, csintel.classify.fewshot); with `test`, record held-out figures in its card."""
     if task not in TASKS:
@@ -89,7 +90,7 @@ def train(task: str, labeled: Path, settings: Settings, embedder: Embedder | Non
     data = read_labeled(labeled, task)
     taxonomy = load_taxonomy(settings.resolve(settings.models.taxonomy)) if task != "sentiment" else None
     head = train_best(task, data.texts, data.labels, embedder, taxonomy=taxonomy, trained_on=str(labeled),
-                      base_model_path=settings.models.embedding, progress=progress)
+                      base_model_path=settings.models.embedding, progress=progress, fine_tune=fine_tune)
     if test is not None:
         result = evaluate(task, test, settings, embedder=embedder, head=head)
         head.card["held_out"] = {"file": str(test), **{k: result[k] for k in

@@ -69,9 +69,10 @@ def carve_validation(labels: Sequence[str], share: float = VALIDATION_SHARE,
 
 def train_best(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
-               progress: Callable[[str], None] | None = None) -> Head:
-    """What `csintel train` fits: the few-shot choice for a few-shot file, else `train_head` as always."""
-    if is_few_shot(task, labels):
+               progress: Callable[[str], None] | None = None, fine_tune: bool = True) -> Head:
+    """What `csintel train` fits: the few-shot choice for a few-shot file, else `train_head` as always.
+    `fine_tune=False` skips the fine-tuned candidate (minutes of CPU that rarely win: bench_fewshot.json)."""
+    if fine_tune and is_few_shot(task, labels):
         return train_few_shot(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on,
                               base_model_path=base_model_path, progress=progress)
     return train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on)

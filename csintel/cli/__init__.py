@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--labeled", required=True, type=Path,
                        help="CSV/JSONL with text,label (or a column named after the task)")
     train.add_argument("--test", type=Path, help="also score this held-out file and record it in the head's card")
+    train.add_argument("--no-fine-tune", dest="fine_tune", action="store_false",
+                       help="with few examples per label, skip trying a fine-tuned encoder (minutes of CPU; it is "
+                            "kept only when it wins on validation beyond chance)")
     evaluate = command("eval", cmd_eval, "score a classifier on labelled tickets (accuracy, macro P/R/F1, "
                                          "per label, confusion)")
     evaluate.add_argument("--task", required=True, choices=("category", "root_cause", "sentiment", "competitors",

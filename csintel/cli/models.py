@@ -19,7 +19,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from csintel.classify.heads import save_head
 
     _note(f"training the {args.task} head (loads the embedding model, then cross-validates)")
-    head = train(args.task, args.labeled, settings, test=args.test, progress=_note)
+    head = train(args.task, args.labeled, settings, test=args.test, progress=_note, fine_tune=args.fine_tune)
     path = save_head(head, settings.resolve(settings.models.model_dir))
     cv = head.card.get("cross_validation")
     if cv:
