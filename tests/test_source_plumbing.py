@@ -5,11 +5,16 @@ from datetime import datetime, timezone
 
 import pytest
 
-from csintel.config import ConfigError
+from csintel.config import ConfigError, settings_from_dict
 from csintel.sources.credentials import env_credential
+from csintel.sources.crm import hubspot_accounts
+from csintel.sources.freshdesk import freshdesk_source
+from csintel.sources.intercom import intercom_source
 from csintel.sources.paging import cursor_pages, watermark_page
 from csintel.sources.timestamps import iso, iso_unix, parse_time, unix
 from csintel.sources.watermark import Watermark, first_sync_start
+from csintel.sources.zendesk import ZendeskSource
+from csintel.sources.zendesk.client import ZendeskClient
 
 
 def test_cursor_pages_follow_the_cursor_lazily_to_the_last_page():
@@ -45,7 +50,36 @@ def test_a_page_of_only_skipped_items_still_saves_the_moved_mark():
 def test_a_missing_credential_names_the_section_the_variable_and_the_fix():
     with pytest.raises(ConfigError, match=r"^X is enabled \(\[sources.x\]\) but X_TOKEN is not set: export a token$"):
         env_credential("X_TOKEN", "X is enabled ([sources.x])", "a token", environ={"X_TOKEN": ""})
-    assert env_credential("X_TOKEN", "X", "a token", environ={"X_TOKEN": "t"}) == "t"
+    assert env_credential("X_TOKEN", "X", "a token", environ={"X_TOKEN": "t"}).get_secret_value() == "t"
+
+
+# A token no repr, header dict or message could contain by chance.
+FAKE_TOKEN = "tok-7f3Qz-do-not-print-9Xk"
+
+
+def zendesk_source(settings):
+    return ZendeskSource(ZendeskClient.from_config(settings.sources.zendesk), settings.sources.zendesk)
+
+
+@pytest.mark.parametrize("variable, section, build", [
+    ("ZENDESK_API_TOKEN", {"zendesk": {"subdomain": "acme", "email": "a@acme.test"}}, zendesk_source),
+    ("ZENDESK_OAUTH_TOKEN", {"zendesk": {"subdomain": "acme"}}, zendesk_source),
+    ("FRESHDESK_API_KEY", {"freshdesk": {"domain": "acme"}}, freshdesk_source),
+    ("INTERCOM_ACCESS_TOKEN", {"intercom": {"enabled": True}}, intercom_source),
+    ("HUBSPOT_ACCESS_TOKEN", {"hubspot": {"enabled": True}}, hubspot_accounts),
+])
+def test_a_credential_is_never_shown_by_a_client_its_source_or_its_config(monkeypatch, variable, section, build):
+    for name in ("ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN", "SLACK_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, FAKE_TOKEN)
+    settings = settings_from_dict({"sources": section})
+    source = build(settings)
+    api = source.client.api if isinstance(source, ZendeskSource) else source.client
+    session = api._session     # where a credential sent as a plain header or auth tuple would sit
+    shown = [repr(source.client), repr(api), str(api), repr(source), str(source), repr(settings.sources),
+             str(settings.sources), repr(dict(session.headers)), repr(session.auth)]
+    assert all(FAKE_TOKEN not in text for text in shown)
+    assert "SecretStr('**********')" in repr(session.auth) and f"credential_env='{variable}'" in repr(api)
 
 
 def test_timestamps_read_naive_times_as_utc_and_write_whole_seconds_in_utc():

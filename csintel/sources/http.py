@@ -64,8 +64,9 @@ class ApiClient:
         base_url: the API root; relative paths are joined to it (EU domains, proxies and local
             fakes are just another base_url).
         credential_env: the environment variable the credential came from, named in auth errors.
-        auth: anything `requests` accepts as `auth` (a (user, password) tuple, an AuthBase).
-        headers: extra headers on every request (e.g. a bearer token).
+        auth: anything `requests` accepts as `auth`; the sources pass the `BearerAuth` or
+            `BasicAuth` of sources/credentials.py, which keep the credential masked until sent.
+        headers: extra headers on every request (never a credential: they are kept in plain text).
         retry: retry and timeout settings.
         session: an existing session (connection pooling, tests).
         sleep: how to wait between retries; tests pass a recorder.
@@ -83,6 +84,11 @@ class ApiClient:
         if auth is not None:
             self._session.auth = auth
         self._session.headers.update({"Accept": "application/json", **(headers or {})})
+
+    def __repr__(self) -> str:
+        # The auth's kind only: a (user, password) tuple or a third-party auth may show its secret.
+        auth = type(self._session.auth).__name__ if self._session.auth is not None else None
+        return f"ApiClient({self.base_url!r}, credential_env={self.credential_env!r}, auth={auth})"
 
     def url(self, path_or_url: str) -> str:
         """An absolute next-page URL as given; a relative path joined to base_url."""

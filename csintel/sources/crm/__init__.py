@@ -9,7 +9,7 @@ from typing import Callable
 
 from csintel.config import ConfigError, Settings
 from csintel.routing.slack import slack_client
-from csintel.sources.credentials import bearer, env_credential
+from csintel.sources.credentials import BearerAuth, env_credential
 from csintel.sources.crm.directory import MappedDirectory, SlackDirectory, SlackLookup
 from csintel.sources.crm.hubspot import HubSpotAccounts
 from csintel.sources.crm.mapping import CompanyProperties
@@ -36,7 +36,7 @@ def hubspot_accounts(settings: Settings, *, directory: SlackDirectory | None = N
     props = CompanyProperties(arr=config.arr_property, renewal_date=config.renewal_property,
                               owner=config.owner_property, account_id=config.account_id_property,
                               plan=config.plan_property, segment=config.segment_property)
-    client = ApiClient(config.base_url, credential_env=TOKEN_ENV, headers=bearer(token),
+    client = ApiClient(config.base_url, credential_env=TOKEN_ENV, auth=BearerAuth(token),
                        retry=retry, sleep=sleep)
     return HubSpotAccounts(client, props, MappedDirectory(config.slack_ids, directory), per_page=config.per_page)
 

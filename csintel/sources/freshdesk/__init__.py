@@ -11,7 +11,7 @@ import time
 from typing import Callable
 
 from csintel.config import Settings
-from csintel.sources.credentials import env_credential
+from csintel.sources.credentials import BasicAuth, env_credential
 from csintel.sources.freshdesk.source import FreshdeskSource
 from csintel.sources.http import ApiClient, RetryPolicy
 from csintel.sources.watermark import first_sync_start
@@ -28,7 +28,7 @@ def freshdesk_source(settings: Settings, *, retry: RetryPolicy | None = None,
     key = env_credential(KEY_ENV, "Freshdesk is configured ([sources.freshdesk])",
                          "the API key of an agent who can see all tickets (Profile settings > API key)")
     # Freshdesk's Basic auth: the key as user name, any password ("X" by convention).
-    client = ApiClient(config.url, credential_env=KEY_ENV, auth=(key, "X"), retry=retry, sleep=sleep)
+    client = ApiClient(config.url, credential_env=KEY_ENV, auth=BasicAuth(key, "X"), retry=retry, sleep=sleep)
     return FreshdeskSource(client, start=first_sync_start(config.start), per_page=config.per_page,
                            account_from_company=config.account_match == "company",
                            include_private_notes=config.include_private_notes,

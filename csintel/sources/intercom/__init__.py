@@ -11,7 +11,7 @@ import time
 from typing import Callable
 
 from csintel.config import Settings
-from csintel.sources.credentials import bearer, env_credential
+from csintel.sources.credentials import BearerAuth, env_credential
 from csintel.sources.http import ApiClient, RetryPolicy
 from csintel.sources.intercom.source import IntercomSource
 from csintel.sources.watermark import first_sync_start
@@ -27,9 +27,8 @@ def intercom_source(settings: Settings, *, retry: RetryPolicy | None = None,
     config = settings.sources.intercom
     token = env_credential(TOKEN_ENV, "Intercom is enabled ([sources.intercom])",
                            "the access token of your Intercom app (Developer Hub > your app > Authentication)")
-    client = ApiClient(config.base_url, credential_env=TOKEN_ENV,
-                       headers={**bearer(token), "Intercom-Version": config.api_version},
-                       retry=retry, sleep=sleep)
+    client = ApiClient(config.base_url, credential_env=TOKEN_ENV, auth=BearerAuth(token),
+                       headers={"Intercom-Version": config.api_version}, retry=retry, sleep=sleep)
     return IntercomSource(client, start=first_sync_start(config.start), per_page=config.per_page,
                           account_from_company=config.account_match == "company",
                           include_notes=config.include_notes)

@@ -6,10 +6,13 @@ import os
 import threading
 import time
 from concurrent.futures import Executor
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from pydantic import SecretStr
+from requests.auth import AuthBase
 
 from csintel.config import ConfigError, ZendeskConfig
-from csintel.sources.credentials import bearer
+from csintel.sources.credentials import BasicAuth, BearerAuth
 from csintel.sources.http import ApiClient, ApiError, RetryPolicy
 from csintel.sources.paging import cursor_pages
 from csintel.sources.zendesk import settings as api
@@ -23,21 +26,21 @@ def base_url(config: ZendeskConfig) -> str:
     return config.base_url or f"https://{config.subdomain}.zendesk.com"
 
 
-def credentials(config: ZendeskConfig, environ: dict[str, str] | None = None
-                ) -> tuple[Any, dict[str, str], str]:
-    """(auth, headers, variable name) from the environment; OAuth wins when both are set.
+def credentials(config: ZendeskConfig, environ: Mapping[str, str] | None = None) -> tuple[AuthBase, str]:
+    """(auth, variable name) from the environment; OAuth wins when both are set. The token stays
+    a SecretStr inside the auth until a request is sent.
 
     Raises:
         ConfigError: no credential, or an API token without the agent's email.
     """
     env = os.environ if environ is None else environ
     if env.get(OAUTH_ENV):
-        return None, bearer(env[OAUTH_ENV]), OAUTH_ENV
+        return BearerAuth(SecretStr(env[OAUTH_ENV])), OAUTH_ENV
     if env.get(TOKEN_ENV):
         if not config.email:
             raise ConfigError(f"{TOKEN_ENV} is set but sources.zendesk.email is not: an API token signs in "
                               f"as '<agent email>/token', so set the agent's email in [sources.zendesk]")
-        return (f"{config.email}/token", env[TOKEN_ENV]), {}, TOKEN_ENV
+        return BasicAuth(f"{config.email}/token", SecretStr(env[TOKEN_ENV])), TOKEN_ENV
     raise ConfigError(f"Zendesk is configured ([sources.zendesk] {'base_url' if config.base_url else 'subdomain'}) "
                       f"but no credential is set: export {TOKEN_ENV} (with sources.zendesk.email) or {OAUTH_ENV}")
 
@@ -54,10 +57,9 @@ class ZendeskClient:
     @classmethod
     def from_config(cls, config: ZendeskConfig, *, retry: RetryPolicy | None = None,
                     sleep: Callable[[float], None] = time.sleep) -> ZendeskClient:
-        auth, headers, env = credentials(config)
+        auth, env = credentials(config)
         url = base_url(config)
-        return cls(lambda: ApiClient(url, credential_env=env, auth=auth, headers=headers, retry=retry, sleep=sleep),
-                   config)
+        return cls(lambda: ApiClient(url, credential_env=env, auth=auth, retry=retry, sleep=sleep), config)
 
     @property
     def api(self) -> ApiClient:
