@@ -223,3 +223,14 @@ def test_a_merge_stops_short_of_an_oversized_theme_unless_the_parts_are_one_topi
     assert np.bincount(capped).max() == 20 and capped.max() == 1                        # one merge, then the cap
     # Near-duplicates (cosine >= same_topic) still merge past the cap.
     assert merge_similar_clusters(vectors, labels, 0.8, max_rows=20, same_topic=0.8).max() == 0
+
+
+def test_umap_and_pynndescent_compiles_are_cached_on_disk():
+    import umap.layouts
+    import umap.umap_
+    from numba.core.caching import NullCache
+
+    cluster._cache_numba_compiles()
+    for function in (umap.umap_.smooth_knn_dist, umap.umap_.compute_membership_strengths,
+                     umap.layouts._nb_optimize_layout_euclidean_single_epoch):
+        assert not isinstance(function._cache, NullCache)
