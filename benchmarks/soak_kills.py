@@ -34,6 +34,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import write_sample_config  # noqa: E402  (the config the kill tests write)
 from tests.fakes.slack_server import running_fake_slack  # noqa: E402  (the fake Slack the tests use)
 
 WEEK = "2026-W47"
@@ -53,18 +54,11 @@ def slice_sample(out: Path, fraction: float, seed: int) -> Path:
 
 
 def write_config(folder: Path, sample: Path, slack_url: str) -> Path:
-    path = folder / "csintel.toml"
-    path.write_text(f"""
-[warehouse]
-path = "warehouse.duckdb"
-[sources]
-tickets = ["{sample / 'tickets.jsonl'}"]
-accounts = ["{sample / 'accounts.csv'}"]
+    return write_sample_config(folder, sample, f"""
 [slack]
 base_url = "{slack_url}"
 outbox = "outbox"
-""", encoding="utf-8")
-    return path
+""")
 
 
 def run(config: Path, env: dict[str, str], kill_after: float | None) -> tuple[int, float, int]:

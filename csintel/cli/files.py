@@ -67,11 +67,17 @@ class _Progress:
             _note(f"{self.what}: {done:,} rows ({now - self.start:.0f} s)")
 
 
-def cmd_tag(args: argparse.Namespace) -> int:
+def _file_command(args: argparse.Namespace) -> Settings:
+    """What `tag` and `themes` check before anything loads: the config, the input and the output."""
     settings, _ = _settings(args)
     _check_ticket_file(args.input)
     _check_output(args.output)
     _spacy_without_torch(settings)
+    return settings
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    settings = _file_command(args)
     from csintel.file_tagging import tag_file
 
     enricher = _adhoc_enricher(settings)
@@ -83,10 +89,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_themes(args: argparse.Namespace) -> int:
-    settings, _ = _settings(args)
-    _check_ticket_file(args.input)
-    _check_output(args.output)
-    _spacy_without_torch(settings)
+    settings = _file_command(args)
     from csintel.file_tagging import theme_file
     from csintel.themes.policy import cluster_params
 
