@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,7 @@ from csintel.routing.deliver import (
     deliver,
     delivery_key,
 )
+import csintel.routing.slack as slack_module
 from csintel.routing.slack import SlackTransport, slack_client
 from tests.fakes.slack_server import UPLOAD, FakeSlack, running_fake_slack
 
@@ -398,3 +399,23 @@ def test_outbox_writes_the_chart_png_once(tmp_path: Path, ledger: DuckDBLedger) 
 def test_outbox_chart_needs_week_and_audience(tmp_path: Path) -> None:
     with pytest.raises(DeliveryError):
         OutboxTransport(tmp_path).upload("product", CHART)
+
+
+def test_looking_for_an_interrupted_post_follows_history_pages_up_to_a_bound(
+        slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    transport = SlackTransport(slack.token, base_url=slack.base_url)
+    since = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    def part(n: int) -> dict:
+        return {"event_type": "csintel_digest", "event_payload": {"week": "2026-W47", "part": n}}
+    posted = [transport.post("CPRODUCT", {"text": f"part {n}", "blocks": [], "metadata": part(n)})
+              for n in range(4)]
+    monkeypatch.setattr(slack_module, "LOOKUP_PAGE_SIZE", 1)
+    # History lists newest first, one message a page: part 0 sits on the fourth page.
+    assert transport.find("CPRODUCT", part(0), thread_ts=None, since=since) == posted[0]
+    assert transport.find("CPRODUCT", part(9), thread_ts=None, since=since) is None
+    assert slack.calls.count("conversations.history") == 8
+    monkeypatch.setattr(slack_module, "LOOKUP_MAX_PAGES", 3)
+    with pytest.raises(DeliveryError, match="cannot tell whether it reached Slack"):
+        transport.find("CPRODUCT", part(0), thread_ts=None, since=since)
+    assert slack.calls.count("conversations.history") == 11   # never a page past the bound

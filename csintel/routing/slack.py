@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 
 from pydantic import SecretStr
 from slack_sdk import WebClient
@@ -20,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from csintel.digests.charts import Chart
 from csintel.routing.deliver import DeliveryError
+from csintel.sources.paging import cursor_pages
 
 SLACK_RETRIES = 3
 SLACK_TIMEOUT_S = 30
@@ -164,23 +167,23 @@ class SlackTransport:
         """
         channel_id = self._channel_id(channel)
         oldest = f"{(since.replace(tzinfo=timezone.utc) - LOOKUP_SKEW).timestamp():.6f}"
-        cursor: str | None = None
+
+        def fetch(cursor: str | None) -> Any:
+            if thread_ts is None:
+                return self._client.conversations_history(
+                    channel=channel_id, oldest=oldest, include_all_metadata=True,
+                    limit=LOOKUP_PAGE_SIZE, cursor=cursor)
+            return self._client.conversations_replies(
+                channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True,
+                limit=LOOKUP_PAGE_SIZE, cursor=cursor)
+
         try:
-            for _ in range(LOOKUP_MAX_PAGES):
-                if thread_ts is None:
-                    response = self._client.conversations_history(
-                        channel=channel_id, oldest=oldest, include_all_metadata=True,
-                        limit=LOOKUP_PAGE_SIZE, cursor=cursor)
-                else:
-                    response = self._client.conversations_replies(
-                        channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True,
-                        limit=LOOKUP_PAGE_SIZE, cursor=cursor)
+            for response in islice(cursor_pages(fetch, _next_cursor), LOOKUP_MAX_PAGES):
                 for message in response.get("messages") or []:
                     found = _match(message, metadata, chart, thread_ts)
                     if found is not None:
                         return found
-                cursor = (response.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
+                if not _next_cursor(response):
                     return None
         except SlackApiError as exc:
             raise _api_error(exc, LOOKUP_HINTS) from exc
@@ -203,21 +206,21 @@ class SlackTransport:
         return channel_id
 
     def _list_channels(self) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        cursor: str | None = None
+        def fetch(cursor: str | None) -> Any:
+            return self._client.conversations_list(
+                types=CHANNEL_TYPES, exclude_archived=True, limit=CHANNEL_PAGE_SIZE, cursor=cursor)
+
         try:
-            while True:
-                response = self._client.conversations_list(
-                    types=CHANNEL_TYPES, exclude_archived=True, limit=CHANNEL_PAGE_SIZE,
-                    cursor=cursor)
-                ids.update((c["name"], c["id"]) for c in response.get("channels") or [])
-                cursor = (response.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return ids
+            return {c["name"]: c["id"] for response in cursor_pages(fetch, _next_cursor)
+                    for c in response.get("channels") or []}
         except SlackApiError as exc:
             raise _api_error(exc, CHANNEL_LIST_HINTS) from exc
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(f"could not reach Slack: {exc}") from exc
+
+
+def _next_cursor(response: Any) -> str | None:
+    return (response.get("response_metadata") or {}).get("next_cursor")
 
 
 def _match(message: dict, metadata: dict, chart: Chart | None, thread_ts: str | None) -> str | None:
