@@ -19,35 +19,51 @@ machine is shared: absolute numbers move with the load; the JSON records the loa
 
 `--profile` instead profiles `Enricher.tag` (everything but encoding) on 1000 tickets with
 cProfile and prints the functions where the time goes.
+
+`--cpu` instead measures CPU time (time.process_time), the figure a shared machine does not blur:
+one thread for everything (onnxruntime, torch, BLAS), tickets of `--words` words (default 100),
+and per round (`--rounds`, interleaved) (a) bare encoding of the batch with the configured backend
+(the one full tagging uses; on a CPU without VNNI `onnx-int8` runs as fp32 `onnx`, recorded) and
+(b) `Enricher.tag` on it: everything else, with the CPU time of each stage. Medians over rounds;
+the ratio full/bare throughput is encode / (encode + rest). Wall seconds and the load average are
+recorded beside. Writes benchmarks/results/bench_tagging_cpu.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import io
-import json
 import os
-import platform
-import pstats
 import sys
-import tempfile
-import time
-from pathlib import Path
-from typing import Sequence
 
-import numpy as np
+if "--cpu" in sys.argv:   # one thread everywhere, set before numpy and onnxruntime load
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
 
-from csintel.file_tagging import read_tickets
-from csintel.classify.enricher import Enricher
-from csintel.config import EMBEDDING_BACKENDS, load_settings
-from csintel.embed import Embedder, load_embedder
-from csintel.embed_onnx import int8_supported
+import io  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import pstats  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Sequence  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import csintel.classify.enricher as enricher_module  # noqa: E402
+from csintel.file_tagging import read_tickets  # noqa: E402
+from csintel.classify.enricher import Enricher  # noqa: E402
+from csintel.config import EMBEDDING_BACKENDS, load_settings  # noqa: E402
+from csintel.embed import Embedder, configured_embedder, load_embedder  # noqa: E402
+from csintel.embed_onnx import int8_supported  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the sample generator (tools/) is not installed
 from tools.sample import generate  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "bench_tagging.json"
+CPU_RESULTS = Path(__file__).parent / "results" / "bench_tagging_cpu.json"
 SEED = 21   # not the bundled sample's seed: a draw nothing was tuned on
 
 
@@ -173,6 +189,113 @@ def profile(n: int) -> None:
     print(out.getvalue())
 
 
+def single_threaded(embedder: Embedder) -> None:
+    """Rebuild an ONNX embedder's session with one intra-op thread (torch: one thread)."""
+    session = getattr(embedder, "_session", None)
+    if session is None:
+        import torch
+
+        torch.set_num_threads(1)
+        return
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    embedder._session = ort.InferenceSession(str(embedder.path), options,   # type: ignore[attr-defined]
+                                             providers=["CPUExecutionProvider"])
+
+
+class StageClock:
+    """CPU seconds per stage of `Enricher.tag`, by wrapping the callables it goes through."""
+
+    def __init__(self, enricher: Enricher) -> None:
+        self.seconds: dict[str, float] = {}
+        self._undo: list[Callable[[], None]] = []
+        for stage, owner, attr in (("heads (category, root cause)", enricher, "_classify"),
+                                   ("sentiment (rules, VADER, head)", enricher, "_sentiments"),
+                                   ("requests (rules + head)", enricher.requests, "detect"),
+                                   ("competitor names", enricher.matcher, "find"),
+                                   ("competitor context (head)", enricher_module, "classify_contexts"),
+                                   ("errors", enricher_module, "extract_errors"),
+                                   ("quotes (redact, shorten)", enricher_module, "short_quote"),
+                                   ("request phrase encoding", enricher, "request_vectors"),
+                                   ("request grouping", enricher, "group")):
+            self._wrap(stage, owner, attr)
+
+    def _wrap(self, stage: str, owner: Any, attr: str) -> None:
+        inner = getattr(owner, attr)
+        had_own = attr in vars(owner)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.process_time() - start
+
+        setattr(owner, attr, timed)
+        self._undo.append(lambda: setattr(owner, attr, inner) if had_own else delattr(owner, attr))
+
+    def close(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+
+
+def cpu_run(args: argparse.Namespace) -> dict:
+    load_start = os.getloadavg()
+    batch = at_length(sample_texts(max(args.n, 600)), args.words, args.n)
+    settings = load_settings(None)
+    embedder = configured_embedder(settings)
+    single_threaded(embedder)
+    enricher = Enricher(settings, embedder)
+    ids = [f"C-{i}" for i in range(len(batch))]
+    enricher.tag(ids[:50], batch[:50], embedder.encode(batch[:50]))   # warm lazy imports and caches
+    rounds: list[dict[str, Any]] = []
+    for r in range(args.rounds):
+        wall, cpu = time.perf_counter(), time.process_time()
+        vectors = embedder.encode(batch)
+        encode_cpu, encode_wall = time.process_time() - cpu, time.perf_counter() - wall
+        clock = StageClock(enricher)
+        wall, cpu = time.perf_counter(), time.process_time()
+        enricher.tag(ids, batch, vectors)
+        rest_cpu, rest_wall = time.process_time() - cpu, time.perf_counter() - wall
+        clock.close()
+        per = 1000 / len(batch)
+        rounds.append({"encode_cpu_ms": encode_cpu * per, "rest_cpu_ms": rest_cpu * per,
+                       "encode_wall_ms": encode_wall * per, "rest_wall_ms": rest_wall * per,
+                       "stages_cpu_ms": {k: v * per for k, v in clock.seconds.items()},
+                       "load_1min": os.getloadavg()[0]})
+        print(f"round {r + 1}: encode {rounds[-1]['encode_cpu_ms']:.2f} ms CPU, rest {rounds[-1]['rest_cpu_ms']:.2f} "
+              f"ms CPU a ticket (wall {rounds[-1]['encode_wall_ms']:.1f} / {rounds[-1]['rest_wall_ms']:.1f}); "
+              f"load {rounds[-1]['load_1min']:.1f}", file=sys.stderr, flush=True)
+
+    def median(key: str) -> float:
+        return round(statistics.median(r[key] for r in rounds), 3)
+
+    encode, rest = median("encode_cpu_ms"), median("rest_cpu_ms")
+    stages = {k: round(statistics.median(r["stages_cpu_ms"].get(k, 0.0) for r in rounds), 3)
+              for k in rounds[0]["stages_cpu_ms"]}
+    return {
+        "what": "CPU ms a ticket (one thread) of bare encoding and of everything else in full tagging "
+                "(Enricher.tag), interleaved rounds; medians",
+        "command": "python benchmarks/bench_tagging.py " + " ".join(sys.argv[1:]),
+        "tickets": len(batch), "words": args.words, "rounds": args.rounds,
+        "backend": {"configured": settings.models.backend, "runs_as": getattr(embedder, "backend", "torch"),
+                    "int8_supported": int8_supported(), "threads": 1},
+        "encode_cpu_ms": encode, "rest_cpu_ms": rest,
+        "rest_share_of_encode": round(rest / encode, 4),
+        "full_vs_bare_throughput": round(encode / (encode + rest), 4),
+        "stages_cpu_ms": stages,
+        "wall_ms": {"encode": median("encode_wall_ms"), "rest": median("rest_wall_ms")},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_average_start": [round(x, 1) for x in load_start],
+                    "load_average_end": [round(x, 1) for x in os.getloadavg()]},
+        "rounds_detail": [{k: (round(v, 3) if isinstance(v, float) else
+                               {s: round(t, 3) for s, t in v.items()}) for k, v in r.items()} for r in rounds],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300, help="tickets per length")
@@ -180,9 +303,19 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--output", type=Path, default=RESULTS)
     ap.add_argument("--profile", action="store_true", help="profile Enricher.tag on 1000 tickets instead")
+    ap.add_argument("--cpu", action="store_true", help="CPU time of encoding vs the rest instead (one thread)")
+    ap.add_argument("--words", type=int, default=100, help="--cpu: words a ticket")
+    ap.add_argument("--rounds", type=int, default=5, help="--cpu: interleaved rounds")
     args = ap.parse_args()
     if args.profile:
         profile(1000)
+        return
+    if args.cpu:
+        out = args.output if args.output != RESULTS else CPU_RESULTS
+        result = cpu_run(args)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k != "rounds_detail"}, indent=2))
         return
     result = run(args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
