@@ -12,12 +12,13 @@ technical text (GitHub issues) is measured by benchmarks/eval_sentiment.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from csintel.config import SHIPPED_MODELS
+from csintel.text.literals import Needs, fold, may_match, needed_words
 
 RULES_FILE = SHIPPED_MODELS / "rules" / "sentiment.yaml"
 # A negator up to three words before a cue cancels it: "not planning to cancel", "no plans to switch".
@@ -38,6 +39,11 @@ class ChurnRules:
 
     patterns: tuple[re.Pattern[str], ...]
     source: str
+    # The words each pattern needs (csintel.text.literals): a text without them is not scanned.
+    needs: tuple[Needs, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needs", tuple(needed_words(p) for p in self.patterns))
 
 
 def compile_churn(section: Any, source: str) -> ChurnRules:
@@ -84,7 +90,10 @@ def churn_matches(text: str, rules: ChurnRules | None = None) -> list[tuple[int,
     rules = rules or load_churn_rules()
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     found: list[tuple[int, int, str]] = []
-    for pattern in rules.patterns:
+    folded = fold(text)
+    for pattern, needs in zip(rules.patterns, rules.needs):
+        if not may_match(needs, folded):
+            continue
         for m in pattern.finditer(text):
             phrase = m.group().strip()
             if not SELF_NEGATING.match(phrase):
