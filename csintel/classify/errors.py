@@ -19,6 +19,7 @@ import yaml
 
 from csintel.config import SHIPPED_MODELS
 from csintel.text import sentence_spans
+from csintel.text.literals import fold, may_match, needed_words
 
 # --- data -------------------------------------------------------------------------------------
 
@@ -73,6 +74,7 @@ HTTP_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     rf"|hit|hitting|shows?|showing)\s+(?:an?\s+|the\s+)?{STATUS}\b{NO_NUMBER_AROUND}"
     r"(?=\s*(?:from|when|on|while|after|back|again|every|$|[.,;:!?)]))",
 )]
+HTTP_NEEDS = [needed_words(p) for p in HTTP_PATTERNS]   # the words each needs besides its number
 DASH_CODE = re.compile(
     r"(?<![\w-])(?P<prefix>[A-Z][A-Z0-9]{1,11}(?:[-_][A-Z][A-Z0-9]*)*)[-_](?P<number>\d{2,6})(?![\w-]|\.\d)"
 )
@@ -120,7 +122,11 @@ def extract_errors(text: str) -> list[str]:
         return []
     found: list[tuple[int, str]] = []
     sentences = functools.cache(lambda: sentence_spans(text))   # on first need: most codes need no context
-    for pattern in HTTP_PATTERNS if STATUS_HINT.search(text) else ():   # every pattern needs a 4xx/5xx
+    status = STATUS_HINT.search(text) is not None   # every HTTP pattern needs a 4xx/5xx number
+    folded = fold(text) if status else None
+    for pattern, needs in zip(HTTP_PATTERNS, HTTP_NEEDS) if status else ():
+        if not may_match(needs, folded):
+            continue
         for m in pattern.finditer(text):
             if JOINED_BEFORE.search(text[max(0, m.start("code") - 20):m.start("code")]):
                 continue

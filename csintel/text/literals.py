@@ -73,7 +73,9 @@ def _sequence(items: Sequence[tuple[Any, Any]]) -> list[frozenset[str]]:
             needs.append(frozenset({run}))
             run = ""
         inner: Any = None
-        if op is _sre.SUBPATTERN:
+        if op is _sre.IN and arg and all(kind is _sre.LITERAL and c < 128 for kind, c in arg):
+            needs.append(frozenset(chr(c).lower() for _, c in arg))   # "[(\[]": one of its characters
+        elif op is _sre.SUBPATTERN:
             inner = arg[-1]
         elif op is getattr(_sre, "ATOMIC_GROUP", None):
             inner = arg
