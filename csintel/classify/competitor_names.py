@@ -184,6 +184,9 @@ class NameMatcher:
                     self.fuzzy.setdefault((lower[0], len(lower)), []).append((lower, index))
             self.matcher.add(str(index), patterns)
         self.exact_terms = {t for bucket in self.fuzzy.values() for t, _ in bucket}
+        # (first letter, length) of the words one edit from some name could be: one set lookup a word.
+        self.fuzzy_keys = {(letter, length + step) for letter, length in self.fuzzy for step in (-1, 0, 1)}
+        self._fuzzy_seen: dict[str, int | None] = {}   # word -> _fuzzy(word): words repeat across tickets
         # Most tickets name no competitor: a substring check for any spelling (and a look for typo
         # candidates) decides whether the text is worth parsing at all.
         spellings = sorted({t.strip().lower() for spec in self.specs for t in (spec.name, *spec.aliases) if t.strip()},
@@ -197,9 +200,17 @@ class NameMatcher:
         if not self.fuzzy:
             return False
         shortest = self.rules.typo_min_token_length
-        return any(len(word) >= shortest and self._fuzzy(word) is not None and word not in self.exact_terms
-                   for word in WORD.findall(lower)
-                   if any((word[0], n) in self.fuzzy for n in (len(word) - 1, len(word), len(word) + 1)))
+        keys = self.fuzzy_keys
+        return any(self._fuzzy_cached(word) is not None
+                   for word in set(WORD.findall(lower))
+                   if len(word) >= shortest and (word[0], len(word)) in keys and word not in self.exact_terms)
+
+    def _fuzzy_cached(self, word: str) -> int | None:
+        if word not in self._fuzzy_seen:
+            if len(self._fuzzy_seen) > 100_000:   # bounded: a stream of unique tokens must not grow it forever
+                self._fuzzy_seen.clear()
+            self._fuzzy_seen[word] = self._fuzzy(word)
+        return self._fuzzy_seen[word]
 
     def _hits(self, doc: Doc) -> list[NameHit]:
         hits: dict[int, NameHit] = {}

@@ -15,6 +15,7 @@ it got wrong are the glued and ellipsis cases handled here.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 SENTENCE_END = re.compile(
     r"(?<![.!?…])[.!?…]++[\"')\]]*+(?=\s)|\n"   # possessive: linear on "!!!!…"
@@ -34,6 +35,12 @@ ABBREVIATIONS = frozenset({
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text`, split at end punctuation and line breaks."""
+    # Several taggers segment the same ticket (sentiment, requests, errors, competitors): cached.
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=2048)   # a batch is 256 tickets (csintel.enrich, file tagging): held whole
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in SENTENCE_END.finditer(text):
@@ -44,7 +51,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         _add_span(text, start, end, spans)
         start = end
     _add_span(text, start, len(text), spans)
-    return spans
+    return tuple(spans)
 
 
 def _abbreviation_before(text: str, dot: int) -> bool:
