@@ -115,4 +115,4 @@ def test_quotes_skip_issue_template_boilerplate() -> None:
     assert quote(body, 180) == "Export to CSV drops every row with a comma in the name."
     assert quote("Describe the bug Sync stops at 87%.", 180) == "Sync stops at 87%."
     plain = "Export fails with HTTP 504 after ten minutes. We need this fixed."
-    assert quote(plain, 180) == plain
+    assert quote(plain, 180) == "Export fails with HTTP 504 after ten minutes."   # one sentence

@@ -175,10 +175,10 @@ def test_split_sentences_handles_abbreviations_and_lines():
         "I tried e.g. the export.", "it failed!!", "Why?", "Subject line"]
 
 
-def test_short_quote_prefers_sentence_and_adds_short_follower():
+def test_short_quote_is_the_preferred_sentence_alone():
     text = "First we set up the account. We are moving to HubSpot next quarter. Cost is the reason."
-    assert short_quote(text, 200, prefer="hubspot") == "We are moving to HubSpot next quarter. Cost is the reason."
-    assert short_quote(text, 40, prefer="hubspot") == "We are moving to HubSpot next quarter."
+    assert short_quote(text, 200, prefer="hubspot") == "We are moving to HubSpot next quarter."
+    assert short_quote(text, 200) == "First we set up the account."
 
 
 def test_short_quote_says_a_repeated_subject_once_and_whole():
@@ -186,9 +186,12 @@ def test_short_quote_says_a_repeated_subject_once_and_whole():
         "Half of my team is locked out after the SSO change."
     assert short_quote("Is dark mode on the web app on the roadmap? Is dark mode on the roadmap?", 200) == \
         "Is dark mode on the web app on the roadmap?"
-    # A short subject that says something else still gets its follower.
+    # A subject line gives way to the complete sentence after it.
     assert short_quote("Export fails\nThe CSV export times out after 30 s.", 200) == \
-        "Export fails — The CSV export times out after 30 s."
+        "The CSV export times out after 30 s."
+    # ... unless only the subject line says the preferred words, or nothing complete follows.
+    assert short_quote("CAL-503 on sync\nThe calendar is empty.", 200, prefer="CAL-503") == "CAL-503 on sync"
+    assert short_quote("Export fails\nsee attached", 200) == "Export fails"
 
 
 @pytest.mark.parametrize("text, quote", [
@@ -215,7 +218,7 @@ def test_short_quote_windows_on_preferred_words_far_into_a_long_sentence():
 
 
 def test_short_quote_falls_back_to_first_sentence():
-    assert short_quote("Alpha one. Beta two.", 200, prefer="missing") == "Alpha one. Beta two."
+    assert short_quote("Alpha one. Beta two.", 200, prefer="missing") == "Alpha one."
     assert short_quote("", 200) == ""
 
 
@@ -232,8 +235,8 @@ def test_text_functions_never_raise(text):
     assert len(short_quote(text, 120, prefer="x")) <= 120
 
 
-def test_short_quote_keeps_a_subject_line_apart_from_the_body():
+def test_short_quote_is_the_body_sentence_after_a_subject_line():
     from csintel.text import short_quote
 
     quote = short_quote("dark theme please\nI was surprised to find there is no dark mode.", 180)
-    assert quote == "dark theme please — I was surprised to find there is no dark mode."
+    assert quote == "I was surprised to find there is no dark mode."

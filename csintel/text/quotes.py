@@ -1,4 +1,4 @@
-"""Short quotes: one or two whole sentences of a ticket, cut at a word boundary when too long."""
+"""Short quotes: one whole sentence of a ticket, cut at a word boundary only when too long."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ PLEASANTRY = re.compile(
 
 
 def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> str:
-    """A short quote: one or two whole sentences, cut at a word boundary with "…" if needed.
+    """A short quote: one whole sentence, cut at a word boundary with "…" only if it is too long.
 
     Picks the first sentence containing `prefer` (case-insensitive) when given and found, else
-    the first sentence; adds the next sentence when the first is short and both fit.
+    the first sentence. A subject line (no end punctuation) gives way to the complete sentence
+    after it, and a subject the body restates is quoted once, in its fuller form.
     """
     if not text or max_chars <= 0:
         return ""
@@ -37,16 +38,19 @@ def short_quote(text: str, max_chars: int = 200, prefer: str | None = None) -> s
         # A subject line often restates the body's first sentence ("Half of my team..." then "Half
         # of my team is locked out."): quote the fuller of the two once, never both.
         quote = max(quote, sentences[index + 1], key=lambda s: len(s.rstrip(".…")))
-        index += 1
-    if index + 1 < len(sentences) and len(quote) < 80 and not _repeats(quote, sentences[index + 1]):
-        # A subject line has no end punctuation; a dash keeps it from running into the body.
-        joiner = " " if quote[-1] in ".!?…:;" else " — "
-        combined = f"{quote}{joiner}{sentences[index + 1]}"
-        if len(combined) <= max_chars:
-            quote = combined
+    elif index + 1 < len(sentences) and not _complete(quote) and _complete(sentences[index + 1]) \
+            and (not prefer or prefer.lower() in sentences[index + 1].lower()):
+        # "Outlook sync error" then "Our Outlook calendar sync fails with CAL-503.": the body's
+        # sentence says what the subject line names, as one complete sentence.
+        quote = sentences[index + 1]
     if len(quote) <= max_chars:
         return quote
     return _cut(quote, max_chars, prefer)
+
+
+def _complete(sentence: str) -> bool:
+    """Whether a sentence ends as sentences do (a subject line or a list item does not)."""
+    return sentence.rstrip("\"')]").endswith((".", "!", "?")) and not sentence.endswith(("...", ELLIPSIS))
 
 
 def _repeats(a: str, b: str) -> bool:

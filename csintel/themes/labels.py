@@ -38,7 +38,8 @@ STOP_SET = frozenset(STOP_WORDS)
 # name a support subject ("top up", "pay the bill"), plus contractions ("didn't") and the verbs
 # and adverbs that end a clause fragment, never a subject ("account does", "way to let").
 PHRASE_STOP = (STOP_SET - SUBJECT_WORDS) | CONTRACTIONS | frozenset(
-    "do does did doing done way let say says said right away anymore whether take takes took seem seems".split())
+    "do does did doing done way let say says said right away anymore whether take takes took seem seems vs versus via "
+    "etc".split())
 # Acronyms written as such in a label however the tickets type them ("my pin is blocked").
 ACRONYMS = {w.lower(): w for w in """
     PIN ATM API SSO SAML iOS IBAN SWIFT SEPA CSV PDF URL SMS OTP VPN DNS SSL TLS HTTP HTTPS CRM
@@ -287,7 +288,7 @@ def _cased(phrases: list[str], texts: Sequence[str], rows: np.ndarray) -> list[s
     def spell(word: str) -> str:
         if word in ACRONYMS:
             return ACRONYMS[word]
-        if not forms[word]:
+        if not forms[word] or word in STOP_SET:   # "Our" opens sentences; inside a label it is "our"
             return word
         # Ties prefer the plain lower-case form, then the alphabetically first.
         return min(forms[word].items(), key=lambda kv: (-kv[1], kv[0] != word, kv[0]))[0]

@@ -1,13 +1,16 @@
 """Label phrases a product manager would write, mined from a theme's most central tickets.
 
-A label is a short phrase the tickets themselves say ("Card payment declined", "Lost luggage",
-"Calendar sync duplicates meetings"), not a keyword list. No tagger is needed (none is packaged
-offline): a phrase is a run of up to four words inside one clause of a ticket, with the light
-words people put between them dropped first ("my card *was* declined" and "card declined" are the
-same phrase, "lost *my* luggage" reads "lost luggage"), and with no stop word at either edge
-(except a verb's particle: "top up", "log in"). Phrases are counted by a key that folds
-inflections and negations ("card isn't working" = "card not working") and written as the theme's
-tickets most often write them.
+A label is a short phrase the tickets themselves say ("Card payment declined", "Lost my luggage",
+"Outlook calendar events stopped syncing"), not a keyword list. No tagger is needed (none is
+packaged offline; spaCy's blank English model has none either, and its tokenizer splits "can't"):
+a phrase is a run of up to five words (spanning at most five, light words included) inside one
+clause of a ticket, which ends at subject pronouns and auxiliaries ("the money *I* sent", "how long
+*do* transfers take"), has no stop word at either edge (except a verb's particle: "top up", "log
+in"), says no word twice, and is not cut at its longest before a subject word ("charge for
+exchanging foreign" + "currency"). Phrases are counted by a key that drops the light words and
+folds inflections and negations ("my card isn't working" = "card not working"), and written the
+tersest way more than one ticket says them, verbatim ("card payment declined" over "card payment
+has been declined"), so a label is never cut mid-word and a reader can find it in the tickets.
 
 Each candidate is scored like BERTopic's c-TF-IDF, but over tickets rather than words:
     coverage (share of the theme's tickets that say it) x log(1 + 1 / sum of its coverage in
@@ -19,7 +22,9 @@ The best candidates are then ordered by maximal marginal relevance on the embedd
 vector is the mean of the vectors of the theme's tickets that say it (the embedder the themes
 were built with, at no extra encoding), its relevance the score weighed by its cosine to the
 theme's centroid, its redundancy the cosine to the phrases already chosen. The first is the
-label; the others are the alternatives a theme takes when a larger theme already has its label.
+label, unless it is one word and a longer phrase containing it is said by EXTEND_SHARE of its
+tickets ("PIN" -> "Change my PIN"); the others are the alternatives a theme takes when a larger
+theme already has its label.
 Everything is ordered by score, then by text, so the same tickets always give the same phrases.
 """
 
@@ -67,7 +72,14 @@ VERBS_IN = frozenset("log logged logging sign signed signing check checked check
 CLAUSE = re.compile(r"[.!?;:,()\[\]{}\"“”\n]+|\s[-–—]+\s")
 TOKEN = re.compile(r"[^\W_][\w'’-]*")
 HAS_LETTER = re.compile(r"[^\W\d_]")
-MAX_WORDS = 4
+MAX_WORDS = 5
+MAX_SPAN = 5             # words a phrase spans in the ticket, light words included
+# Subject pronouns and auxiliaries end a phrase: "setting i'm missing" and "long do transfers"
+# are two fragments glued, not a subject.
+BREAKERS = frozenset("""
+    i me we us you he she they i'm i've i'd i'll we're we've we'd we'll you're you've you'd you'll
+    they're they've they'd he's she's do does did can could will would should shall may might must
+    """.split())
 # Tickets mined per class (the most central first) and words read per ticket: the subject is said
 # early (a subject line, the first sentence; later sentences are context that a templated or
 # chatty theme repeats), and this bounds the cost at a few ms a theme whatever the window.
@@ -81,6 +93,9 @@ LONGER_BONUS = 0.5       # per specific word beyond the first
 # only such words make a longer phrase worth more ("Dashboard widgets empty", not "Way to let user").
 SPECIFIC_ZIPF = 5.5
 ABSORB_SHARE = 0.6       # a longer phrase said by this share of the shorter one's tickets absorbs it
+# A one-word phrase gives way to the commonest longer phrase that contains it and is said by
+# this share of its tickets (chosen on the development sets: benchmarks/bench_theme_labels.py).
+EXTEND_SHARE = 0.15
 CANDIDATES = 12          # best-scoring phrases ordered by MMR
 ALTERNATIVES = 4         # phrases kept per theme: the label and what it falls back to
 MMR_LAMBDA = 0.7
@@ -88,8 +103,8 @@ MMR_LAMBDA = 0.7
 
 @dataclass(frozen=True)
 class Phrase:
-    """A candidate label: its words (lower case, light words dropped, the theme's commonest form of
-    its key), score, ticket share and counting key (`doc_phrases`)."""
+    """A candidate label: its words (lower case, as the theme's tickets say its key), score, ticket
+    share and counting key (`doc_phrases`)."""
 
     text: str
     score: float
@@ -97,33 +112,56 @@ class Phrase:
     key: str
 
 
-def clauses(text: str) -> list[list[str]]:
-    """The text's clauses as lists of lower-case tokens without light words."""
+def clauses(text: str) -> list[tuple[list[str], list[int]]]:
+    """The text's clauses: each clause's lower-case tokens and the positions of those that are not
+    light words (the words phrases are counted by)."""
     out = []
     budget = TOKENS_PER_DOC
     for part in CLAUSE.split(text.lower().replace("’", "'")):
-        tokens = [t for t in TOKEN.findall(part) if t not in LIGHT_WORDS][:budget]
-        budget -= len(tokens)
-        if tokens:
-            out.append(tokens)
-        if budget <= 0:
-            break
+        for piece in _pieces(TOKEN.findall(part)):
+            content = [i for i, t in enumerate(piece) if t not in LIGHT_WORDS][:budget]
+            budget -= len(content)
+            if content:
+                out.append((piece, content))
+            if budget <= 0:
+                return out
     return out
 
 
+def _pieces(tokens: list[str]) -> list[list[str]]:
+    """A clause cut at its subject pronouns and auxiliaries: "money i sent" and "long do transfers"
+    are no phrases, "money" and "sent" are."""
+    out: list[list[str]] = [[]]
+    for t in tokens:
+        if t in BREAKERS:
+            out.append([])
+        else:
+            out[-1].append(t)
+    return [p for p in out if p]
+
+
 def doc_phrases(text: str, stop: frozenset[str]) -> dict[str, str]:
-    """Every phrase of 1-4 words a ticket says: its `phrase_key` -> the words as `clauses` writes them."""
+    """Every phrase of 1-5 words a ticket says: its `phrase_key` -> the words as the ticket says
+    them (light words between them included, so a label is said verbatim by a ticket)."""
     found = {}
-    for tokens in clauses(text):
+    for words, content in clauses(text):
+        tokens = [words[p] for p in content]
         for i, first in enumerate(tokens):
             if first in stop or not HAS_LETTER.search(first):
                 continue
             for n in range(1, min(MAX_WORDS, len(tokens) - i) + 1):
                 last = tokens[i + n - 1]
-                if (last not in stop or (n > 1 and _particle(last, tokens[i + n - 2], stop))) \
-                        and HAS_LETTER.search(last):
-                    words = tokens[i:i + n]
-                    found[" ".join(stem(w) for w in words)] = " ".join(words)
+                span = content[i + n - 1] - content[i] + 1
+                if span > MAX_SPAN:
+                    break
+                # A phrase at its longest that the ticket goes on after with a subject word is cut
+                # mid-phrase ("charge for exchanging foreign" + "currency"): no candidate.
+                cut = (n == MAX_WORDS or i + n == len(tokens) or content[i + n] - content[i] + 1 > MAX_SPAN) \
+                    and i + n < len(tokens) and tokens[i + n] not in stop
+                if (last not in stop or (n > 1 and _particle(last, tokens[i + n - 2], stop))) and not cut \
+                        and HAS_LETTER.search(last) and len(set(tokens[i:i + n])) == n:
+                    key = " ".join(stem(w) for w in tokens[i:i + n])
+                    found[key] = " ".join(words[content[i]:content[i + n - 1] + 1])
     return found
 
 
@@ -186,22 +224,38 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
         eligible = {key: k for key, k in counts[c].items() if k >= need}
         absorbed = _absorbed(eligible)
         forms = Counter((key, form) for d in docs for key, form in d.items() if key in eligible and key not in absorbed)
-        # Each key is written as the theme's tickets most often write it (ties: alphabetical).
+        # Each key is written as its tickets write it: the tersest form that more than one ticket
+        # says ("card payment declined" over "card payment has been declined"), ties by count,
+        # then alphabetically.
         written: dict[str, str] = {}
-        for (key, form), _ in sorted(forms.items(), key=lambda kv: (-kv[1], kv[0][1])):
+        for (key, form), _ in sorted(forms.items(), key=lambda kv: (kv[1] < MIN_TICKETS, len(kv[0][1].split()),
+                                                                     -kv[1], kv[0][1])):
             written.setdefault(key, form)
         scored = []
         for key, text in written.items():
             said_words = set(text.split())
             if said_words <= words or said_words <= stop:
                 continue
-            specific = sum(w not in stop and _zipf(w) < SPECIFIC_ZIPF for w in text.split())
+            specific = sum(w not in stop and w not in LIGHT_WORDS and _zipf(w) < SPECIFIC_ZIPF for w in text.split())
             share = eligible[key] / len(docs)
             score = share * math.log1p(1.0 / total[key]) * (1.0 + LONGER_BONUS * max(0, specific - 1))
             scored.append(Phrase(text, score, share, key))
         scored.sort(key=lambda ph: (-ph.score, ph.text))
-        out[c] = _mmr(scored[:CANDIDATES], docs, x[mined[c]], stop)
+        out[c] = _extended(_mmr(scored[:CANDIDATES], docs, x[mined[c]], stop), scored)
     return out
+
+
+def _extended(chosen: list[Phrase], scored: list[Phrase]) -> list[Phrase]:
+    """A one-word label said in a longer phrase by EXTEND_SHARE of its tickets takes the longer
+    phrase ("PIN" -> "Change PIN"): one word names a subject, not what is wrong with it."""
+    if not chosen or " " in chosen[0].key:
+        return chosen
+    word = chosen[0]
+    longer = [ph for ph in scored if ph.key != word.key and word.key in ph.key.split() and ph.share >= EXTEND_SHARE * word.share]
+    if not longer:
+        return chosen
+    best = min(longer, key=lambda ph: (-ph.share, -ph.score, ph.text))
+    return [best, *(ph for ph in chosen[1:] if ph.key != best.key)]
 
 
 @lru_cache(maxsize=65536)
