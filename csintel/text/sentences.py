@@ -35,11 +35,19 @@ ABBREVIATIONS = frozenset({
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text`, split at end punctuation and line breaks."""
-    # Several taggers segment the same ticket (sentiment, requests, errors, competitors): cached.
-    return list(_sentence_spans(text))
+    # Several taggers segment the same ticket (sentiment, requests, errors, competitors): cached,
+    # up to a size that keeps the cache small (a batch is 256 tickets in csintel.enrich and file tagging).
+    return list(_cached_spans(text) if len(text) <= CACHE_MAX_CHARS else _sentence_spans(text))
 
 
-@lru_cache(maxsize=2048)   # a batch is 256 tickets (csintel.enrich, file tagging): held whole
+CACHE_MAX_CHARS = 10_000   # with 1,024 entries: tens of MB at most
+
+
+@lru_cache(maxsize=1024)
+def _cached_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return _sentence_spans(text)
+
+
 def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
