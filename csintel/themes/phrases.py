@@ -159,8 +159,8 @@ def doc_phrases(text: str, stop: frozenset[str]) -> dict[str, str]:
                     break
                 # A phrase at its longest that the ticket goes on after with a subject word is cut
                 # mid-phrase ("charge for exchanging foreign" + "currency"): no candidate.
-                cut = (n == MAX_WORDS or i + n == len(tokens) or content[i + n] - content[i] + 1 > MAX_SPAN) \
-                    and i + n < len(tokens) and tokens[i + n] not in stop
+                cut = i + n < len(tokens) and tokens[i + n] not in stop \
+                    and (n == MAX_WORDS or content[i + n] - content[i] + 1 > MAX_SPAN)
                 if (last not in stop or (n > 1 and _particle(last, tokens[i + n - 2], stop))) and not cut \
                         and HAS_LETTER.search(last) and len(set(tokens[i:i + n])) == n:
                     key = " ".join(stem(w) for w in tokens[i:i + n])
