@@ -19,6 +19,8 @@ only if it finishes within BERTOPIC_TIMEOUT_S. Also the cost of determinism: UMA
 
 Run: .venv/bin/python benchmarks/bench_themes.py [--quick]; writes
 benchmarks/results/bench_themes.json (bench_themes_quick.json with --quick).
+`--rerun-scale 200000[,50000...]` reruns only csintel's scale rows of those sizes and replaces them
+in bench_themes.json (each marked with its own date, parameters and load), keeping the rest.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
@@ -45,10 +48,10 @@ MAX_TEXT_CHARS = 50_000
 POOL = (13, 5_000)                 # (seed, tickets) of the real tickets the scale vectors come from
 SYNTHETIC_COSINE = 0.93            # cosine of a synthetic vector to its source
 BERTOPIC_TIMEOUT_S = 900
-FULL = {"quality": [(11, 4_000), (23, 4_000)], "pool": POOL, "scale": [10_000, 50_000, 200_000],
+FULL: dict[str, Any] = {"quality": [(11, 4_000), (23, 4_000)], "pool": POOL, "scale": [10_000, 50_000, 200_000],
         "bertopic_scale": [10_000, 50_000, 200_000], "sample_fits": [10_000, 25_000], "sample_fit_n": 50_000,
         "umap_cost": [10_000, 50_000]}
-QUICK = {"quality": [(11, 1_500)], "pool": (13, 1_500), "scale": [5_000, 10_000],
+QUICK: dict[str, Any] = {"quality": [(11, 1_500)], "pool": (13, 1_500), "scale": [5_000, 10_000],
          "bertopic_scale": [5_000], "sample_fits": [2_500], "sample_fit_n": 10_000, "umap_cost": [5_000]}
 
 
@@ -328,15 +331,47 @@ def scale_part(cfg: dict) -> dict:
             "runs": runs, "sample_fit_quality": sample_fits, "determinism_cost": umap_runs}
 
 
+def rerun_scale(sizes: list[int]) -> None:
+    """Replace csintel's scale rows of `sizes` in bench_themes.json by a fresh measurement."""
+    from datetime import datetime, timezone
+
+    from csintel.themes.cluster import ClusterParams
+
+    path = RESULTS / "bench_themes.json"
+    result = json.loads(path.read_text())
+    seed, n = POOL
+    vectors, texts, themes = sample_set(seed, n)
+    pool_truth = np.unique(themes, return_inverse=True)[1]
+    data = {"vectors": str(vectors), "texts": str(texts)}
+    for size in sizes:
+        truth = pool_truth[synthetic_sources(len(pool_truth), size)]
+        fresh = described(measured({**data, "synthetic": size, "method": "csintel"}), truth)
+        fresh["rerun"] = {"at": datetime.now(timezone.utc).isoformat(timespec="minutes"),
+                          "command": f"benchmarks/bench_themes.py --rerun-scale {size}",
+                          "csintel_params": asdict(ClusterParams()), "load_average_after": os.getloadavg()}
+        row = next((r for r in result["scale"]["runs"] if r["tickets"] == size), None)
+        if row is None:
+            result["scale"]["runs"].append({"tickets": size, "csintel": fresh})
+        else:
+            row["csintel"] = fresh
+        print(json.dumps({"tickets": size, "csintel": fresh}), flush=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"updated {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, a couple of minutes")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--rerun-scale", help="comma-separated sizes: rerun csintel's scale rows only")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
+    if args.rerun_scale:
+        rerun_scale([int(n) for n in args.rerun_scale.split(",")])
+        return
     cfg = QUICK if args.quick else FULL
     started = time.perf_counter()
     from csintel.themes.cluster import ClusterParams
