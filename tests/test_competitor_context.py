@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from csintel.classify.competitor_context import (
-    classify_contexts, context_features, fit_context_head, load_context_head, save_context_head,
-    shipped_context_head,
+    ContextHead, around_name, classify_contexts, context_features, fit_context_head, load_context_head,
+    save_context_head, shipped_context_head,
 )
-from csintel.classify.competitors import CONTEXTS, CompetitorMatcher, CompetitorSpec
+from csintel.classify.competitor_cues import CUE_FEATURES
+from csintel.classify.competitors import CONTEXTS, MASK, CompetitorMatcher, CompetitorSpec, Mention
 from csintel.classify.eval_extraction import strongest
 
 SPECS = [
@@ -15,6 +16,7 @@ SPECS = [
     CompetitorSpec("Salesforce", ("SFDC",), integration_partner=True),
     CompetitorSpec("Zoho CRM", ("Zoho",)),
     CompetitorSpec("Pipedrive"),
+    CompetitorSpec("Attio"),
 ]
 PARTNERS = {s.name: s.integration_partner for s in SPECS}
 
@@ -31,12 +33,12 @@ def contexts(head, embedder, text):
     return strongest(found), {m.name: m.competitive for m in found}
 
 
-@pytest.mark.parametrize("text, name, context", [
-    ("Honestly, HubSpot is looking pretty attractive right now.", "HubSpot", "evaluating"),
-    ("Some of our team are test-driving SFDC this month.", "Salesforce", "evaluating"),
-    ("In Salesforce this is a single checkbox.", "Salesforce", "comparison"),
+@pytest.mark.parametrize("text, name", [
+    ("Honestly, HubSpot is looking pretty attractive right now.", "HubSpot"),
+    ("Some of our team are test-driving SFDC this month.", "Salesforce"),
+    ("In Salesforce this is a single checkbox.", "Salesforce"),
 ])
-def test_competitive_remarks_about_partners_are_competitive(head, embedder, text, name, context):
+def test_competitive_remarks_about_partners_are_competitive(head, embedder, text, name):
     labels, competitive = contexts(head, embedder, text)
     assert labels[name] != "integration" and competitive[name]
 
@@ -51,29 +53,61 @@ def test_the_partner_sync_stays_integration(head, embedder):
     assert labels == {"HubSpot": "integration"} and competitive == {"HubSpot": False}
 
 
+@pytest.mark.parametrize("text, name, context", [
+    ("We've signed with HubSpot and our seats here end on the 31st.", "HubSpot", "switching"),
+    ("We have a call with Attio's sales team on Thursday.", "Attio", "evaluating"),
+    ("Attio quoted us 30% less for the same number of seats.", "Attio", "pricing"),
+    ("We spent four years on Pipedrive before coming here.", "Pipedrive", "past_user"),
+    ("In Attio, merging duplicates is one click.", "Attio", "comparison"),
+    ("Deals created in HubSpot since Tuesday aren't showing up here.", "HubSpot", "integration"),
+])
+def test_rows_of_the_training_file_get_their_context(head, embedder, text, name, context):
+    # Rows of data/train/competitor_context.csv, one per context: the head must fit what it learnt from.
+    assert contexts(head, embedder, text)[0][name] == context
+
+
+def _mention(masked, rule="other"):
+    return Mention("X", rule, True, masked.replace(MASK, "X"), masked)
+
+
 def test_integration_is_masked_for_non_partners():
     # A head that would say "integration" for everything: non-partners get their next best context.
     labels = ("integration", "pricing")
-    coef = np.zeros((2, 4 + len(CONTEXTS)), dtype=np.float32)
+    coef = np.zeros((2, 4 + CUE_FEATURES + len(CONTEXTS)), dtype=np.float32)
     coef[0, 0], coef[1, 0] = 2.0, 1.0
-    from csintel.classify.competitor_context import ContextHead
+    toy = ContextHead(labels, coef, np.zeros(2, dtype=np.float32), "toy", 4, 0, 0.0, 0.0)
+    ms = [_mention(f"We use {MASK}.")] * 2
+    assert toy.predict(np.ones((2, 4)), ms, [True, False]) == ["integration", "pricing"]
 
-    toy = ContextHead(labels, coef, np.zeros(2, dtype=np.float32), "toy", 0.0)
-    vectors = np.ones((2, 4))
-    assert toy.predict(vectors, ["other", "other"], [True, False]) == ["integration", "pricing"]
+
+def test_features_are_vectors_cues_and_rules():
+    ms = [_mention(f"We're moving to {MASK} next month.", "switching"), _mention(f"{MASK} is cheaper.", "pricing")]
+    features = context_features(np.zeros((2, 3)), ms, [False, True], 0.5, 0.25)
+    assert features.shape == (2, 3 + CUE_FEATURES + len(CONTEXTS))
+    assert features[0, 3 + CUE_FEATURES + CONTEXTS.index("switching")] == 0.25
+    cues = features[:, 3:3 + CUE_FEATURES]
+    assert set(np.unique(cues)) <= {0.0, 0.5} and cues[0].sum() > 0 and cues[1].sum() > 0
+    assert around_name(f"one two three four {MASK} five six seven", 2) == f"three four {MASK} five six"
 
 
 def test_save_and_load_round_trip(tmp_path):
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(12, 5))
+    vectors = rng.normal(size=(12, 10))
     gold = ["pricing", "comparison", "switching"] * 4
-    fitted = fit_context_head(vectors, ["other"] * 12, gold, "toy-model", c=1.0, rule_scale=0.5)
+    ms = [_mention(f"{MASK} {w}") for w in ("costs less", "has a timeline", "wins") * 4]
+    fitted = fit_context_head(vectors, ms, [False] * 12, gold, "toy-model", c=1.0, window=4, cue_scale=1.0,
+                              rule_scale=0.5)
+    assert fitted.dim == 5
     save_context_head(fitted, tmp_path / "competitor_context.json")
     loaded = load_context_head(tmp_path / "competitor_context.json")
-    assert loaded.version == fitted.version and loaded.labels == fitted.labels
-    assert context_features(vectors[:1], ["pricing"], 0.5)[0, 5 + CONTEXTS.index("pricing")] == 0.5
+    assert loaded.version == fitted.version and loaded.labels == fitted.labels and loaded.window == 4
+    assert loaded.predict(vectors, ms, [False] * 12) == fitted.predict(vectors, ms, [False] * 12)
     with pytest.raises(ValueError, match="unknown competitor context"):
-        fit_context_head(vectors, ["other"] * 12, ["nonsense"] * 12, "toy", 1.0, 0.0)
+        fit_context_head(vectors, ms, [False] * 12, ["nonsense"] * 12, "toy", 1.0, 0, 0.0, 0.0)
+    (tmp_path / "broken.json").write_text('{"format": 2}')
+    np.savez(tmp_path / "broken.npz", coef=np.zeros((1, 1)), intercept=np.zeros(1))
+    with pytest.raises(ValueError, match="cannot read"):
+        load_context_head(tmp_path / "broken.json")
 
 
 def test_without_a_head_the_rules_decide(embedder):

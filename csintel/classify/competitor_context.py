@@ -1,15 +1,17 @@
 """The trained competitor-context head: what a mention of a competitor is about.
 
-A logistic regression on the sentence embedding of the mention's sentence, with the competitor's
-name replaced by "the other product" (so it learns the context, not the vendor), beside the rules'
-context as a one-hot feature (scaled by `rule_scale`), so it learns where the rules are right and
-where the sentence says more. It replaces the rules' context where an embedder is at hand (the
-Enricher, `csintel tag`, `csintel eval`); figures in models/heads/competitor_context.md. One constraint stays a rule: "integration" is only for
-vendors configured as `integration_partner`; for any other vendor the head's best other context
-is taken (an import of their old data is then "past_user").
+A logistic regression over features that carry to text it was not trained on: the sentence
+embedding of the mention's sentence and of the few words around the name, with the competitor's
+name replaced by "the other product" (so it learns the context, not the vendor); the cue families
+of competitor_cues (words next to the name, the clause's cues, the name's position, partner or
+not) as flags; and, if cross-validation asks for it, the rules' context one-hot. It replaces the
+rules' context where an embedder is at hand (the Enricher, `csintel tag`, `csintel eval`);
+figures in models/heads/competitor_context.md. One constraint stays a rule: "integration" is only
+for vendors configured as `integration_partner`; for any other vendor the head's best other
+context is taken (an import of their old data is then "past_user").
 
-Saved as models/heads/competitor_context.json (labels, card) beside .npz (weights), trained by
-benchmarks/train_competitor_context.py; plain numbers, no pickles.
+Saved as models/heads/competitor_context.json (labels, settings, card) beside .npz (weights),
+trained by benchmarks/train_competitor_context.py; plain numbers, no pickles.
 """
 
 from __future__ import annotations
@@ -22,66 +24,97 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from csintel.classify.competitor_cues import CUE_FEATURES, cue_flags
 from csintel.classify.competitors import CONTEXTS, MASK, Mention, is_competitive
 from csintel.config import SHIPPED_MODELS
 from csintel.embed import Embedder
 
-FORMAT = 1
+FORMAT = 2
 SHIPPED = SHIPPED_MODELS / "heads" / "competitor_context.json"
 
 
 @dataclass(frozen=True)
 class ContextHead:
-    """softmax(features @ coef.T + intercept) over `labels` (a subset of CONTEXTS); the features
-    are the masked sentence's vector and `rule_scale` times the rules' context, one-hot over CONTEXTS."""
+    """softmax(features @ coef.T + intercept) over `labels` (a subset of CONTEXTS). The features
+    (context_features): the masked sentence's vector, the vector of the `window` words either side
+    of the name when `window` > 0, `cue_scale` times the cue flags and `rule_scale` times the
+    rules' context, one-hot over CONTEXTS."""
 
     labels: tuple[str, ...]
-    coef: np.ndarray        # (labels, dim + len(CONTEXTS))
+    coef: np.ndarray        # (labels, features)
     intercept: np.ndarray   # (labels,)
     embedding: str          # the embedding model it was fitted on
+    dim: int                # its vectors' dimension
+    window: int
+    cue_scale: float
     rule_scale: float
     card: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
-    def dim(self) -> int:
-        return int(self.coef.shape[1]) - len(CONTEXTS)
-
-    @property
     def version(self) -> str:
-        h = hashlib.sha1(json.dumps([self.labels, self.embedding, self.rule_scale]).encode())
+        h = hashlib.sha1(json.dumps([self.labels, self.embedding, self.window, self.cue_scale,
+                                     self.rule_scale]).encode())
         h.update(np.ascontiguousarray(self.coef, dtype=np.float32).tobytes())
         h.update(np.ascontiguousarray(self.intercept, dtype=np.float32).tobytes())
         return f"competitor_context-head-{h.hexdigest()[:8]}"
 
-    def probabilities(self, vectors: np.ndarray, rules: Sequence[str]) -> np.ndarray:
-        if len(vectors) == 0:
+    def probabilities(self, vectors: np.ndarray, mentions: Sequence[Mention], partners: Sequence[bool]) -> np.ndarray:
+        """Each mention's probability per label; `vectors` from `encode_mentions(..., self.window)`."""
+        if len(mentions) == 0:
             return np.zeros((0, len(self.labels)))
-        logits = context_features(vectors, rules, self.rule_scale) @ self.coef.T + self.intercept
+        features = context_features(vectors, mentions, partners, self.cue_scale, self.rule_scale)
+        logits = features @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
 
-    def predict(self, vectors: np.ndarray, rules: Sequence[str], partners: Sequence[bool]) -> list[str]:
-        """The most probable context per mention (its masked sentence's vector and the rules' context);
-        "integration" only where `partners` says so."""
-        probs = self.probabilities(vectors, rules)
+    def predict(self, vectors: np.ndarray, mentions: Sequence[Mention], partners: Sequence[bool]) -> list[str]:
+        """The most probable context per mention; "integration" only where `partners` says so."""
+        probs = self.probabilities(vectors, mentions, partners)
         if "integration" in self.labels:
-            column = self.labels.index("integration")
-            probs[[not p for p in partners], column] = -1.0
+            probs[[not p for p in partners], self.labels.index("integration")] = -1.0
         return [self.labels[i] for i in probs.argmax(axis=1)]
 
 
-def context_features(vectors: np.ndarray, rules: Sequence[str], rule_scale: float) -> np.ndarray:
-    """The head's inputs: each vector beside `rule_scale` times its rules' context, one-hot over CONTEXTS."""
-    onehot = np.zeros((len(rules), len(CONTEXTS)))
-    for i, context in enumerate(rules):
-        onehot[i, CONTEXTS.index(context)] = rule_scale
-    return np.hstack([np.asarray(vectors, dtype=np.float64).reshape(len(rules), -1), onehot])
+def around_name(masked: str, window: int) -> str:
+    """The `window` words either side of the masked name (the whole text if the mask is missing)."""
+    at = masked.find(MASK)
+    if at < 0:
+        return masked
+    return " ".join([*masked[:at].split()[-window:], MASK, *masked[at + len(MASK):].split()[:window]])
 
 
-def fit_context_head(vectors: np.ndarray, rules: Sequence[str], labels: Sequence[str], embedding: str, c: float,
+def encode_mentions(embedder: Embedder, mentions: Sequence[Mention], window: int) -> np.ndarray:
+    """The head's vectors per mention (one encode call): its masked sentence, and when `window` > 0
+    beside it the words around the name."""
+    sentences = [m.masked or m.sentence for m in mentions]
+    if not window:
+        return np.asarray(embedder.encode(sentences))
+    vectors = np.asarray(embedder.encode(sentences + [around_name(s, window) for s in sentences]))
+    return np.hstack([vectors[:len(sentences)], vectors[len(sentences):]])
+
+
+def context_features(vectors: np.ndarray, mentions: Sequence[Mention], partners: Sequence[bool], cue_scale: float,
+                     rule_scale: float) -> np.ndarray:
+    """The head's inputs: the vectors, `cue_scale` times the cue flags (competitor_cues.cue_flags)
+    and `rule_scale` times the rules' context, one-hot over CONTEXTS."""
+    cues = np.zeros((len(mentions), CUE_FEATURES))
+    onehot = np.zeros((len(mentions), len(CONTEXTS)))
+    for i, (m, partner) in enumerate(zip(mentions, partners)):
+        masked = m.masked or m.sentence
+        at = masked.find(MASK)
+        before, after = (masked[:at], masked[at + len(MASK):]) if at >= 0 else ("", masked)
+        cues[i] = cue_flags(before, after, partner)
+        onehot[i, CONTEXTS.index(m.context)] = 1.0
+    return np.hstack([np.asarray(vectors, dtype=np.float64).reshape(len(mentions), -1), cue_scale * cues,
+                      rule_scale * onehot])
+
+
+def fit_context_head(vectors: np.ndarray, mentions: Sequence[Mention], partners: Sequence[bool],
+                     labels: Sequence[str], embedding: str, c: float, window: int, cue_scale: float,
                      rule_scale: float, card: dict[str, Any] | None = None) -> ContextHead:
-    """Fit the head on masked-sentence vectors, the rules' contexts and the true contexts (L2 logistic regression).
+    """Fit the head (L2 logistic regression) on the mentions' vectors (`encode_mentions` with the
+    same `window`), their rules' contexts and cues, and the true contexts `labels`.
 
     Raises:
         ValueError: a label is not a context.
@@ -91,21 +124,23 @@ def fit_context_head(vectors: np.ndarray, rules: Sequence[str], labels: Sequence
     unknown = sorted(set(labels) - set(CONTEXTS))
     if unknown:
         raise ValueError(f"unknown competitor context(s) {unknown}; expected one of {CONTEXTS}")
-    model = LogisticRegression(C=c, max_iter=3000).fit(context_features(vectors, rules, rule_scale), list(labels))
+    features = context_features(vectors, mentions, partners, cue_scale, rule_scale)
+    model = LogisticRegression(C=c, max_iter=3000).fit(features, list(labels))
     coef, intercept = model.coef_, model.intercept_
     if len(model.classes_) == 2:   # scikit-learn keeps one row for two classes
         coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
-    return ContextHead(tuple(str(x) for x in model.classes_), coef.astype(np.float32),
-                       intercept.astype(np.float32), embedding, rule_scale, card or {})
+    dim = int(np.asarray(vectors).shape[1]) // (2 if window else 1)
+    return ContextHead(tuple(str(x) for x in model.classes_), coef.astype(np.float32), intercept.astype(np.float32),
+                       embedding, dim, window, cue_scale, rule_scale, card or {})
 
 
 def save_context_head(head: ContextHead, path: Path = SHIPPED) -> None:
-    """Write `path` (JSON: labels, version, card) and the weights beside it (.npz)."""
+    """Write `path` (JSON: labels, settings, version, card) and the weights beside it (.npz)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path.with_suffix(".npz"), coef=head.coef.astype(np.float32), intercept=head.intercept.astype(np.float32))
     meta = {"format": FORMAT, "task": "competitor_context", "version": head.version, "labels": list(head.labels),
-            "embedding": head.embedding, "dim": head.dim, "rule_scale": head.rule_scale, "mask": MASK,
-            "card": head.card}
+            "embedding": head.embedding, "dim": head.dim, "window": head.window, "cue_scale": head.cue_scale,
+            "rule_scale": head.rule_scale, "mask": MASK, "card": head.card}
     path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
@@ -119,13 +154,15 @@ def load_context_head(path: Path = SHIPPED) -> ContextHead:
         meta = json.loads(Path(path).read_text(encoding="utf-8"))
         with np.load(Path(path).with_suffix(".npz")) as arrays:
             coef, intercept = arrays["coef"], arrays["intercept"]
-    except (OSError, ValueError, KeyError) as exc:
+        labels = tuple(meta.get("labels") or ())
+        dim, window = int(meta["dim"]), int(meta["window"])
+        cue_scale, rule_scale = float(meta["cue_scale"]), float(meta["rule_scale"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"cannot read the competitor context head {path}: {exc}") from exc
-    labels = tuple(meta.get("labels") or ())
-    if (meta.get("format") != FORMAT or not set(labels) <= set(CONTEXTS) or coef.shape[0] != len(labels)
-            or not isinstance(meta.get("rule_scale"), (int, float))):
-        raise ValueError(f"{path}: not a competitor context head of format {FORMAT}")
-    return ContextHead(labels, coef, intercept, str(meta.get("embedding", "")), float(meta["rule_scale"]),
+    width = dim * (2 if window else 1) + CUE_FEATURES + len(CONTEXTS)
+    if meta.get("format") != FORMAT or not set(labels) <= set(CONTEXTS) or coef.shape != (len(labels), width):
+        raise ValueError(f"{path}: not a competitor context head of format {FORMAT} with {width} features")
+    return ContextHead(labels, coef, intercept, str(meta.get("embedding", "")), dim, window, cue_scale, rule_scale,
                        meta.get("card") or {})
 
 
@@ -157,8 +194,8 @@ def classify_contexts(found: Sequence[Sequence[Mention]], head: ContextHead | No
     flat = [m for ms in found for m in ms]
     if not flat:
         return [list(ms) for ms in found]
-    vectors = embedder.encode([m.masked or m.sentence for m in flat])
-    contexts = iter(head.predict(vectors, [m.context for m in flat], [partners.get(m.name, False) for m in flat]))
+    is_partner = [partners.get(m.name, False) for m in flat]
+    contexts = iter(head.predict(encode_mentions(embedder, flat, head.window), flat, is_partner))
     out = []
     for ms in found:
         row = []

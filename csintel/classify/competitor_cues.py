@@ -204,3 +204,26 @@ def mention_context(doc: Doc, name: Span, start: int, end: int, clause: Span, pa
     if integration or attached or partner:
         return "integration", False
     return "other", False
+
+
+# The cue families the trained context head reads as features (beside the sentence's embedding):
+# the words right next to the name, then the clause's cues. Flags, not a decision, so the head
+# learns how much each one says where the rules' fixed order is wrong.
+_BEFORE_CUES = (PAST_BEFORE, MOVED_FROM_BEFORE, SWITCHING_BEFORE, TRIED_BEFORE, EVALUATING_BEFORE, INTEGRATION_BEFORE)
+_AFTER_CUES = (SWITCHING_AFTER, INTEGRATION_AFTER, FEATURE_AFTER, WEAK_COMPARISON_AFTER, HOW_IT_IS_THERE)
+_SENTENCE_CUES = (HEDGE, SWITCHING, EVALUATING, PAST_TIME, PAST_USER, PRICING, COMPARISON_STRONG, INTEGRATION)
+CUE_FEATURES = 4 + len(_BEFORE_CUES) + len(_AFTER_CUES) + len(_SENTENCE_CUES)
+LONG_SENTENCE_WORDS = 25
+
+
+def cue_flags(before: str, after: str, partner: bool) -> list[float]:
+    """The cue families present around a mention (`before` and `after`: the sentence's text on
+    either side of the name), the name's position and whether the vendor is an integration
+    partner, as CUE_FEATURES numbers (0 or 1)."""
+    near_before = " ".join(before.split()[-CONTEXT_TOKENS:])
+    sentence = f"{before} {after}"
+    flags = [bool(p.search(near_before)) for p in _BEFORE_CUES] + [bool(p.match(after)) for p in _AFTER_CUES]
+    flags += [bool(p.search(sentence)) for p in _SENTENCE_CUES]
+    flags += [bool(IN_PRODUCT_BEFORE.match(before)), partner, not before.strip(),   # the name opens the sentence
+              len(sentence.split()) > LONG_SENTENCE_WORDS]
+    return [float(f) for f in flags]
