@@ -8,8 +8,8 @@ import pytest
 
 from csintel.classify import evaluation
 from csintel.classify.enricher import Enricher
-from csintel.classify.head_selection import choose_threshold, select_and_train
-from csintel.classify.heads import load_head, save_head, train_head
+from csintel.classify.head_selection import choose_abstention, choose_threshold, select_and_train
+from csintel.classify.heads import Head, energy, load_head, save_head, train_head
 from csintel.classify.taxonomy import UNCERTAIN
 from csintel.config import settings_from_dict
 
@@ -105,8 +105,11 @@ def test_default_abstention_comes_from_validation_and_reaches_the_tagger(coded, 
     head = train_head("category", texts, labels, embedder, validation=validation)
     abstention = head.card["abstention"]
     assert abstention["oos_source"].startswith("validation rows") and abstention["validation_oos_rows"] == 6
-    assert head.min_confidence == abstention["threshold"] > 0
-    assert head.abstain_below(0.0) == head.min_confidence and head.abstain_below(0.99999) == 0.99999
+    if abstention["rule"] == "energy":
+        assert head.min_energy == abstention["threshold"] and head.min_confidence == 0.0
+    else:
+        assert head.min_confidence == abstention["threshold"] > 0 and head.min_energy is None
+    assert head.abstain_below(0.99999) == 0.99999
     save_head(head, tmp_path / "models")
     enricher = Enricher(settings_from_dict({"models": {"model_dir": str(tmp_path / "models"),
                                                        "category_min_confidence": 0.0}}), embedder)
@@ -152,3 +155,32 @@ def test_eval_baseline_is_zero_shot_for_taxonomy_labels_and_absent_without_train
     assert result["baseline"]["name"] == "zero-shot"
     installed = evaluation.evaluate("category", files["test"], settings)   # shipped head, foreign labels
     assert "baseline" not in installed and "--train" in installed["baseline_note"]
+
+
+def _peaked(rows, top, rest, labels=4):
+    """Logits with one label at `top` and the others at `rest`: softmax-confident whatever the level."""
+    z = np.full((rows, labels), float(rest))
+    z[np.arange(rows), np.arange(rows) % labels] = top
+    return z
+
+
+def test_energy_abstention_catches_out_of_scope_texts_the_top_probability_misses(tmp_path):
+    # In scope: one label fits strongly. Out of scope: one label fits a little better than the
+    # rest, all weakly: the softmax is as sure as in scope (5 logits apart), the energy is not.
+    in_logits = np.vstack([_peaked(40, 10.0, 5.0), _peaked(4, 6.0, 5.5)])    # the last 4: unsure and wrong
+    in_correct = np.r_[np.ones(40, bool), np.zeros(4, bool)]
+    oos_logits = _peaked(20, 2.0, -3.0)
+    rule, threshold, card = choose_abstention(in_logits, in_correct, oos_logits, temperature=1.0, max_loss=0.03)
+    assert rule == "energy" and card["oos_recall"] == 1.0 and card["inscope_accuracy"] == card["inscope_accuracy_top1"]
+    assert card["candidates"]["confidence"]["oos_recall"] < 0.5
+    # A head carrying that rule says `uncertain` on such texts, and keeps it through save and load.
+    head = Head("category", ("a", "b", "c", "d"), np.eye(4), np.zeros(4), 1.0, 0.0, "all-MiniLM-L6-v2",
+                min_energy=threshold)
+    loaded = load_head(save_head(head, tmp_path))
+    assert loaded.min_energy == threshold and loaded.version == head.version
+    assert '"format": 4' in (tmp_path / "category.json").read_text()
+    texts = [""] * 8
+    said = loaded.predict(np.vstack([_peaked(4, 10.0, 5.0), _peaked(4, 2.0, -3.0)]), texts)
+    assert [p.label for p in said] == ["a", "b", "c", "d"] + [UNCERTAIN] * 4
+    assert min(p.confidence for p in said[4:]) > 0.95          # sure by the softmax, out of scope by energy
+    assert np.allclose(energy(np.array([[0.0, 0.0]]), 1.0), np.log(2))

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from csintel.classify.fewshot import train_best
-from csintel.classify.heads import TASKS, Head, expected_calibration_error, installed_head
+from csintel.classify.heads import TASKS, Head, expected_calibration_error, gated, installed_head
 from csintel.classify.sentiment import score_sentiment
 from csintel.classify.taxonomy import (
     UNCERTAIN, Prediction, Taxonomy, ZeroShotClassifier, load_taxonomy, predictions,
@@ -140,8 +140,9 @@ def evaluate(task: str, test: Path, settings: Settings, *, train_file: Path | No
     result: dict[str, Any] = {"task": task, "test": str(data.path), "embedding": embedder.name}
     baseline: tuple[str, list[Prediction]] | None = None
     if head is not None:
-        probs = head.probabilities(vectors, data.texts)
-        predicted, top = predictions(probs, head.labels, threshold), predictions(probs, head.labels, 0.0)
+        probs, answered = head.answers(vectors, data.texts, threshold)
+        top = predictions(probs, head.labels, 0.0)
+        predicted = gated(top, answered)
         result |= {"model": head.version, "model_origin": origin}
         if task == "sentiment":
             result["rules"] = score(data.labels, [p.label for p in _rules(data.texts)])

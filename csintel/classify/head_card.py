@@ -39,16 +39,22 @@ def head_card(head: Head, version: str) -> str:
         lines.append(f"- chosen on {selection['validation']} ({selection['score']}): C {recipe.get('c')}, lexical "
                      f"weight {recipe.get('lexical')} (0 = the embedding alone), class weights "
                      f"{'balanced' if recipe.get('balanced') else 'none'}; every candidate tried:")
-        lines += [f"  - lexical {t['lexical']}, C {t['c']}, {'balanced' if t['balanced'] else 'unweighted'}: "
+        lines += [f"  - lexical {t['lexical']}, C {t['c']}, {'balanced' if t['balanced'] else 'unweighted'}"
+                  f"{', label names as examples' if t.get('names') else ''}: "
                   f"accuracy {t['accuracy']}, macro F1 {t['macro_f1']}" for t in selection.get("trials", [])]
     abstention = card.get("abstention")
     if abstention:
-        lines.append(f"- abstention: below confidence {abstention['threshold']} the label is `uncertain` (or the "
-                     f"config's `{head.task}_min_confidence` if higher); chosen on the same validation rows to "
+        rule = abstention.get("rule", "confidence")
+        gate = (f"below energy {abstention['threshold']} (T * logsumexp(logits / T)), or below the config's "
+                f"`{head.task}_min_confidence`," if rule == "energy" else
+                f"below confidence {abstention['threshold']} (or the config's `{head.task}_min_confidence` if higher)")
+        tried = "; ".join(f"{r}: threshold {c['threshold']}, in-scope accuracy {c['inscope_accuracy']}, out-of-scope "
+                          f"recall {c['oos_recall']}" for r, c in (abstention.get("candidates") or {}).items())
+        lines.append(f"- abstention ({rule}): {gate} the label is `uncertain`; chosen on the same validation rows to "
                      f"catch out-of-scope tickets, stood in for by {abstention['oos_source']}, at most "
                      f"{abstention['max_inscope_loss']} in-scope accuracy lost: in-scope accuracy "
                      f"{abstention['inscope_accuracy_top1']} -> {abstention['inscope_accuracy']}, out-of-scope recall "
-                     f"{abstention['oos_recall']}")
+                     f"{abstention['oos_recall']}" + (f" (rules tried: {tried})" if tried else ""))
     few_shot = card.get("few_shot")
     if few_shot:
         lines.append(f"- few-shot: {few_shot['decision']}")

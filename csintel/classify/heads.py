@@ -21,7 +21,9 @@ words that decide many real tickets (product codes, system names, jargon), so th
 read TF-IDF of word 1-2-grams and character 4-grams, fitted in the same logistic regression.
 How much weight the lexical view gets, the regularisation and the class weighting are chosen on
 validation data (a given split, else cross-validation); so is the head's own abstention threshold
-(see `choose_threshold`). Both are recorded in the card. With few examples a label, `csintel train`
+(see `choose_threshold`): on the top label's calibrated confidence, or on the head's energy
+(T * logsumexp(logits / T): how strongly any label fits at all), whichever catches more stand-in
+out-of-scope tickets on validation. Both are recorded in the card. With few examples a label, `csintel train`
 also fine-tunes the encoder on them and keeps that head where it wins on validation
 (csintel.classify.fewshot); such a head carries its encoder and reads its own embeddings.
 
@@ -64,8 +66,9 @@ SHIPPED_HEADS = SHIPPED_MODELS / "heads"
 ENCODER_SUFFIX = "-encoder"   # a fine-tuned encoder is saved as the folder <task>-encoder beside its head
 FORMAT = 1
 # 2: a head with a lexicon (TF-IDF n-grams) and its own abstention threshold; 3: with its own
-# fine-tuned encoder (csintel.classify.fewshot), which an older csintel would silently ignore.
-FORMATS = (1, 2, 3)
+# fine-tuned encoder (csintel.classify.fewshot), which an older csintel would silently ignore;
+# 4: abstaining on energy (min_energy), which an older csintel would also ignore (never abstaining).
+FORMATS = (1, 2, 3, 4)
 CV_FOLDS = 5
 SEED = 0
 
@@ -79,6 +82,7 @@ class Recipe:
     rule_scale: float       # scale of the sentiment rule features beside the embedding; 0 = not used
     lexical: float = 0.0    # weight of the TF-IDF n-gram blocks beside the embedding; 0 = embedding only
     balanced: bool = True   # class_weight="balanced" (else every example counts once)
+    names: bool = False     # few-shot: each label's name, where the taxonomy does not describe it, as a prior example
 
 
 RECIPES = {
@@ -110,6 +114,9 @@ class Head:
     # The sentence encoder fine-tuned for this head (few-shot training), whose embeddings it reads
     # instead of the configured embedder's; None = the configured embedder's.
     encoder: TunedEncoder | None = field(default=None, compare=False)
+    # Below this energy (see `energy`) the head abstains too: chosen like min_confidence, where
+    # energy catches more out-of-scope tickets than confidence does; None = not used.
+    min_energy: float | None = None
 
     @property
     def dim(self) -> int:
@@ -127,6 +134,7 @@ class Head:
         h = hashlib.sha1()
         h.update(json.dumps([self.task, self.labels, round(self.temperature, 6), self.rule_scale,
                              self.embedding] + ([round(self.min_confidence, 6)] if self.min_confidence else [])
+                            + ([["energy", round(self.min_energy, 6)]] if self.min_energy is not None else [])
                             ).encode())
         if self.lexicon is not None:
             h.update(self.lexicon.digest_bytes())
@@ -136,13 +144,8 @@ class Head:
         h.update(np.ascontiguousarray(self.intercept, dtype=np.float32).tobytes())
         return f"{self.task}-head-{h.hexdigest()[:8]}"
 
-    def probabilities(self, vectors: np.ndarray, texts: Sequence[str],
-                      rules: np.ndarray | None = None) -> np.ndarray:
-        """Calibrated label probabilities, one row per text, columns in `labels` order.
-
-        `rules`: the texts' sentiment rule features when the caller has them (else computed).
-        A head with its own fine-tuned encoder encodes `texts` itself and ignores `vectors`.
-        """
+    def logits(self, vectors: np.ndarray, texts: Sequence[str], rules: np.ndarray | None = None) -> np.ndarray:
+        """Raw label scores, one row per text, before the temperature (see `probabilities`)."""
         if self.encoder is not None and len(texts):
             vectors = self.encoder.encode(list(texts))
         if len(vectors) == 0:
@@ -151,11 +154,50 @@ class Head:
         logits = x @ self.coef[:, :x.shape[1]].T + self.intercept
         if self.lexicon is not None and len(self.lexicon):
             logits = logits + np.asarray(self.lexicon.transform(texts) @ self.coef[:, x.shape[1]:].T)
-        return softmax(logits / self.temperature)
+        return np.asarray(logits)
+
+    def probabilities(self, vectors: np.ndarray, texts: Sequence[str],
+                      rules: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated label probabilities, one row per text, columns in `labels` order.
+
+        `rules`: the texts' sentiment rule features when the caller has them (else computed).
+        A head with its own fine-tuned encoder encodes `texts` itself and ignores `vectors`.
+        """
+        return softmax(self.logits(vectors, texts, rules) / self.temperature)
+
+    def answers(self, vectors: np.ndarray, texts: Sequence[str],
+                min_confidence: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities, and per text whether the head answers: its top label's probability
+        is at least `min_confidence` and, for a head with `min_energy`, its energy at least that."""
+        logits = self.logits(vectors, texts)
+        probs = softmax(logits / self.temperature) if len(logits) else logits
+        answered = probs.max(axis=1) >= min_confidence if len(probs) else np.zeros(0, dtype=bool)
+        if self.min_energy is not None and len(logits):
+            answered &= energy(logits, self.temperature) >= self.min_energy
+        return probs, answered
 
     def predict(self, vectors: np.ndarray, texts: Sequence[str], min_confidence: float = 0.0) -> list[Prediction]:
-        """The most probable label per text, or "uncertain" when its probability is below `min_confidence`."""
-        return predictions(self.probabilities(vectors, texts), self.labels, min_confidence)
+        """The most probable label per text, or "uncertain" where the head does not answer (see `answers`)."""
+        probs, answered = self.answers(vectors, texts, min_confidence)
+        return gated(predictions(probs, self.labels, 0.0), answered)
+
+
+def gated(top: Sequence[Prediction], answered: np.ndarray) -> list[Prediction]:
+    """The top predictions, "uncertain" (with the same confidence) where the head does not answer."""
+    return [p if ok else Prediction(UNCERTAIN, p.confidence) for p, ok in zip(top, answered)]
+
+
+def energy(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """T * logsumexp(logits / T) per row: how strongly the head's labels, together, claim a text.
+
+    An out-of-scope text fits no label, so all its logits are low; the softmax hides that (a text
+    that fits none may still fit one far better than the rest), energy does not. On held-out classes
+    of Banking77 and CLINC150 it separates out-of-scope texts better than the top probability
+    (benchmarks/eval_categories.py; docs/categories.md).
+    """
+    from scipy.special import logsumexp
+
+    return np.asarray(temperature * logsumexp(np.asarray(logits) / temperature, axis=1))
 
 
 def features(vectors: np.ndarray, texts: Sequence[str], rule_scale: float,
@@ -270,14 +312,17 @@ def _prior_examples(task: str, labels: Sequence[str], taxonomy: Taxonomy | None,
 
 
 def fit_weights(x: np.ndarray, y: np.ndarray, prior_x: np.ndarray, prior_y: np.ndarray, recipe: Recipe,
-         n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+                n_labels: int, prior_weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic regression weights (labels x features) and intercepts; the prior rows weigh
+    `prior_weights` each (default: the recipe's prior_weight)."""
     from sklearn.linear_model import LogisticRegression
 
     weights = np.ones(len(y))
     if len(prior_y):
         x = sparse.vstack([x, prior_x], format="csr") if sparse.issparse(x) else np.vstack([x, prior_x])
         y = np.concatenate([y, prior_y])
-        weights = np.concatenate([weights, np.full(len(prior_y), recipe.prior_weight)])
+        weights = np.concatenate([weights, np.full(len(prior_y), recipe.prior_weight) if prior_weights is None
+                                  else np.asarray(prior_weights, dtype=np.float64)])
     # tol 1e-3 (sklearn's default is 1e-4): the same predictions here at a fraction of the iterations.
     model = LogisticRegression(C=recipe.c, class_weight="balanced" if recipe.balanced else None, max_iter=3000,
                                tol=1e-3)
@@ -313,11 +358,12 @@ def save_head(head: Head, folder: Path) -> Path:
     version = Head(head.task, head.labels, head.coef.astype(np.float32), head.intercept.astype(np.float32),
                    head.temperature, head.rule_scale, head.embedding,
                    lexicon=Lexicon.from_arrays(lexical) if lexical else None,
-                   min_confidence=head.min_confidence, encoder=head.encoder).version
-    meta = {"format": 3 if encoder else 2 if lexical or head.min_confidence else FORMAT, "task": head.task, "version": version, "labels": list(head.labels),
+                   min_confidence=head.min_confidence, encoder=head.encoder, min_energy=head.min_energy).version
+    meta = {"format": 4 if head.min_energy is not None else 3 if encoder else 2 if lexical or head.min_confidence
+            else FORMAT, "task": head.task, "version": version, "labels": list(head.labels),
             "temperature": head.temperature, "rule_scale": head.rule_scale,
             "rule_features": list(RULE_FEATURES) if head.rule_scale else [], "embedding": head.embedding,
-            "dim": head.dim, "min_confidence": head.min_confidence,
+            "dim": head.dim, "min_confidence": head.min_confidence, "min_energy": head.min_energy,
             "lexicon": {"words": len(head.lexicon.words), "chars": len(head.lexicon.chars)} if head.lexicon else None,
             **({"encoder": encoder} if encoder else {}), "card": head.card}
     path = folder / f"{head.task}.json"
@@ -355,7 +401,8 @@ def load_head(path: Path) -> Head:
                             path=path.parent / tuned["folder"]) if tuned else None)
     return Head(str(meta["task"]), labels, coef, intercept, float(meta["temperature"]),
                 float(meta.get("rule_scale", 0.0)), str(meta["embedding"]), dict(meta.get("card") or {}),
-                lexicon=lexicon, min_confidence=float(meta.get("min_confidence") or 0.0), encoder=encoder)
+                lexicon=lexicon, min_confidence=float(meta.get("min_confidence") or 0.0), encoder=encoder,
+                min_energy=None if meta.get("min_energy") is None else float(meta["min_energy"]))
 
 
 def base_model(name: str) -> str:
