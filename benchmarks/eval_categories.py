@@ -18,6 +18,9 @@ their sources and splits are in data/README.md (none of them written by this pro
 Every head's figures also give each abstention rule the card recorded (at its own threshold, chosen
 on val) on the same test rows: the top-probability rule is the comparison for energy.
 - it_tickets: IT helpdesk tickets in 8 topic groups (jargon, codes, system names).
+- banking77_oos: out of scope on a second set. A seeded quarter of Banking77's labels (19 of 77) is
+  left out: train and val keep only the other labels' rows (so the default abstention again comes
+  from held-out classes within them), and the test's rows of the left-out labels are out of scope.
 
 Accuracy and macro F1 are top-label (no abstention) on the in-scope test rows, for head and
 baseline alike; ECE is the calibrated confidence of the top label on the same rows.
@@ -46,7 +49,7 @@ from csintel.classify.head_selection import choose_abstention  # noqa: E402
 from csintel.classify.heads import Head, energy, expected_calibration_error, train_head  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "eval_categories.json"
-SETS = ("banking77_8", "banking77", "clinc150", "it_tickets", "banking77_8_draws")
+SETS = ("banking77_8", "banking77", "clinc150", "it_tickets", "banking77_8_draws", "banking77_oos")
 DRAWS = 5
 OOS = "oos"
 
@@ -81,6 +84,14 @@ def data(name: str, seed: int = 0) -> dict[str, public_data.Split]:
         inscope = {k: public_data.Split([t for t, lab in zip(v.texts, v.labels) if lab != OOS],
                                         [lab for lab in v.labels if lab != OOS]) for k, v in full.items()}
         return {"train": inscope["train"], "val": inscope["val"], "val_oos": full["val"], "test": full["test"]}
+    if name == "banking77_oos":
+        d = public_data.banking77()
+        labels = sorted(set(d["train"].labels))
+        left_out = set(np.random.default_rng(seed).permutation(labels)[:len(labels) // 4].tolist())
+        kept = {k: public_data.Split([t for t, lab in zip(v.texts, v.labels) if lab not in left_out],
+                                     [lab for lab in v.labels if lab not in left_out]) for k, v in d.items()}
+        test = public_data.Split(d["test"].texts, [OOS if lab in left_out else lab for lab in d["test"].labels])
+        return {"train": kept["train"], "val": kept["val"], "test": test}
     if name == "it_tickets":
         return public_data.it_tickets()
     raise SystemExit(f"unknown set {name}: one of {', '.join(SETS)}")
