@@ -37,7 +37,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class CachedEmbedder:
     name = "all-MiniLM-L6-v2+onnx-int8"
     dim = 384
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         return public_data.embed(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
 
