@@ -5,8 +5,9 @@ benchmarks/results/eval_sentiment.json and prints a summary.
 
 Sentiment, on held-out test splits nothing was trained or tuned on (benchmarks/train_sentiment.py):
 - TweetEval sentiment test (12,284 tweets; SemEval-2017 4A test): macro recall (the task's
-  official measure), accuracy, macro F1, the predicted-class distribution against the true one,
-  and the expected calibration error (ECE, 10 bins) of the head's confidences. Published anchors
+  official measure), accuracy, macro F1, the predicted-class distribution against the true one
+  (and the predicted negative share, which a digest's "% negative" reads, beside the true one and
+  the mean calibrated probability of "negative"), and the expected calibration error (ECE, 10 bins) of the head's confidences. Published anchors
   (TweetEval paper, macro recall): VADER-like lexicons ~0.57, FastText 0.63, RoBERTa-base 0.71.
 - the 10% test slices of Twitter US Airline Sentiment and Financial PhraseBank, and
   data/eval/tickets.csv (hand-written by this project; calm bug reports labelled neutral).
@@ -84,7 +85,13 @@ def main() -> None:
         probs = head.probabilities(sd.embed(split.texts), split.texts, sd.rule_features(split.texts))
         predicted = [head.labels[i] for i in probs.argmax(1)]
         correct = np.array([a == b for a, b in zip(predicted, split.labels)])
-        shipped = figures(split.labels, predicted) | {"ece": expected_calibration_error(probs.max(1), correct)}
+        negative = head.labels.index("negative")
+        shipped = figures(split.labels, predicted) | {
+            "ece": expected_calibration_error(probs.max(1), correct),
+            # what a digest's "% negative" reads: the labels' share, and the mean calibrated probability
+            "negative_share": {"predicted": round(float(np.mean(probs.argmax(1) == negative)), 4),
+                               "true": round(split.labels.count("negative") / len(split), 4),
+                               "mean_probability": round(float(probs[:, negative].mean()), 4)}}
         result["sentiment"][name] = {
             "n": len(split), "true_share": {k: round(v / len(split), 3) for k, v in sorted(Counter(split.labels).items())},
             "shipped_head": shipped,

@@ -1,5 +1,6 @@
-"""Calibrating and judging a classifier's confidences: one temperature fitted on held-out logits,
-expected calibration error, and the cross-validation report a head's card carries."""
+"""Calibrating and judging a classifier's confidences: one temperature, or a scale and a bias per
+class (vector scaling), fitted on held-out logits; expected calibration error; and the
+cross-validation report a head's card carries."""
 
 from __future__ import annotations
 
@@ -20,6 +21,38 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
         return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
 
     return round(float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x)), 4)
+
+
+def fit_vector_scaling(logits: np.ndarray, y: np.ndarray,
+                       sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class scale and bias minimising the (weighted) negative log-likelihood of held-out logits:
+    calibrated logits = logits * scale + bias (vector scaling, Guo et al. 2017).
+
+    Unlike one temperature it also moves the class balance: a head that over-predicts a class
+    everywhere (e.g. one trained with balanced class weights) gets that bias taken back. Both fold
+    into a linear head's weights (coef * scale[:, None], intercept * scale + bias). The first
+    class's bias is pinned to 0 (softmax is unchanged by a common shift).
+    """
+    from scipy.optimize import minimize
+
+    logits = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(y)
+    k = logits.shape[1]
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    w = w / w.sum()
+    onehot = np.eye(k)[y]
+
+    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = logits * theta[:k] + np.r_[0.0, theta[k:]]
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        residual = (np.exp(log_p) - onehot) * w[:, None]         # d(-mean log p)/dz
+        grad = np.r_[(residual * logits).sum(axis=0), residual.sum(axis=0)[1:]]
+        return float(-(w * log_p[np.arange(len(y)), y]).sum()), grad
+
+    start = np.r_[np.ones(k), np.zeros(k - 1)]
+    theta = minimize(nll, start, jac=True, method="L-BFGS-B").x
+    return np.round(theta[:k], 6), np.round(np.r_[0.0, theta[k:]], 6)
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
