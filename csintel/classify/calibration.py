@@ -51,8 +51,8 @@ def fit_vector_scaling(logits: np.ndarray, y: np.ndarray,
         return float(-(w * log_p[np.arange(len(y)), y]).sum()), grad
 
     start = np.r_[np.ones(k), np.zeros(k - 1)]
-    theta = minimize(nll, start, jac=True, method="L-BFGS-B").x
-    return np.round(theta[:k], 6), np.round(np.r_[0.0, theta[k:]], 6)
+    theta = np.asarray(minimize(nll, start, jac=True, method="L-BFGS-B").x, dtype=np.float64)
+    return theta[:k].round(6), np.r_[0.0, theta[k:]].round(6)
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
