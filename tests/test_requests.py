@@ -269,6 +269,45 @@ def test_without_a_fitting_embedder_the_rules_decide():
     assert [r.is_request for r in said] == [True, False] and said[0].phrase == "dark mode"
 
 
+def test_asks_stand_by_threshold_rules_and_how_to():
+    from csintel.classify.request_head import stands
+
+    probs = np.array([0.40, 0.39, 0.40, 0.60, 0.60])
+    ruled = np.array([True, True, False, False, False])
+    howto = np.array([False, False, False, False, True])
+    # A rule hit stands from `threshold` (inclusive); an ask no rule found needs `alone_threshold`
+    # and is never a how-to question.
+    assert stands(probs, ruled, howto, 0.40, 0.60).tolist() == [True, False, False, True, False]
+
+
+def test_a_saved_head_reads_back_the_same(tmp_path):
+    from csintel.classify.lexical import fit_lexicon
+    from csintel.classify.request_head import (
+        blank_head, load_request_head, opening_line, rule_features, save_request_head,
+    )
+    from sklearn.linear_model import LogisticRegression
+
+    texts = ["Add dark mode\nPlease.", "Crash on start\nTraceback", "How do I export?", "Support SSO\nWe need it",
+             "Export is broken", "Where is the audit log?"]
+    labels = ["feature", "bug", "question", "feature", "bug", "question"]
+    vectors = np.random.default_rng(0).normal(size=(len(texts), 4))
+    cues = rule_features(texts)
+    head = blank_head(fit_lexicon(texts), fit_lexicon([opening_line(t) for t in texts]), 4, sorted(set(labels)),
+                      "some-model", lexical_weight=2.0)
+    model = LogisticRegression(max_iter=1000).fit(head.design(vectors, cues, texts), labels)
+    head = head.with_weights(model.coef_, model.intercept_, model.classes_)
+    expected = model.predict_proba(head.design(vectors, cues, texts))[:, list(model.classes_).index("feature")]
+    assert np.allclose(head.probabilities(vectors, cues, texts), expected)
+    save_request_head(head, tmp_path)
+    loaded = load_request_head(tmp_path / "feature_request.json")
+    assert loaded.classes == head.classes and loaded.dim == 4
+    assert np.allclose(loaded.probabilities(vectors, cues, texts), expected, atol=1e-4)
+    meta = (tmp_path / "feature_request.json").read_text()
+    (tmp_path / "feature_request.json").write_text(meta.replace('"format": 2', '"format": 1'))
+    with pytest.raises(ValueError, match="format 1"):
+        load_request_head(tmp_path / "feature_request.json")
+
+
 @pytest.mark.parametrize("phrase", ["fix", "a fix", "way", "start", "set", "this sorted first", "it to work",
                                     "that", "hotfix for the sync", ""])
 def test_phrases_that_name_no_capability(phrase):
