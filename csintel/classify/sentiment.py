@@ -22,6 +22,7 @@ import yaml
 from csintel.classify.churn import churn_matches
 from csintel.config import SHIPPED_MODELS
 from csintel.text import sentence_spans
+from csintel.text.literals import fold, may_match, needed_words
 
 # --- data ------------------------------------------------------------------------------------
 # The cue lists live in models/rules/sentiment.yaml: (pattern, weight) per kind. Kinds: problem
@@ -120,6 +121,7 @@ class SentimentResult:
 
 
 RULES = compile_rules(read_rules_file(RULES_FILE), str(RULES_FILE))
+RULE_NEEDS = [needed_words(pattern) for pattern, _, _ in RULES]   # a text without a cue's words is not scanned
 SELF_NEGATING = re.compile(r"^(?:not|never|no longer|can't|cannot|can not|couldn't|won't|doesn't|don't|didn't|isn't"
                            r"|aren't|wasn't|weren't|hasn't|haven't|unable|fails?|failed|still|no one|nobody|no-one|no\b"
                            r"|without|zero)", re.IGNORECASE)
@@ -233,7 +235,10 @@ def _sentence_of(starts: list[int], offset: int) -> int:
 def _find_cues(text: str) -> tuple[list[_Cue], bool]:
     """The cues that survive longest-match shadowing and negation, and whether churn intent was found."""
     found = [_Cue(start, end, -CHURN_WEIGHT, "churn", phrase) for start, end, phrase in churn_matches(text)]
-    for pattern, weight, kind in RULES:
+    folded = fold(text)
+    for (pattern, weight, kind), needs in zip(RULES, RULE_NEEDS):
+        if not may_match(needs, folded):
+            continue
         for m in pattern.finditer(text):
             if m.end() > m.start():
                 found.append(_Cue(m.start(), m.end(), weight, kind, m.group().lower()))
