@@ -226,6 +226,16 @@ def test_markdown_ticket_ids_on_one_line_cannot_pair_into_emphasis() -> None:
     assert "#a\\*b" in md and "#c\\*d" in md
 
 
+def test_markdown_bracket_in_the_title_cannot_link_to_a_url_in_the_detail() -> None:
+    """Title, badge and detail share one paragraph: a `[` in one must not open a link another closes."""
+    line = Line(title="[", detail="[x](https://evil.example)")
+    md = to_markdown(Digest("product", "2026-W47", "Title", "Summary", (Section("S", (line,)),)))
+    assert r"- **\[** — \[x](https://evil.example)" in md
+    plain = to_markdown(Digest("product", "2026-W47", "Title", "Summary",
+                               (Section("S", (Line(title="[beta] export", detail="see (docs)"),)),)))
+    assert "- **[beta] export** — see (docs)" in plain      # no `](` in the line: nothing to escape
+
+
 def test_html_is_a_whole_page_with_all_text_escaped() -> None:
     line = Line(title="<script>alert(1)</script>", detail="a & b", quote='"<img src=x>"',
                 badge="<b>NEW</b>", tickets=(TicketRef("1", 'https://help.example.com/"onclick=x'),

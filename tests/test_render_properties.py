@@ -258,6 +258,8 @@ def markdown_line_count(digest: Digest) -> int:
 
 @DIGEST_SETTINGS
 @given(digests())
+@example(Digest("product", "2026-W47", "", "", (Section("", (
+    Line(title="", detail=""), Line(title="[", detail="[x](https://evil.example)"))),)))   # a `[` in the title met `](` in the detail
 def test_markdown_has_no_html_and_no_customer_made_blocks(digest: Digest) -> None:
     md = to_markdown(digest)
     assert not re.search(r"<[A-Za-z/!?]", md) and "<!channel>" not in md

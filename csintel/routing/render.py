@@ -127,7 +127,8 @@ def one_line(text: str) -> str:
     return " ".join(CONTROL_CHARS.sub(" ", text).split())
 
 
-def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = False) -> str:
+def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = False,
+        link_close: bool = False) -> str:
     """Untrusted text as Markdown that shows it as written and makes no markup.
 
     Escapes only what would be syntax where it stands: tags and character references, code
@@ -138,7 +139,8 @@ def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = 
     the start of a block. `wrapped` text sits between the renderer's own delimiters (`**...**`),
     so any delimiter in it could pair with those; in a link's `label` every bracket is escaped, and
     every delimiter too, since the labels of a line's tickets share one paragraph and a lone `*`
-    in one ticket id would pair with a lone `*` in the next.
+    in one ticket id would pair with a lone `*` in the next. For the same reason `link_close`
+    says that a `](` stands in another piece of the same paragraph: every `[` is then escaped.
     """
     text = MD_ENTITY.sub("&amp;", one_line(text))
     text = MD_TAG_START.sub("&lt;", text)
@@ -148,7 +150,7 @@ def _md(text: str, *, block: bool = False, wrapped: bool = False, label: bool = 
     for i, ch in enumerate(text):
         before = text[i - 1] if i else edge
         after = text[i + 1] if i + 1 < len(text) else edge
-        if ch == "`" or (ch == "[" and "](" in text[i:]) or (label and ch in "[]"):
+        if ch == "`" or (ch == "[" and (link_close or "](" in text[i:])) or (label and ch in "[]"):
             out.append("\\" + ch)
         elif (ch in MD_DELIMITERS and (wrapped or label or text.count(ch) > 1)
               and not _inert_delimiter(ch, before, after)):
@@ -172,11 +174,14 @@ def _inert_delimiter(ch: str, before: str, after: str) -> bool:
 
 def _markdown_line(line: Line) -> list[str]:
     # Emphasis around nothing would read as a rule or as literal stars: blank parts get a stand-in.
-    head = f"- **{_md(line.title, wrapped=True) or UNTITLED}**"
+    # Title, badge and detail share one paragraph: a `[` in one could open a link that a `](` in
+    # another closes.
+    closes = "](" in one_line(" ".join((line.title, line.badge or "", line.detail)))
+    head = f"- **{_md(line.title, wrapped=True, link_close=closes) or UNTITLED}**"
     if _md(line.badge or ""):
-        head += f" _{_md(line.badge or '', wrapped=True)}_"
+        head += f" _{_md(line.badge or '', wrapped=True, link_close=closes)}_"
     if line.detail:
-        head += f" — {_md(line.detail)}"
+        head += f" — {_md(line.detail, link_close=closes)}"
     out = [head]
     if line.quote:
         out.append(f"  > “{_md(line.quote)}”")
