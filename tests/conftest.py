@@ -3,7 +3,9 @@ sample and its pipeline run) are built once per session."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,9 +36,26 @@ def prefect_harness():
         yield
 
 
+# One ONNX export of the embedding model for every pipeline a test runs (in this process or in a
+# `csintel` subprocess): each config folder would otherwise export it again into its own
+# `.csintel/models/onnx` (5-8 s each). Exporting itself is tested in test_embed_onnx.py.
+_ONNX_EXPORTS = Path(tempfile.mkdtemp(prefix="csintel-onnx-"))
+atexit.register(shutil.rmtree, _ONNX_EXPORTS, ignore_errors=True)
+
+
+def share_onnx_exports(folder: Path) -> None:
+    """Point the ONNX export cache of a config in `folder` (the default `[models] model_dir`,
+    .csintel/models, plus /onnx) at the session's: the first run exports, the rest reuse it."""
+    cache = folder / ".csintel" / "models" / "onnx"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    if not cache.exists():
+        cache.symlink_to(_ONNX_EXPORTS, target_is_directory=True)
+
+
 def write_sample_config(folder: Path, sample: Path, extra: str = "") -> Path:
     """A csintel.toml in `folder` over a generated sample, warehouse and outbox beside it;
     `extra` adds TOML (sections must not repeat [warehouse] or [sources])."""
+    share_onnx_exports(folder)
     path = folder / "csintel.toml"
     path.write_text(f"""
 [warehouse]

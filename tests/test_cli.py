@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from csintel.cli import main
+from tests.conftest import share_onnx_exports
 
 TICKETS = [
     {"id": "T-1", "subject": "Moving on", "body": "Honestly we are moving to Pipedrive next quarter, the sync fails "
@@ -41,6 +42,7 @@ def test_tag_writes_one_line_per_row_in_the_contract_shape(ticket_file, tmp_path
 
 
 def test_tag_with_inline_competitor_config(ticket_file, tmp_path, embedder):
+    share_onnx_exports(tmp_path)
     config = tmp_path / "c.yaml"
     config.write_text("competitors:\n  - name: Acme CRM\n    aliases: [acme]\n", encoding="utf-8")
     out = tmp_path / "tags.jsonl"

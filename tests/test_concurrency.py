@@ -15,12 +15,15 @@ import pytest
 from csintel.config import load_settings
 from csintel.runs.lock import current_holder
 from csintel.warehouse import connect
+from tests.conftest import share_onnx_exports
 
 WEEK = "2026-W47"
 CSINTEL = str(Path(sys.executable).with_name("csintel"))
 
 
 def write_config(root: Path, sample: Path, name: str, lock_timeout_s: float) -> Path:
+    # Every ticket is ingested; a two-week window has the run tag and cluster only ~110 of them.
+    share_onnx_exports(root)
     path = root / f"{name}.toml"
     path.write_text(f"""
 [warehouse]
@@ -29,6 +32,8 @@ lock_timeout_s = {lock_timeout_s}
 [sources]
 tickets = ["{sample / 'tickets.jsonl'}"]
 accounts = ["{sample / 'accounts.csv'}"]
+[themes]
+window_weeks = 2
 [slack]
 outbox = "outbox"
 """, encoding="utf-8")

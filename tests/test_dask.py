@@ -14,6 +14,7 @@ from csintel import enrich as enrich_lib
 from csintel import pipeline
 from csintel.config import load_settings
 from csintel.warehouse import connect
+from tests.conftest import share_onnx_exports
 
 WEEK = "2026-W47"
 TAG_COLUMNS = ["source", "ticket_id", "model_version", "content_hash", "category", "category_confidence",
@@ -47,6 +48,7 @@ def resent(sample: Path, root: Path) -> Path:
 
 def write_config(root: Path, sample: Path, name: str, address: str) -> Path:
     # A two-week window keeps the ticket set tiny (~110 tickets); the workers still load the model.
+    share_onnx_exports(root)
     path = root / f"{name}.toml"
     path.write_text(f"""
 [warehouse]

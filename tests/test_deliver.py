@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -33,6 +34,19 @@ MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "001_in
 def slack() -> Iterator[FakeSlack]:
     with running_fake_slack() as fake:
         yield fake
+
+
+@pytest.fixture
+def slack_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits slack_sdk's retry handlers ask for, recorded instead of slept: a 429 waits its
+    Retry-After (the fake says 1 s) plus up to 1 s, a 5xx 0.5 s doubling per try plus up to 1 s."""
+    from slack_sdk.http_retry import builtin_handlers, handler
+
+    waits: list[float] = []
+    clock = SimpleNamespace(sleep=waits.append)
+    monkeypatch.setattr(handler, "time", clock)            # the backoff of connection and server errors
+    monkeypatch.setattr(builtin_handlers, "time", clock)   # the rate-limit handler's Retry-After
+    return waits
 
 
 @pytest.fixture
@@ -102,17 +116,19 @@ def test_later_parts_go_into_the_first_parts_thread(slack: FakeSlack,
 
 @pytest.mark.parametrize("answer", [429, 500, 503])
 def test_rate_limits_and_server_errors_are_retried(slack: FakeSlack, ledger: DuckDBLedger,
-                                                   answer: int) -> None:
+                                                   answer: int, slack_waits: list[float]) -> None:
     slack.script(answer)
     result = deliver(small_digest(), "product",
                      SlackTransport(slack.token, base_url=slack.base_url), ledger)
     assert result.status == "sent"
     assert len(slack.messages) == 1
     assert slack.calls == ["chat.postMessage", "chat.postMessage"]
+    [wait] = slack_waits                                       # one wait before the one retry
+    assert (1.0 <= wait <= 2.0) if answer == 429 else (0.5 <= wait <= 1.5)   # Retry-After honoured
 
 
-def test_the_one_slack_client_takes_the_secret_token_and_retries(slack: FakeSlack,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_one_slack_client_takes_the_secret_token_and_retries(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+                                                                  slack_waits: list[float]) -> None:
     # The CSM lookup (csintel.sources.crm) builds its client here too.
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     settings = settings_from_dict({"slack": {"base_url": slack.base_url}})
@@ -122,6 +138,7 @@ def test_the_one_slack_client_takes_the_secret_token_and_retries(slack: FakeSlac
     slack.script(429, method="users.lookupByEmail")
     assert client.users_lookupByEmail(email="ana@acme.com")["user"]["id"] == "UANA"
     assert slack.calls == ["users.lookupByEmail", "users.lookupByEmail"]
+    assert len(slack_waits) == 1 and slack_waits[0] >= 1.0     # the 429's Retry-After
 
 
 def test_a_token_in_the_environment_picks_slack_with_the_real_token(monkeypatch: pytest.MonkeyPatch,
@@ -137,13 +154,13 @@ def test_a_token_in_the_environment_picks_slack_with_the_real_token(monkeypatch:
     assert transport._client.token == "xoxb-1"     # unwrapped from the SecretStr, not its mask
 
 
-def test_retries_are_bounded(slack: FakeSlack, ledger: DuckDBLedger) -> None:
+def test_retries_are_bounded(slack: FakeSlack, ledger: DuckDBLedger, slack_waits: list[float]) -> None:
     slack.script(500, 500, 500)
     result = deliver(small_digest(), "product",
                      SlackTransport(slack.token, base_url=slack.base_url, max_retries=1), ledger)
     assert result.status == "failed" and result.error is not None
     assert result.error.startswith("internal_error")
-    assert len(slack.calls) == 2 and slack.messages == []
+    assert len(slack.calls) == 2 and slack.messages == [] and len(slack_waits) == 1
 
 
 def test_invalid_token_fails_without_raising_and_names_the_variable(
@@ -357,13 +374,13 @@ def test_a_failed_upload_is_retried_next_run_without_reposting(
     assert chart_rows(con) == [(uploaded["id"], "sent", None)]
 
 
-def test_upload_server_errors_are_retried_within_the_call(slack: FakeSlack,
-                                                          ledger: DuckDBLedger) -> None:
+def test_upload_server_errors_are_retried_within_the_call(slack: FakeSlack, ledger: DuckDBLedger,
+                                                          slack_waits: list[float]) -> None:
     slack.script(503, method="files.completeUploadExternal")
     result = deliver(small_digest(), "CPRODUCT",
                      SlackTransport(slack.token, base_url=slack.base_url), ledger, chart=CHART)
     assert result.status == "sent" and len(slack.files) == 1
-    assert slack.calls.count("files.completeUploadExternal") == 2
+    assert slack.calls.count("files.completeUploadExternal") == 2 and len(slack_waits) == 1
 
 
 def test_an_unknown_channel_name_names_the_channel_and_the_fix(slack: FakeSlack) -> None:

@@ -108,11 +108,14 @@ def prefect_server(tmp_path_factory):
 
 def test_serve_deploys_the_weekly_flow_and_runs_it_when_triggered(prefect_server, small_sample, tmp_path):
     api, env, server = prefect_server
+    # A two-week window: the triggered run tags and clusters ~110 tickets, not the whole sample.
     cfg = write_sample_config(tmp_path, small_sample, """
 [slack]
 outbox = "outbox"
 [schedule]
 timezone = "America/New_York"
+[themes]
+window_weeks = 2
 """)
     env = {**env, "PREFECT_API_URL": api, "PREFECT_RUNNER_POLL_FREQUENCY": "1", "HF_HUB_OFFLINE": "1"}
     serve = Proc([sys.executable, "-m", "csintel.cli", "serve", "--config", str(cfg)], env,
