@@ -19,6 +19,7 @@ only if it finishes within BERTOPIC_TIMEOUT_S. Also the cost of determinism: UMA
 
 Run: .venv/bin/python benchmarks/bench_themes.py [--quick]; writes
 benchmarks/results/bench_themes.json (bench_themes_quick.json with --quick).
+`--search-ab 200000` times csintel with and without the granularity search on the same vectors.
 `--rerun-scale 200000[,50000...]` reruns only csintel's scale rows of those sizes and replaces them
 in bench_themes.json (each marked with its own date, parameters and load), keeping the rest.
 """
@@ -359,11 +360,33 @@ def rerun_scale(sizes: list[int]) -> None:
     print(f"updated {path}")
 
 
+def search_ab(size: int) -> None:
+    """The granularity search's cost: csintel with and without it, one after the other through
+    the same worker on the same scaled vectors, into bench_themes.json's `granularity_search_ab`."""
+    from datetime import datetime, timezone
+
+    path = RESULTS / "bench_themes.json"
+    result = json.loads(path.read_text())
+    seed, n = POOL
+    vectors, texts, themes = sample_set(seed, n)
+    truth = np.unique(themes, return_inverse=True)[1][synthetic_sources(n, size)]
+    data = {"vectors": str(vectors), "texts": str(texts), "synthetic": size, "method": "csintel"}
+    runs = {name: described(measured({**data, "params": params}), truth)
+            for name, params in (("search", {}), ("fixed", {"search_granularity": False}))}
+    result["granularity_search_ab"] = {
+        "tickets": size, "at": datetime.now(timezone.utc).isoformat(timespec="minutes"),
+        "command": f"benchmarks/bench_themes.py --search-ab {size}", "load_average_after": os.getloadavg(),
+        **runs, "cpu_ratio": round(runs["search"]["cpu_s"] / runs["fixed"]["cpu_s"], 3)}
+    print(json.dumps(result["granularity_search_ab"]), flush=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, a couple of minutes")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--rerun-scale", help="comma-separated sizes: rerun csintel's scale rows only")
+    ap.add_argument("--search-ab", type=int, help="time csintel with and without the granularity search")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
@@ -371,6 +394,9 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     if args.rerun_scale:
         rerun_scale([int(n) for n in args.rerun_scale.split(",")])
+        return
+    if args.search_ab:
+        search_ab(args.search_ab)
         return
     cfg = QUICK if args.quick else FULL
     started = time.perf_counter()

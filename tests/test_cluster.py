@@ -102,7 +102,7 @@ def test_strays_are_ejected_and_close_outliers_reassigned(monkeypatch):
     # HDBSCAN stand-in: it calls the near point noise and glues the random one to cluster 0.
     fake = np.array([0] * 15 + [1] * 15 + [-1, 0])
     strengths = np.where(fake >= 0, 0.9, 0.0)
-    monkeypatch.setattr(cluster, "_hdbscan", lambda *args: (fake.copy(), strengths))
+    monkeypatch.setattr(cluster, "_hdbscan", lambda *args, **kwargs: (fake.copy(), strengths))
     result = cluster_embeddings(vectors, ClusterParams(min_cluster_size=15))
     assert result.outlier_share_before == pytest.approx(2 / 32)  # HDBSCAN noise + the stray
     assert result.labels[30] == result.labels[15] and result.labels[31] == -1
@@ -176,7 +176,7 @@ def test_sample_fit_places_the_other_rows_consistently():
 def test_sample_fit_scales_the_minimum_cluster_size(monkeypatch):
     seen = {}
 
-    def fake_hdbscan(space, min_size, min_samples):
+    def fake_hdbscan(space, min_size, min_samples, memory=None):
         seen.update(rows=len(space), min_size=min_size, min_samples=min_samples)
         return np.zeros(len(space), dtype=np.int64), np.ones(len(space))
 
@@ -192,7 +192,7 @@ def test_fragments_of_one_theme_are_merged(monkeypatch):
     vectors, _, _ = blobs([40, 40], noise=0, seed=8)
     # HDBSCAN stand-in that shreds the first blob into two halves.
     fake = np.array([0] * 20 + [2] * 20 + [1] * 40)
-    monkeypatch.setattr(cluster, "_hdbscan", lambda *args: (fake.copy(), np.ones(80)))
+    monkeypatch.setattr(cluster, "_hdbscan", lambda *args, **kwargs: (fake.copy(), np.ones(80)))
     result = cluster_embeddings(vectors, ClusterParams(min_cluster_size=10))
     np.testing.assert_array_equal(result.labels, [0] * 40 + [1] * 40)
     kept = cluster_embeddings(vectors, ClusterParams(min_cluster_size=10, merge_threshold=1.01))
@@ -234,3 +234,50 @@ def test_umap_and_pynndescent_compiles_are_cached_on_disk():
     for function in (umap.umap_.smooth_knn_dist, umap.umap_.compute_membership_strengths,
                      umap.layouts._nb_optimize_layout_euclidean_single_epoch):
         assert not isinstance(function._cache, NullCache)
+
+
+def fragmented_topics(topics=3, fragments=3, size=35, seed=4):
+    """Topics told a few different ways: each topic's tickets form `fragments` overlapping
+    paraphrase groups (centroids ~0.83 apart), which HDBSCAN at the window's base size keeps
+    apart, like a large real topic."""
+    rng = np.random.default_rng(seed)
+    centres = normalize_rows(rng.standard_normal((topics, DIM)))
+    rows, truth = [], []
+    for t, centre in enumerate(centres):
+        for _ in range(fragments):
+            fragment = normalize_rows(centre + 0.4 * normalize_rows(rng.standard_normal((1, DIM))))[0]
+            rows.append(fragment + 1.1 * rng.standard_normal((size, DIM)) / DIM**0.5)
+            truth += [t] * size
+    return normalize_rows(np.vstack(rows)), np.array(truth)
+
+
+def test_large_topics_are_not_cut_into_paraphrase_fragments():
+    vectors, truth = fragmented_topics()
+    fixed = cluster_embeddings(vectors, ClusterParams(search_granularity=False))
+    searched = cluster_embeddings(vectors)
+    assert fixed.labels.max() + 1 > 3                                  # the fixed size keeps fragments
+    assert searched.labels.max() + 1 == 3
+    assert adjusted_rand_score(truth, searched.labels) == 1.0
+    # A size given by hand is used as given.
+    assert cluster_embeddings(vectors, ClusterParams(min_cluster_size=5)).labels.max() + 1 > 3
+
+
+@pytest.mark.parametrize("coarse_score, expect_coarse", [
+    (0.33, False),   # within the margin of the finest: the finer themes stay
+    (0.50, False),   # clearly better, but one theme of 75% on a weakly separated window
+    (0.80, True),    # strongly separated: a theme that large is one topic
+])
+def test_a_coarser_size_must_separate_clearly_and_may_lump_only_strong_structure(
+        monkeypatch, coarse_score, expect_coarse):
+    vectors, truth, _ = blobs([25, 25, 25, 25], noise=0, seed=6)
+
+    def fake_hdbscan(space, min_size, min_samples, memory=None):
+        fine = min_size == default_min_cluster_size(100)
+        return (truth.copy() if fine else np.where(truth < 3, 0, 1)), np.ones(100)
+
+    monkeypatch.setattr(cluster, "_reduce", lambda x, params: x[:, :5].astype(np.float64))
+    monkeypatch.setattr(cluster, "_hdbscan", fake_hdbscan)
+    monkeypatch.setattr(cluster, "_separation",
+                        lambda space, labels, seed: 0.3 if labels.max() == 3 else coarse_score)
+    result = cluster_embeddings(vectors)
+    assert result.labels.max() + 1 == (2 if expect_coarse else 4)

@@ -10,10 +10,15 @@ join the nearest theme, which keeps 200k tickets within minutes and a few GB on 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+
+if TYPE_CHECKING:
+    import joblib
 
 # Fewer tickets than this are an anecdote, not a theme, however small the window.
 MIN_CLUSTER_FLOOR = 5
@@ -35,6 +40,23 @@ MIN_CLUSTER_CAP = 200
 # robust to single stray tickets yet lets the fringe in (30/10 is the pairing measured in
 # ENVIRONMENT.md).
 MIN_SAMPLES_RATIO = 1 / 3
+# The automatic size suits windows of many small topics (13-40 tickets each, where it was
+# chosen) but cut topics of 100+ tickets into 3-5 paraphrase fragments whose centroids are as far
+# apart as distinct intents, so merging cannot rejoin them: CLINC150 train windows of 3-30 intents
+# of 100 gave ARI 0.39-0.71. Each window therefore also tries coarser sizes and keeps one only
+# when its themes are clearly better separated; on windows of many small topics (Banking77,
+# CLINC150 val) the finest stays (benchmarks/tune_theme_granularity.py --study search).
+GRANULARITY_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+# Silhouette gain a coarser size needs over the finest. On the tuning sets Banking77's coarser
+# sizes gained 0.02-0.04 while losing ARI, windows of large topics gained 0.06-0.55.
+GRANULARITY_MARGIN = 0.05
+# Silhouette is quadratic in rows: a seeded sample of this many clustered rows estimates it.
+SILHOUETTE_SAMPLE = 4000
+# A coarser size may leave a theme over `max_merged_share` of the window only when its themes are
+# strongly separated (silhouette >= 0.71, Kaufman & Rousseeuw's "strong structure"): a window of a
+# few large topics reaches 0.83-0.86, while on airline complaint tweets (tuning airlines) a coarse
+# size scored 0.44 by lumping delays, cancellations and service into 30% of the window.
+STRONG_STRUCTURE = 0.71
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,9 @@ class ClusterParams:
     # grows faster than N, while placing a row is one matrix product; a 50k sample already holds
     # every theme above the minimum size many times over.
     fit_sample: int = 50_000
+    # Try coarser minimum sizes too and keep the best-separated (GRANULARITY_FACTORS); only when
+    # neither size is given by hand.
+    search_granularity: bool = True
     seed: int = 42
 
 
@@ -253,24 +278,80 @@ def cluster_embeddings(
     if min_size < 2 or min_samples < 1:
         raise ValueError("min_cluster_size must be >= 2 and min_samples >= 1")
 
-    fit = _fit_rows(n, params)
-    labels, probabilities = np.full(n, -1, dtype=np.int64), np.zeros(n)
-    if n >= min_size:
-        # A sample must find the themes the whole window would: the same share of its rows.
-        share = len(fit) / n
-        fit_size = min(min_size, max(MIN_CLUSTER_FLOOR, round(min_size * share)))
-        fit_samples = max(1, round(min_samples * share))
-        xf = x[fit]
-        # UMAP needs a neighbour graph and room for the embedding; with fewer than three minimum
-        # clusters the reduction buys nothing and HDBSCAN on a few hundred raw rows is cheap.
-        small = len(xf) < max(3 * fit_size, MIN_REDUCE_ROWS, params.n_neighbors + 2, params.n_components + 2)
-        space = xf if small else _reduce(xf, params)
-        found, strength = _hdbscan(space, fit_size, min(fit_samples, len(xf) - 1))
-        labels[fit] = merge_similar_clusters(xf, found, params.merge_threshold,
-                                             max_rows=max(fit_size, round(params.max_merged_share * len(xf))),
-                                             same_topic=params.same_topic_threshold)
-        probabilities[fit] = strength
+    return choose_granularity(granularity_candidates(x, params, min_size, min_samples),
+                              params.max_merged_share).result
 
+
+@dataclass(frozen=True)
+class Candidate:
+    """One granularity tried: the minimum theme size as a multiple of the window's base size, how
+    well its themes separate (mean silhouette in the reduced space; 0 when not searched) and the
+    finished clustering."""
+
+    factor: float
+    separation: float
+    result: ClusterResult
+
+
+def granularity_candidates(
+    x: np.ndarray, params: ClusterParams, min_size: int, min_samples: int
+) -> list[Candidate]:
+    """The clusterings `cluster_embeddings` chooses from, finest first: one when the sizes are
+    given by hand, the search is off or the window is too small to reduce."""
+    n = len(x)
+    fit = _fit_rows(n, params)
+    if n < min_size:
+        return [Candidate(1.0, 0.0, _finish(x, fit, np.full(len(fit), -1, dtype=np.int64), np.zeros(len(fit)), params))]
+    # A sample must find the themes the whole window would: the same share of its rows.
+    share = len(fit) / n
+    fit_size = min(min_size, max(MIN_CLUSTER_FLOOR, round(min_size * share)))
+    fit_samples = max(1, round(min_samples * share))
+    xf = x[fit]
+    # UMAP needs a neighbour graph and room for the embedding; with fewer than three minimum
+    # clusters the reduction buys nothing and HDBSCAN on a few hundred raw rows is cheap.
+    small = len(xf) < max(3 * fit_size, MIN_REDUCE_ROWS, params.n_neighbors + 2, params.n_components + 2)
+    space = xf if small else _reduce(xf, params)
+    search = params.search_granularity and params.min_cluster_size is None and params.min_samples is None
+    factors = GRANULARITY_FACTORS if search and not small else (1.0,)
+    candidates: list[Candidate] = []
+    # Every size shares one density estimate (min_samples), so HDBSCAN's costly part, the core
+    # distances and spanning tree, is computed once and cached; each further size only condenses
+    # the tree again (200k tickets: 101 s CPU without the search, see docs/themes.md).
+    import joblib
+
+    with tempfile.TemporaryDirectory(prefix="csintel-hdbscan-") as cache:
+        memory = joblib.Memory(cache, verbose=0) if len(factors) > 1 else None
+        for factor in factors:
+            size = round(fit_size * factor)
+            if candidates and size > len(xf) // 2:
+                break
+            found, strength = _hdbscan(space, size, min(fit_samples, len(xf) - 1), memory=memory)
+            found = merge_similar_clusters(xf, found, params.merge_threshold,
+                                           max_rows=max(size, round(params.max_merged_share * len(xf))),
+                                           same_topic=params.same_topic_threshold)
+            separation = _separation(space, found, params.seed) if len(factors) > 1 else 0.0
+            candidates.append(Candidate(factor, separation, _finish(x, fit, found, strength, params)))
+    return candidates
+
+
+def choose_granularity(
+    candidates: list[Candidate], max_share: float, margin: float = GRANULARITY_MARGIN
+) -> Candidate:
+    """The finest candidate, unless a coarser one separates its themes `margin` better (the best
+    such, ties to the finer); a coarser one leaving a theme over `max_share` of the window only
+    counts when its structure is strong."""
+    finest = candidates[0]
+    better = [c for c in candidates[1:] if c.separation >= finest.separation + margin and (
+        c.separation >= STRONG_STRUCTURE or _largest_share(c.result.labels) <= max_share)]
+    return max(better, key=lambda c: c.separation, default=finest)
+
+
+def _finish(x: np.ndarray, fit: np.ndarray, found: np.ndarray, strength: np.ndarray,
+            params: ClusterParams) -> ClusterResult:
+    """From the fitted rows' clusters to every row's theme: strays out, outliers rescued."""
+    n = len(x)
+    labels, probabilities = np.full(n, -1, dtype=np.int64), np.zeros(n)
+    labels[fit], probabilities[fit] = found, strength
     centroids = cluster_centroids(x, labels)
     labels, probabilities = _eject_strays(x, labels, probabilities, centroids, params.member_floor)
     outlier_share_before = float(np.mean(labels[fit] < 0)) if n else 0.0
@@ -286,6 +367,24 @@ def cluster_embeddings(
         outlier_share=float(np.mean(labels < 0)) if n else 0.0,
         fit_rows=len(fit),
     )
+
+
+def _largest_share(labels: np.ndarray) -> float:
+    members = labels[labels >= 0]
+    return float(np.bincount(members).max() / len(labels)) if len(members) else 0.0
+
+
+def _separation(space: np.ndarray, labels: np.ndarray, seed: int) -> float:
+    """Mean silhouette of the clustered rows in the reduced space (a seeded sample of them on big
+    windows); -1 for fewer than two themes."""
+    from sklearn.metrics import silhouette_score
+
+    members = np.flatnonzero(labels >= 0)
+    if len(members) > SILHOUETTE_SAMPLE:
+        members = np.sort(np.random.default_rng(seed).choice(members, SILHOUETTE_SAMPLE, replace=False))
+    if len(np.unique(labels[members])) < 2:
+        return -1.0
+    return float(silhouette_score(space[members], labels[members]))
 
 
 def _fit_rows(n: int, params: ClusterParams) -> np.ndarray:
@@ -348,7 +447,8 @@ def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
         return np.asarray(reducer.fit_transform(x), dtype=np.float64)
 
 
-def _hdbscan(space: np.ndarray, min_size: int, min_samples: int) -> tuple[np.ndarray, np.ndarray]:
+def _hdbscan(space: np.ndarray, min_size: int, min_samples: int,
+             memory: joblib.Memory | None = None) -> tuple[np.ndarray, np.ndarray]:
     import hdbscan
 
     clusterer = hdbscan.HDBSCAN(
@@ -360,6 +460,7 @@ def _hdbscan(space: np.ndarray, min_size: int, min_samples: int) -> tuple[np.nda
         # The default pool of 4 processes for core distances took longer to start (~13 s on a
         # busy 2-core machine, once per run) than it saved on 50k rows.
         core_dist_n_jobs=1,
+        **({"memory": memory} if memory is not None else {}),
     )
     labels = clusterer.fit_predict(np.asarray(space, dtype=np.float64))
     probabilities = np.asarray(clusterer.probabilities_, dtype=np.float64)
