@@ -11,6 +11,8 @@ join the nearest theme, which keeps 200k tickets within minutes and a few GB on 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,7 +45,7 @@ MIN_SAMPLES_RATIO = 1 / 3
 # The automatic size suits windows of many small topics (13-40 tickets each, where it was
 # chosen) but cut topics of 100+ tickets into 3-5 paraphrase fragments whose centroids are as far
 # apart as distinct intents, so merging cannot rejoin them: CLINC150 train windows of 3-30 intents
-# of 100 gave ARI 0.39-0.71. Each window therefore also tries coarser sizes and keeps one only
+# of 100 gave ARI 0.39-0.74. Each window therefore also tries coarser sizes and keeps one only
 # when its themes are clearly better separated; on windows of many small topics (Banking77,
 # CLINC150 val) the finest stays (benchmarks/tune_theme_granularity.py --study search).
 GRANULARITY_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
@@ -53,9 +55,9 @@ GRANULARITY_MARGIN = 0.05
 # Silhouette is quadratic in rows: a seeded sample of this many clustered rows estimates it.
 SILHOUETTE_SAMPLE = 4000
 # A coarser size may leave a theme over `max_merged_share` of the window only when its themes are
-# strongly separated (silhouette >= 0.71, Kaufman & Rousseeuw's "strong structure"): a window of a
-# few large topics reaches 0.83-0.86, while on airline complaint tweets (tuning airlines) a coarse
-# size scored 0.44 by lumping delays, cancellations and service into 30% of the window.
+# strongly separated (silhouette >= 0.71, Kaufman & Rousseeuw's "strong structure"): the windows of
+# a few large topics scored 0.79-0.90 at the size they kept, while on airline complaint tweets
+# (tuning airlines) a coarse size scored 0.43 by lumping delays, cancellations and service.
 STRONG_STRUCTURE = 0.71
 
 
@@ -247,6 +249,8 @@ def cluster_embeddings(
     reaches `params.reassign_threshold` joins that cluster. With more than `params.fit_sample`
     rows, the reduction and HDBSCAN see a seeded sample of that size (the minimum cluster size
     scaled by the sample's share) and the other rows are placed by the same centroid rule.
+    Unless the sizes are given by hand, coarser minimum sizes are tried as well and one is kept
+    when its themes separate clearly better (`granularity_candidates`, `choose_granularity`).
     Inputs too small for UMAP's neighbour graph are clustered on the vectors directly, and
     inputs smaller than the minimum cluster size stay unclustered.
 
@@ -316,11 +320,9 @@ def granularity_candidates(
     candidates: list[Candidate] = []
     # Every size shares one density estimate (min_samples), so HDBSCAN's costly part, the core
     # distances and spanning tree, is computed once and cached; each further size only condenses
-    # the tree again (200k tickets: 101 s CPU without the search, see docs/themes.md).
-    import joblib
-
-    with tempfile.TemporaryDirectory(prefix="csintel-hdbscan-") as cache:
-        memory = joblib.Memory(cache, verbose=0) if len(factors) > 1 else None
+    # the tree again (at 200k tickets the search costs 1.14x the CPU of one size,
+    # benchmarks/results/bench_themes.json `granularity_search_ab`).
+    with _spanning_tree_cache(len(factors) > 1) as memory:
         for factor in factors:
             size = round(fit_size * factor)
             if candidates and size > len(xf) // 2:
@@ -367,6 +369,17 @@ def _finish(x: np.ndarray, fit: np.ndarray, found: np.ndarray, strength: np.ndar
         outlier_share=float(np.mean(labels < 0)) if n else 0.0,
         fit_rows=len(fit),
     )
+
+
+@contextmanager
+def _spanning_tree_cache(enabled: bool) -> Iterator[joblib.Memory | None]:
+    if not enabled:
+        yield None
+        return
+    import joblib
+
+    with tempfile.TemporaryDirectory(prefix="csintel-hdbscan-") as folder:
+        yield joblib.Memory(folder, verbose=0)
 
 
 def _largest_share(labels: np.ndarray) -> float:
