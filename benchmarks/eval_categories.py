@@ -8,6 +8,9 @@ their sources and splits are in data/README.md (none of them written by this pro
 
 - banking77_8: 8 examples per label drawn from Banking77's train (seed 0); val = Banking77's val.
 - banking77_8_draws: the same for draws (seeds) 0-4, each scored on the test; the mean is reported.
+- banking77_8_unlabelled_draws: the same draws, plus the rest of Banking77's train (8,384 queries,
+  labels hidden) as unlabelled tickets (semi-supervised: csintel.classify.semi_supervised). Not
+  comparable 1:1 with supervised few-shot figures; the TF-IDF + LR baseline sees only the labelled rows.
 - banking77: all 9,003 training rows.
 - clinc150: trained on the 15,000 in-scope rows; the default abstention (rule: the top label's
   confidence or the head's energy, and its threshold) comes from held-out classes on the in-scope
@@ -49,7 +52,8 @@ from csintel.classify.head_selection import choose_abstention  # noqa: E402
 from csintel.classify.heads import Head, energy, expected_calibration_error, train_head  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "eval_categories.json"
-SETS = ("banking77_8", "banking77", "clinc150", "it_tickets", "banking77_8_draws", "banking77_oos")
+SETS = ("banking77_8", "banking77", "clinc150", "it_tickets", "banking77_8_draws", "banking77_oos",
+        "banking77_8_unlabelled_draws")
 DRAWS = 5
 OOS = "oos"
 
@@ -74,9 +78,14 @@ def per_label(split: public_data.Split, k: int, seed: int) -> public_data.Split:
 
 
 def data(name: str, seed: int = 0) -> dict[str, public_data.Split]:
-    if name in ("banking77_8", "banking77_8_draws"):
+    if name in ("banking77_8", "banking77_8_draws", "banking77_8_unlabelled_draws"):
         d = public_data.banking77()
-        return {**d, "train": per_label(d["train"], 8, seed=seed)}
+        drawn = per_label(d["train"], 8, seed=seed)
+        if name != "banking77_8_unlabelled_draws":
+            return {**d, "train": drawn}
+        taken = set(drawn.texts)
+        rest = [t for t in d["train"].texts if t not in taken]
+        return {**d, "train": drawn, "unlabelled": public_data.Split(rest, [""] * len(rest))}
     if name == "banking77":
         return public_data.banking77()
     if name == "clinc150":
@@ -158,14 +167,23 @@ def run_set(name: str, embedder: CachedEmbedder, seed: int = 0) -> dict[str, Any
     train, val, test = d["train"], d["val"], d["test"]
     result: dict[str, Any] = {"seed": seed, "train": len(train), "val": len(val), "test": len(test),
                               "labels": len(set(train.labels))}
-    vectors = {k: embedder.encode(v.texts) for k, v in d.items()}
+    vectors = {k: embedder.encode(v.texts) for k, v in d.items() if k != "unlabelled"}
+    unlabelled = None
+    if "unlabelled" in d:   # rows of the full train split, whose vectors are cached once for every draw
+        full = public_data.banking77()["train"]
+        row = {t: i for i, t in enumerate(full.texts)}
+        unlabelled = (d["unlabelled"].texts, embedder.encode(full.texts)[[row[t] for t in d["unlabelled"].texts]])
+        result["unlabelled"] = len(d["unlabelled"])
 
     started = time.perf_counter()
     head = train_head("category", train.texts, train.labels, embedder, vectors=vectors["train"],
-                      trained_on=name, validation=(val.texts, val.labels, vectors["val"]))
+                      trained_on=name, validation=(val.texts, val.labels, vectors["val"]), unlabelled=unlabelled)
     result["head"] = {"fit_s": round(time.perf_counter() - started, 1), "recipe": head.card["recipe"],
                       "selection": head.card["selection"]["trials"], "abstention": head.card["abstention"],
-                      "lexicon": head.card.get("lexicon"), **head_figures(head, test, vectors["test"])}
+                      "lexicon": head.card.get("lexicon"),
+                      **({"unlabelled": {k: v for k, v in head.card["unlabelled"].items() if k != "pseudo_labels"}}
+                         if head.card.get("unlabelled") else {}),
+                      **head_figures(head, test, vectors["test"])}
     print(name, "head", {k: v for k, v in result["head"].items() if k != "selection"}, flush=True)
 
     if "val_oos" in d:   # the same head, its abstention chosen with val's out-of-scope rows

@@ -4,6 +4,9 @@ A labelled file is CSV (or JSONL) with a `text` column and the labels in `label`
 no `label` column, in a column named after the task: one file can then label category, root cause
 and sentiment at once (data/eval/tickets.csv does). Rows with an empty label are not part of that
 task. An optional `hard` column (0/1) marks the hard cases, which are also scored on their own.
+`csintel train` reads those rows' texts as unlabelled tickets, with any `--unlabelled` file's: a
+category or root-cause head tries them as pseudo-labelled rows (csintel.classify.semi_supervised)
+and keeps them where that wins on validation.
 
 Scoring: a prediction the model abstained on has the label "uncertain"; it is wrong for a labelled
 row, and a row labelled "uncertain" is right only when the model abstains. Macro averages run over
@@ -13,7 +16,7 @@ the labels present in the test file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -47,6 +50,7 @@ class Labeled:
     texts: list[str]
     labels: list[str]
     hard: list[bool] | None    # None when the file has no `hard` column
+    unlabelled: list[str] = field(default_factory=list)   # texts of the rows with no label for the task
 
 
 def read_labeled(path: Path, task: str) -> Labeled:
@@ -76,21 +80,48 @@ def read_labeled(path: Path, task: str) -> Labeled:
     hard = None
     if "hard" in frame.columns:
         hard = [str(v).strip().lower() in ("1", "true", "yes") for v in frame["hard"][keep]]
-    return Labeled(path, texts[keep].tolist(), labels[keep].tolist(), hard)
+    return Labeled(path, texts[keep].tolist(), labels[keep].tolist(), hard,
+                   texts[(texts != "") & (labels == "")].tolist())
+
+
+def read_unlabelled(path: Path) -> list[str]:
+    """The non-empty `text` values of a CSV or JSONL file (any other column is ignored).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: no `text` column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"unlabelled file {path} not found")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        frame = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                              if line.strip()])
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "text" not in frame.columns:
+        raise ValueError(f"{path}: needs a `text` column; found {', '.join(map(str, frame.columns)) or 'none'}")
+    texts = frame["text"].fillna("").astype(str).str.strip()
+    return texts[texts != ""].tolist()
 
 
 def train(task: str, labeled: Path, settings: Settings, embedder: Embedder | None = None,
           test: Path | None = None, progress: Callable[[str], None] | None = None,
-          fine_tune: bool = True) -> Head:
+          fine_tune: bool = True, unlabelled: Path | None = None) -> Head:
     """Fit the task's head on a labelled file (cross-validated; a few-shot file also tries a fine-tuned
-    encoder, csintel.classify.fewshot); with `test`, record held-out figures in its card."""
+    encoder, csintel.classify.fewshot); with `test`, record held-out figures in its card.
+
+    The file's rows without a label for the task, and the texts of `unlabelled`, are offered to a
+    category or root-cause head as unlabelled tickets (see the module doc)."""
     if task not in TASKS:
         raise ValueError(f"csintel train learns {', '.join(TASKS)}; got '{task}'")
     embedder = embedder or configured_embedder(settings)
     data = read_labeled(labeled, task)
     taxonomy = load_taxonomy(settings.resolve(settings.models.taxonomy)) if task != "sentiment" else None
+    spare = data.unlabelled + (read_unlabelled(unlabelled) if unlabelled is not None else [])
     head = train_best(task, data.texts, data.labels, embedder, taxonomy=taxonomy, trained_on=str(labeled),
-                      base_model_path=settings.models.embedding, progress=progress, fine_tune=fine_tune)
+                      base_model_path=settings.models.embedding, progress=progress, fine_tune=fine_tune,
+                      unlabelled=spare)
     if test is not None:
         result = evaluate(task, test, settings, embedder=embedder, head=head)
         head.card["held_out"] = {"file": str(test), **{k: result[k] for k in

@@ -69,19 +69,39 @@ def carve_validation(labels: Sequence[str], share: float = VALIDATION_SHARE,
 
 def train_best(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
-               progress: Callable[[str], None] | None = None, fine_tune: bool = True) -> Head:
+               progress: Callable[[str], None] | None = None, fine_tune: bool = True,
+               unlabelled: Sequence[str] = ()) -> Head:
     """What `csintel train` fits: the few-shot choice for a few-shot file, else `train_head` as always.
-    `fine_tune=False` skips the fine-tuned candidate (minutes of CPU that rarely win: bench_fewshot.json)."""
+    `fine_tune=False` skips the fine-tuned candidate (minutes of CPU that rarely win: bench_fewshot.json).
+    `unlabelled`: texts nobody labelled, tried as pseudo-labelled rows by the frozen-embedding head."""
+    spare = _unlabelled(task, texts, unlabelled, embedder, progress)
     if fine_tune and is_few_shot(task, labels):
         return train_few_shot(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on,
-                              base_model_path=base_model_path, progress=progress)
-    return train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on)
+                              base_model_path=base_model_path, progress=progress, unlabelled=spare)
+    return train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, unlabelled=spare)
+
+
+def _unlabelled(task: str, labelled: Sequence[str], texts: Sequence[str], embedder: Embedder,
+                progress: Callable[[str], None] | None) -> tuple[list[str], np.ndarray] | None:
+    """The usable unlabelled texts with their vectors, encoded once for every candidate; None when too few."""
+    from csintel.classify.semi_supervised import MIN_UNLABELLED, usable_unlabelled
+
+    if task not in SELECTED_TASKS:
+        return None
+    keep = usable_unlabelled(texts, labelled)
+    if len(keep) < MIN_UNLABELLED:
+        return None
+    spare = [str(texts[i]) for i in keep]
+    if progress:
+        progress(f"encoding {len(spare)} unlabelled tickets (tried as pseudo-labelled rows)")
+    return spare, embedder.encode(spare)
 
 
 def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                    taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
                    max_pairs: int = MAX_PAIRS, min_validation: int = MIN_VALIDATION,
-                   progress: Callable[[str], None] | None = None) -> Head:
+                   progress: Callable[[str], None] | None = None,
+                   unlabelled: tuple[Sequence[str], np.ndarray | None] | None = None) -> Head:
     """Fit the plain and the fine-tuned candidate on a carved split and keep the better (module doc).
 
     Args:
@@ -90,12 +110,15 @@ def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embed
         max_pairs: the fine-tuning's pair budget (csintel.classify.tuned_encoder.MAX_PAIRS).
         min_validation: the fewest carved validation rows worth comparing on (else the plain path).
         progress: called with a line now and then (fine-tuning takes minutes on a CPU).
+        unlabelled: (texts, vectors or None) nobody labelled, offered to the frozen-embedding head
+            (the fine-tuned candidate does not use them: it would re-encode them with its encoder).
     """
     texts, labels = list(texts), list(labels)
     say = progress or (lambda _: None)
     fit, val = carve_validation(labels)
     if len(val) < max(1, min_validation):
-        head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on)
+        head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on,
+                          unlabelled=unlabelled)
         head.card["few_shot"] = {"chosen": "plain", "decision": (
             f"frozen embedding: fine-tuning not tried, the file spares {len(val)} validation rows "
             f"(labels with three or more examples give {VALIDATION_SHARE:.0%}; at least {min_validation} "
@@ -106,7 +129,7 @@ def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embed
     vectors = embedder.encode(texts)
     started = time.perf_counter()
     plain = train_head(task, fit_texts, fit_labels, embedder, taxonomy=taxonomy, vectors=vectors[fit],
-                       validation=(val_texts, val_labels, vectors[val]))
+                       validation=(val_texts, val_labels, vectors[val]), unlabelled=unlabelled)
     plain_s = time.perf_counter() - started
     say(f"few-shot file ({len(texts)} examples, {len(set(labels))} labels): fine-tuning the encoder on "
         f"{len(fit)} of them, {len(val)} held out to compare (minutes on a CPU)")
@@ -139,7 +162,8 @@ def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embed
         record["decision"] = (f"fine-tuned encoder chosen: {versus}; the head is fitted on the other {len(fit)} "
                               f"rows, the encoder fine-tuned on them in {cost['seconds']} s")
     else:
-        head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors)
+        head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors,
+                          unlabelled=unlabelled)
         record["chosen"] = "plain"
         record["decision"] = (f"frozen embedding kept, fine-tuning did not win clearly (p >= {MAX_P_VALUE}): "
                               f"{versus}; the head is fitted on all {len(texts)} rows")

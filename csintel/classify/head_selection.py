@@ -25,6 +25,7 @@ from csintel.classify.fewshot import FEW_SHOT_MAX
 from csintel.classify.heads import (CV_FOLDS, RECIPES, SEED, Head, Recipe, base_model, energy, fit_weights,
                                     taxonomy_prior)
 from csintel.classify.lexical import Lexicon, fit_lexicon
+from csintel.classify.semi_supervised import MIN_UNLABELLED, knn_graph, pseudo_labels, usable_unlabelled
 from csintel.classify.taxonomy import Taxonomy
 from csintel.embed import Embedder
 
@@ -56,6 +57,9 @@ class _Arrangement:
     fit_lex: sparse.csr_matrix
     held_lex: sparse.csr_matrix
     prior_lex: sparse.csr_matrix
+    unlabelled_lex: sparse.csr_matrix
+    # The unlabelled rows' pseudo-labels from a head fitted on `fit` only (set when they are tried).
+    pseudo: np.ndarray | None = None
 
 
 def _design(dense: np.ndarray, lex: sparse.csr_matrix, weight: float) -> Any:
@@ -68,14 +72,18 @@ def _design(dense: np.ndarray, lex: sparse.csr_matrix, weight: float) -> Any:
 def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                      taxonomy: Taxonomy | None = None, vectors: np.ndarray | None = None, trained_on: str = "",
                      validation: tuple[Sequence[str], Sequence[str], np.ndarray | None] | None = None,
-                     lexical_weights: Sequence[float] = LEXICAL_WEIGHTS, c_values: Sequence[float] = C_VALUES) -> Head:
+                     lexical_weights: Sequence[float] = LEXICAL_WEIGHTS, c_values: Sequence[float] = C_VALUES,
+                     unlabelled: tuple[Sequence[str], np.ndarray | None] | None = None) -> Head:
     """Fit a category/root-cause head whose recipe, temperature and abstention threshold are chosen
     on validation data: `validation` when given, else 5-fold cross-validation (one stratified 20%
     holdout above HOLDOUT_ABOVE examples). The final head is fitted on the training rows only.
 
     Candidates, one setting at a time: each C on the embedding alone (balanced classes), then each
     lexical weight at the best C, then the best with unweighted classes; the score is accuracy +
-    macro F1 on the held-out in-scope rows.
+    macro F1 on the held-out in-scope rows. With at least MIN_UNLABELLED usable `unlabelled` tickets,
+    a last candidate adds them with pseudo-labels (csintel.classify.semi_supervised) to the best
+    recipe's rows: each split's pseudo-labels come from a head fitted on that split's fitted rows only,
+    so the held-out rows' labels never reach them.
     """
     from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
@@ -94,6 +102,16 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
     prior_y = np.concatenate([prior_y, np.array(named, dtype=int)]).astype(int)
     prior_x = (np.asarray(embedder.encode(prior_texts), dtype=np.float64) if prior_texts
                else np.zeros((0, x.shape[1])))
+
+    # Tickets nobody labelled, and their kNN graph (the same for every split: no labels in it).
+    spare = usable_unlabelled(list(unlabelled[0]), texts) if unlabelled is not None else np.zeros(0, dtype=int)
+    if len(spare) >= MIN_UNLABELLED and unlabelled is not None:
+        u_texts = [str(unlabelled[0][i]) for i in spare]
+        u_x = np.asarray(embedder.encode(u_texts) if unlabelled[1] is None else np.asarray(unlabelled[1])[spare],
+                         dtype=np.float64)
+        graph = knn_graph(u_x)
+    else:
+        u_texts, u_x, graph = [], np.zeros((0, x.shape[1])), None
 
     if validation is not None:
         pool_texts = list(validation[0])
@@ -115,25 +133,38 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
         splits = list(splitter.split(x, y))
 
     def arrange(fit: np.ndarray, held: np.ndarray) -> _Arrangement:
-        lexicon = fit_lexicon([texts[i] for i in fit] + prior_texts)
+        # The unlabelled texts join the vocabulary (no labels involved): pseudo-labelled rows need their n-grams.
+        lexicon = fit_lexicon([texts[i] for i in fit] + prior_texts + u_texts)
         return _Arrangement(fit, held, lexicon, lexicon.transform([texts[i] for i in fit]),
-                            lexicon.transform([pool_texts[i] for i in held]), lexicon.transform(prior_texts))
+                            lexicon.transform([pool_texts[i] for i in held]), lexicon.transform(prior_texts),
+                            lexicon.transform(u_texts))
 
     need_lex = any(lexical_weights)
     arrangements = [arrange(f, h) if need_lex else
                     _Arrangement(f, h, Lexicon((), np.zeros(0), (), np.zeros(0)), *(sparse.csr_matrix((n, 0))
-                                 for n in (len(f), len(h), len(prior_texts)))) for f, h in splits]
+                                 for n in (len(f), len(h), len(prior_texts), len(u_texts)))) for f, h in splits]
+
+    def fit_split(a: _Arrangement, recipe: Recipe, drop: frozenset[int] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+        """The weights fitted on one split's rows (less the labels in `drop`), with its pseudo-labelled
+        unlabelled rows when the recipe says so."""
+        keep = np.array([y[i] not in drop for i in a.fit])
+        pkeep = np.array([p not in drop for p in prior_y], dtype=bool) & (recipe.names | ~name_rows)
+        fx = _design(x[a.fit][keep], a.fit_lex[keep], recipe.lexical)
+        fy = y[a.fit][keep]
+        if recipe.unlabelled and a.pseudo is not None:
+            ukeep = ~np.isin(a.pseudo, list(drop))
+            ux = _design(u_x[ukeep], a.unlabelled_lex[ukeep], recipe.lexical)
+            fx = sparse.vstack([fx, ux], format="csr") if sparse.issparse(fx) else np.vstack([fx, ux])
+            fy = np.concatenate([fy, a.pseudo[ukeep]])
+        px = _design(prior_x[pkeep], a.prior_lex[pkeep], recipe.lexical)
+        return fit_weights(fx, fy, px, prior_y[pkeep], recipe, len(order),
+                           np.where(name_rows[pkeep], NAME_WEIGHT, recipe.prior_weight))
 
     def held_logits(recipe: Recipe, drop: frozenset[int] = frozenset(), only: list[_Arrangement] | None = None
                     ) -> np.ndarray:
         logits = np.full((len(pool_y), len(order)), np.nan)
         for a in only or arrangements:
-            keep = np.array([y[i] not in drop for i in a.fit])
-            pkeep = np.array([p not in drop for p in prior_y], dtype=bool) & (recipe.names | ~name_rows)
-            fx = _design(x[a.fit][keep], a.fit_lex[keep], recipe.lexical)
-            px = _design(prior_x[pkeep], a.prior_lex[pkeep], recipe.lexical)
-            coef, intercept = fit_weights(fx, y[a.fit][keep], px, prior_y[pkeep], recipe, len(order),
-                                          np.where(name_rows[pkeep], NAME_WEIGHT, recipe.prior_weight))
+            coef, intercept = fit_split(a, recipe, drop)
             hx = _design(pool_x[a.held], a.held_lex, recipe.lexical)
             logits[a.held] = np.asarray(hx @ coef.T) + intercept
         return logits
@@ -156,6 +187,7 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
         logits = held_logits(recipe)
         accuracy, macro_f1 = merit(logits)
         trials.append({"lexical": recipe.lexical, "c": recipe.c, "balanced": recipe.balanced, "names": recipe.names,
+                       **({"unlabelled": len(u_texts)} if recipe.unlabelled else {}),
                        "accuracy": round(accuracy, 4), "macro_f1": round(macro_f1, 4)})
         if best is None or accuracy + macro_f1 > best[0] + 1e-9:
             best = (accuracy + macro_f1, recipe, logits)
@@ -168,6 +200,13 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
     trial(Recipe(**{**vars(best[1]), "balanced": False}))
     if name_rows.any():
         trial(Recipe(**{**vars(best[1]), "names": True}))
+    if graph is not None:
+        plain = best[1]
+        for a in arrangements:
+            coef, intercept = fit_split(a, plain)
+            a.pseudo = pseudo_labels(graph, np.asarray(_design(u_x, a.unlabelled_lex, plain.lexical) @ coef.T)
+                                     + intercept)
+        trial(Recipe(**{**vars(plain), "unlabelled": True}))
     _, chosen, logits = best
 
     temperature = fit_temperature(logits[in_scope], pool_y[in_scope])
@@ -189,11 +228,22 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
     used = chosen.names | ~name_rows
     prior_texts, prior_x, prior_y = [t for t, u in zip(prior_texts, used) if u], prior_x[used], prior_y[used]
     name_rows = name_rows[used]
-    lexicon = fit_lexicon(texts + prior_texts) if chosen.lexical else None
+    lexicon = fit_lexicon(texts + prior_texts + u_texts) if chosen.lexical else None
     fx = _design(x, lexicon.transform(texts), chosen.lexical) if lexicon else x
     px = _design(prior_x, lexicon.transform(prior_texts), chosen.lexical) if lexicon else prior_x
-    coef, intercept = fit_weights(fx, y, px, prior_y, chosen, len(order),
-                                  np.where(name_rows, NAME_WEIGHT, chosen.prior_weight))
+    prior_weights = np.where(name_rows, NAME_WEIGHT, chosen.prior_weight)
+    semi = None
+    if chosen.unlabelled:   # pseudo-labels from the plain head on all labelled rows, then the refit
+        ux = _design(u_x, lexicon.transform(u_texts), chosen.lexical) if lexicon else u_x
+        coef, intercept = fit_weights(fx, y, px, prior_y, chosen, len(order), prior_weights)
+        pseudo = pseudo_labels(graph, np.asarray(ux @ coef.T) + intercept)
+        fx = sparse.vstack([fx, ux], format="csr") if sparse.issparse(fx) else np.vstack([fx, ux])
+        y_fit = np.concatenate([y, pseudo])
+        semi = {"rows": len(u_texts), "pseudo_labels": {order[i]: int(n) for i, n in
+                                                        zip(*np.unique(pseudo, return_counts=True))}}
+    else:
+        y_fit = y
+    coef, intercept = fit_weights(fx, y_fit, px, prior_y, chosen, len(order), prior_weights)
     if lexicon is not None:     # fold the weight into the weights: the head reads plain TF-IDF
         coef[:, x.shape[1]:] *= chosen.lexical
     card = {
@@ -203,6 +253,10 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
                       "trials": trials},
         "abstention": abstention, "lexicon": {"words": len(lexicon.words), "chars": len(lexicon.chars)}
         if lexicon else None,
+        "unlabelled": None if graph is None else {
+            "offered": len(u_texts), "used": bool(chosen.unlabelled), **(semi or {}),
+            "method": "pseudo-labels: the head's probabilities smoothed over a kNN graph of the unlabelled "
+                      "tickets (csintel.classify.semi_supervised), kept where that won on validation"},
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return Head(task, order, coef, intercept, temperature, 0.0, base_model(embedder.name), card,

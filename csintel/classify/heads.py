@@ -83,6 +83,9 @@ class Recipe:
     lexical: float = 0.0    # weight of the TF-IDF n-gram blocks beside the embedding; 0 = embedding only
     balanced: bool = True   # class_weight="balanced" (else every example counts once)
     names: bool = False     # few-shot: each label's name, where the taxonomy does not describe it, as a prior example
+    # Unlabelled tickets as pseudo-labelled rows (csintel.classify.semi_supervised), where given and
+    # where that wins on validation.
+    unlabelled: bool = False
 
 
 RECIPES = {
@@ -214,7 +217,8 @@ def features(vectors: np.ndarray, texts: Sequence[str], rule_scale: float,
 def train_head(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                taxonomy: Taxonomy | None = None, vectors: np.ndarray | None = None, trained_on: str = "",
                recipe: Recipe | None = None, cross_validate: bool = True,
-               validation: tuple[Sequence[str], Sequence[str], np.ndarray | None] | None = None) -> Head:
+               validation: tuple[Sequence[str], Sequence[str], np.ndarray | None] | None = None,
+               unlabelled: tuple[Sequence[str], np.ndarray | None] | None = None) -> Head:
     """Fit a head on labelled texts; calibrate it on cross-validated logits.
 
     Category and root cause without a fixed `recipe` choose theirs on validation data (the given
@@ -232,6 +236,9 @@ def train_head(task: str, texts: Sequence[str], labels: Sequence[str], embedder:
         cross_validate: estimate accuracy and fit the temperature on held-out folds (else T = 1).
         validation: (texts, labels, vectors or None) to choose the recipe, temperature and
             abstention threshold on; labels not among the training labels count as out of scope.
+        unlabelled: (texts, vectors or None) of tickets nobody labelled: category and root cause
+            try them as pseudo-labelled rows and keep them where that wins on validation
+            (csintel.classify.semi_supervised); ignored with a fixed `recipe` and for sentiment.
 
     Raises:
         ValueError: an unknown task, fewer than two labels, a label with fewer than two examples,
@@ -247,7 +254,7 @@ def train_head(task: str, texts: Sequence[str], labels: Sequence[str], embedder:
         from csintel.classify.head_selection import select_and_train   # it builds on this module
 
         return select_and_train(task, texts, labels, embedder, taxonomy=taxonomy, vectors=vectors,
-                                trained_on=trained_on, validation=validation)
+                                trained_on=trained_on, validation=validation, unlabelled=unlabelled)
     recipe = recipe or RECIPES[task]
     order = tuple(sorted(counts))
     y = np.array([order.index(lab) for lab in labels])

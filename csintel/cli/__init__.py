@@ -148,6 +148,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--labeled", required=True, type=Path,
                        help="CSV/JSONL with text,label (or a column named after the task)")
     train.add_argument("--test", type=Path, help="also score this held-out file and record it in the head's card")
+    train.add_argument("--unlabelled", type=Path,
+                       help="CSV/JSONL with a text column of tickets nobody labelled (category, root cause): tried "
+                            "as pseudo-labelled rows with the --labeled file's unlabelled rows, kept where that "
+                            "wins on validation")
     train.add_argument("--no-fine-tune", dest="fine_tune", action="store_false",
                        help="with few examples per label, skip trying a fine-tuned encoder (minutes of CPU; it is "
                             "kept only when it wins on validation beyond chance)")

@@ -15,16 +15,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_file(args.labeled, "--labeled")
     if args.test:
         _check_file(args.test, "--test")
+    if args.unlabelled:
+        _check_file(args.unlabelled, "--unlabelled")
     from csintel.classify.evaluation import train
     from csintel.classify.heads import save_head
 
     _note(f"training the {args.task} head (loads the embedding model, then cross-validates)")
-    head = train(args.task, args.labeled, settings, test=args.test, progress=_note, fine_tune=args.fine_tune)
+    head = train(args.task, args.labeled, settings, test=args.test, progress=_note, fine_tune=args.fine_tune,
+                 unlabelled=args.unlabelled)
     path = save_head(head, settings.resolve(settings.models.model_dir))
     cv = head.card.get("cross_validation")
     if cv:
         print(f"{args.task}: {cv['folds']}-fold cross-validated accuracy {cv['accuracy']}, macro F1 {cv['macro_f1']}, "
               f"ECE {cv['ece']} (temperature {cv['temperature']}) on {head.card['examples']} examples")
+    semi = head.card.get("unlabelled")
+    if semi:
+        print(f"{args.task}: {semi['offered']} unlabelled tickets " + (
+            "used as pseudo-labelled rows (they won on validation)" if semi["used"] else
+            "tried as pseudo-labelled rows, not used (no gain on validation)"))
     if head.card.get("few_shot"):
         print(f"{args.task}: {head.card['few_shot']['decision']}")
     held = head.card.get("held_out")
