@@ -138,3 +138,17 @@ def test_csintel_train_offers_the_files_unlabelled_rows_and_a_second_file(blobs,
     assert trials[-1]["unlabelled"] == len(data["unlabelled"])
     won = all(trials[-1]["accuracy"] + trials[-1]["macro_f1"] > t["accuracy"] + t["macro_f1"] for t in trials[:-1])
     assert head.card["unlabelled"]["used"] == won == head.card["recipe"]["unlabelled"]
+
+
+def test_the_card_says_what_the_unlabelled_tickets_did(blobs, tmp_path):
+    from csintel.classify.heads import load_head, save_head
+
+    embedder, data = blobs
+    texts, labels = data["labelled"]
+    head = select_and_train("category", texts, labels, embedder, lexical_weights=(0.0,),
+                            validation=(data["val"][0], data["val"][1], None), unlabelled=(data["unlabelled"], None))
+    path = save_head(head, tmp_path)
+    card = (tmp_path / "category.md").read_text()
+    assert f"{len(data['unlabelled'])} unlabelled tickets pseudo-labelled" in card
+    assert f"unlabelled tickets: {len(data['unlabelled'])} offered, used with pseudo-labels" in card
+    assert load_head(path).card["unlabelled"]["used"]

@@ -40,7 +40,7 @@ def head_card(head: Head, version: str) -> str:
                      f"weight {recipe.get('lexical')} (0 = the embedding alone), class weights "
                      f"{'balanced' if recipe.get('balanced') else 'none'}; every candidate tried:")
         lines += [f"  - lexical {t['lexical']}, C {t['c']}, {'balanced' if t['balanced'] else 'unweighted'}"
-                  f"{', label names as examples' if t.get('names') else ''}: "
+                  f"{', label names as examples' if t.get('names') else ''}{_pseudo(t.get('unlabelled'))}: "
                   f"accuracy {t['accuracy']}, macro F1 {t['macro_f1']}" for t in selection.get("trials", [])]
     abstention = card.get("abstention")
     if abstention:
@@ -55,6 +55,12 @@ def head_card(head: Head, version: str) -> str:
                      f"{abstention['max_inscope_loss']} in-scope accuracy lost: in-scope accuracy "
                      f"{abstention['inscope_accuracy_top1']} -> {abstention['inscope_accuracy']}, out-of-scope recall "
                      f"{abstention['oos_recall']}" + (f" (rules tried: {tried})" if tried else ""))
+    semi = card.get("unlabelled")
+    if semi:
+        lines.append(f"- unlabelled tickets: {semi['offered']} offered, " + (
+            "used with pseudo-labels (the head's probabilities smoothed over their kNN graph; "
+            "csintel.classify.semi_supervised), which won on validation" if semi["used"]
+            else "not used: pseudo-labelling them did not win on validation"))
     few_shot = card.get("few_shot")
     if few_shot:
         lines.append(f"- few-shot: {few_shot['decision']}")
@@ -68,3 +74,7 @@ def head_card(head: Head, version: str) -> str:
     lines += ["", "Retrain with `csintel train --task " + head.task + " --labeled FILE`; "
               "score with `csintel eval --task " + head.task + " --test FILE`.", ""]
     return "\n".join(lines)
+
+
+def _pseudo(unlabelled: int | None) -> str:
+    return f", plus {unlabelled} unlabelled tickets pseudo-labelled" if unlabelled else ""
