@@ -61,13 +61,7 @@ def read_labeled(path: Path, task: str) -> Labeled:
         ValueError: no `text` column, no `label` (or task-named) column, or no labelled rows.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"labelled file {path} not found")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        frame = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                              if line.strip()])
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = _read_rows(path, "labelled")
     column = "label" if "label" in frame.columns else task
     if "text" not in frame.columns or column not in frame.columns:
         raise ValueError(f"{path}: needs a `text` column and a `label` (or `{task}`) column; "
@@ -92,17 +86,20 @@ def read_unlabelled(path: Path) -> list[str]:
         ValueError: no `text` column.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"unlabelled file {path} not found")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        frame = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                              if line.strip()])
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = _read_rows(path, "unlabelled")
     if "text" not in frame.columns:
         raise ValueError(f"{path}: needs a `text` column; found {', '.join(map(str, frame.columns)) or 'none'}")
     texts = frame["text"].fillna("").astype(str).str.strip()
     return texts[texts != ""].tolist()
+
+
+def _read_rows(path: Path, kind: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"{kind} file {path} not found")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                             if line.strip()])
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def train(task: str, labeled: Path, settings: Settings, embedder: Embedder | None = None,
