@@ -277,7 +277,7 @@ def search_study() -> list[dict]:
             {"factor": c.factor, "silhouette": round(c.separation, 4), **scores(truth, c.result.labels)}
             for c in candidates]}
         for margin in (0.0, 0.02, C.GRANULARITY_MARGIN, 0.1):
-            chosen = C.choose_granularity(candidates, C.ClusterParams().max_merged_share, margin)
+            chosen = C.choose_granularity(x, candidates, C.ClusterParams(), margin)
             row[f"margin_{margin}"] = {"factor": chosen.factor, **scores(truth, chosen.result.labels)}
         row["fixed"], row["shipped"] = row["candidates"][0], row[f"margin_{C.GRANULARITY_MARGIN}"]
         rows.append(row)

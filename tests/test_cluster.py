@@ -281,3 +281,16 @@ def test_a_coarser_size_must_separate_clearly_and_may_lump_only_strong_structure
                         lambda space, labels, seed: 0.3 if labels.max() == 3 else coarse_score)
     result = cluster_embeddings(vectors)
     assert result.labels.max() + 1 == (2 if expect_coarse else 4)
+
+
+def test_a_small_new_topic_beside_large_ones_keeps_its_own_theme():
+    # A coarser size fuses the large topics' fragments but cannot hold 10 tickets: the new issue
+    # must not vanish into the noise or into a large theme (it is what the weekly digest flags).
+    vectors, truth = fragmented_topics()
+    rng = np.random.default_rng(9)
+    new = normalize_rows(normalize_rows(rng.standard_normal((1, DIM)))[0] + 0.6 * rng.standard_normal((10, DIM)) / DIM**0.5)
+    result = cluster_embeddings(np.vstack([vectors, new]))
+    themes_of_new = result.labels[len(vectors):]
+    assert (themes_of_new >= 0).sum() >= 8 and len(set(themes_of_new[themes_of_new >= 0])) == 1
+    assert themes_of_new.max() not in result.labels[:len(vectors)]
+    assert adjusted_rand_score(truth, result.labels[:len(vectors)]) == 1.0
