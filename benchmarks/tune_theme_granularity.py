@@ -39,7 +39,12 @@ and the bundled sample (seed 11). Per set: every candidate's silhouette and scor
 each margin (0, 0.02, 0.05, 0.1) would choose. Writes benchmarks/results/tune_theme_search.json.
 (The `separation` of `--study size` is a different score: cosine space, no margin.)
 
-Run: .venv/bin/python benchmarks/tune_theme_granularity.py [--study size|merge_cap|geometry|sample|search]
+`--study new_topic`: a new intent of 10 queries beside five of 100 (CLINC150 `train`, four draws),
+with the search off and on: is it still a theme of its own? Writes
+benchmarks/results/tune_theme_new_topic.json. (Without the small-topic rule in
+`choose_granularity` it vanished in 4 of 4 draws.)
+
+Run: .venv/bin/python benchmarks/tune_theme_granularity.py [--study size|merge_cap|geometry|sample|search|new_topic]
 """
 
 from __future__ import annotations
@@ -286,10 +291,49 @@ def search_study() -> list[dict]:
     return rows
 
 
+def new_topic_study() -> list[dict]:
+    """Does a small new topic keep its own theme when the search coarsens? Four seeded windows of
+    five CLINC150 `train` intents (100 queries each) plus the first 10 queries of a sixth, with the
+    search off and on: found = a theme of >= 5 of the sixth's queries, >= 60% of it theirs."""
+    from bench_theme_quality import vectors_for
+
+    from csintel.themes import cluster as C
+
+    train = public_data.clinc150(with_oos=False)["train"]
+    rng = np.random.default_rng(3)
+    rows = []
+    for draw in range(4):
+        pick = list(rng.choice(sorted(set(train.labels)), size=6, replace=False))
+        old, new = set(pick[:5]), pick[5]
+        index = [i for i, label in enumerate(train.labels) if label in old]
+        index += [i for i, label in enumerate(train.labels) if label == new][:10]
+        split = public_data.Split([train.texts[i] for i in index], [train.labels[i] for i in index])
+        truth = np.asarray(split.labels)
+        vectors = vectors_for(split)[1]
+        row: dict = {"draw": draw, "new_intent": new, "tickets": len(index)}
+        for name, params in (("search_off", C.ClusterParams(search_granularity=False)), ("shipped", C.ClusterParams())):
+            labels = C.cluster_embeddings(vectors, params).labels
+            ours = labels[truth == new]
+            found = any((ours == t).sum() >= 5 and np.mean(truth[labels == t] == new) >= 0.6
+                        for t in set(ours.tolist()) if t >= 0)
+            row[name] = {"themes": int(labels.max() + 1), "found": bool(found),
+                         "new_intent_themes": sorted(ours.tolist())}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--study", choices=("size", "merge_cap", "geometry", "sample", "search"), default="size")
+    ap.add_argument("--study", choices=("size", "merge_cap", "geometry", "sample", "search", "new_topic"),
+                    default="size")
     study = ap.parse_args().study
+    if study == "new_topic":
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "tune_theme_new_topic.json").write_text(json.dumps({
+            "command": "benchmarks/tune_theme_granularity.py --study new_topic",
+            "data": "CLINC150 train split only", "rows": new_topic_study()}, indent=1) + "\n")
+        return
     if study == "search":
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "tune_theme_search.json").write_text(json.dumps({
