@@ -357,8 +357,8 @@ def _keep_small_themes(x: np.ndarray, fine: ClusterResult, coarse: ClusterResult
     # five topics of 100 became unclustered or part of a big theme about something else (CLINC150
     # train windows, 4 of 4), which would hide exactly what the weekly digest must flag. A fine
     # theme whose tickets mostly end up unclustered, or in a theme whose centroid its own would
-    # not reach as a ticket (reassign_threshold), is given back; the fragments of a large topic
-    # sit at 0.63-0.99 to their coarse theme and stay fused.
+    # not reach as a ticket (reassign_threshold), is given back; on the tuning windows the
+    # fragments of a large topic sat at 0.63-0.99 to their coarse theme, all but two (0.49, 0.51).
     labels, probabilities = coarse.labels.copy(), coarse.probabilities.copy()
     next_id = int(labels.max()) + 1
     for theme in range(int(fine.labels.max()) + 1):
