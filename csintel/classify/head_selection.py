@@ -23,7 +23,7 @@ from scipy import sparse
 from csintel.classify.calibration import cv_report, fit_temperature, softmax
 from csintel.classify.fewshot import FEW_SHOT_MAX
 from csintel.classify.heads import (CV_FOLDS, RECIPES, SEED, Head, Recipe, base_model, energy, fit_weights,
-                                    taxonomy_prior)
+                                    stack_rows, taxonomy_prior)
 from csintel.classify.lexical import Lexicon, fit_lexicon
 from csintel.classify.semi_supervised import MIN_UNLABELLED, knn_graph, pseudo_labels, usable_unlabelled
 from csintel.classify.taxonomy import Taxonomy
@@ -154,7 +154,7 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
         if recipe.unlabelled and a.pseudo is not None:
             ukeep = ~np.isin(a.pseudo, list(drop))
             ux = _design(u_x[ukeep], a.unlabelled_lex[ukeep], recipe.lexical)
-            fx = sparse.vstack([fx, ux], format="csr") if sparse.issparse(fx) else np.vstack([fx, ux])
+            fx = stack_rows(fx, ux)
             fy = np.concatenate([fy, a.pseudo[ukeep]])
         px = _design(prior_x[pkeep], a.prior_lex[pkeep], recipe.lexical)
         return fit_weights(fx, fy, px, prior_y[pkeep], recipe, len(order),
@@ -237,7 +237,7 @@ def select_and_train(task: str, texts: Sequence[str], labels: Sequence[str], emb
         ux = _design(u_x, lexicon.transform(u_texts), chosen.lexical) if lexicon else u_x
         coef, intercept = fit_weights(fx, y, px, prior_y, chosen, len(order), prior_weights)
         pseudo = pseudo_labels(graph, np.asarray(ux @ coef.T) + intercept)
-        fx = sparse.vstack([fx, ux], format="csr") if sparse.issparse(fx) else np.vstack([fx, ux])
+        fx = stack_rows(fx, ux)
         y_fit = np.concatenate([y, pseudo])
         semi = {"rows": len(u_texts), "pseudo_labels": {order[i]: int(n) for i, n in
                                                         zip(*np.unique(pseudo, return_counts=True))}}

@@ -318,6 +318,11 @@ def _prior_examples(task: str, labels: Sequence[str], taxonomy: Taxonomy | None,
     return features(embedder.encode(texts), texts, recipe.rule_scale), owners
 
 
+def stack_rows(top: Any, bottom: Any) -> Any:
+    """Two design matrices one above the other, sparse when the first is."""
+    return sparse.vstack([top, bottom], format="csr") if sparse.issparse(top) else np.vstack([top, bottom])
+
+
 def fit_weights(x: np.ndarray, y: np.ndarray, prior_x: np.ndarray, prior_y: np.ndarray, recipe: Recipe,
                 n_labels: int, prior_weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Logistic regression weights (labels x features) and intercepts; the prior rows weigh
@@ -326,7 +331,7 @@ def fit_weights(x: np.ndarray, y: np.ndarray, prior_x: np.ndarray, prior_y: np.n
 
     weights = np.ones(len(y))
     if len(prior_y):
-        x = sparse.vstack([x, prior_x], format="csr") if sparse.issparse(x) else np.vstack([x, prior_x])
+        x = stack_rows(x, prior_x)
         y = np.concatenate([y, prior_y])
         weights = np.concatenate([weights, np.full(len(prior_y), recipe.prior_weight) if prior_weights is None
                                   else np.asarray(prior_weights, dtype=np.float64)])

@@ -24,6 +24,8 @@ import numpy as np
 from scipy import sparse
 
 from csintel.classify.calibration import softmax
+from csintel.neighbours import nearest_neighbours
+from csintel.text.clean import dedupe_key
 
 NEIGHBOURS = 10          # k of the kNN graph (val: k 5 0.852, 10 0.850, 15 0.846; 5-10 alike within noise)
 SIMILARITY_POWER = 3     # edge weight = cosine ** 3: near neighbours count far more than far ones
@@ -31,7 +33,6 @@ ALPHA = 0.8              # share of a row's smoothed scores that comes from its 
 ITERATIONS = 40          # ALPHA ** 40 < 1e-3: converged for argmax purposes
 MAX_UNLABELLED = 20_000  # a seeded sample above this: the graph costs O(n^2) dot products
 MIN_UNLABELLED = 100     # fewer unlabelled rows than this are not worth a second fit
-CHUNK = 2048             # rows of the similarity matrix computed at a time (memory: CHUNK x n floats)
 SEED = 0
 
 
@@ -40,10 +41,10 @@ def usable_unlabelled(unlabelled: Sequence[str], labelled: Sequence[str],
     """Indices of the unlabelled texts worth using: non-empty, distinct, not a labelled text (a
     labelled ticket that is also in the warehouse must not vote for its own label), at most `cap`
     (a seeded sample)."""
-    seen = {" ".join(str(t).lower().split()) for t in labelled}
+    seen = {dedupe_key(str(t)) for t in labelled}
     keep: list[int] = []
     for i, text in enumerate(unlabelled):
-        key = " ".join(str(text).lower().split())
+        key = dedupe_key(str(text))
         if key and key not in seen:
             seen.add(key)
             keep.append(i)
@@ -60,14 +61,8 @@ def knn_graph(vectors: np.ndarray, k: int = NEIGHBOURS, power: float = SIMILARIT
     k = min(k, n - 1)
     if k < 1:
         return sparse.csr_matrix((n, n))
-    neighbours = np.zeros((n, k), dtype=np.int64)
-    weights = np.zeros((n, k), dtype=np.float32)
-    for start in range(0, n, CHUNK):
-        sims = x[start:start + CHUNK] @ x.T
-        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf   # not its own neighbour
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        neighbours[start:start + len(sims)] = top
-        weights[start:start + len(sims)] = np.maximum(np.take_along_axis(sims, top, axis=1), 0.0) ** power
+    neighbours, sims = nearest_neighbours(x, k)
+    weights = np.maximum(sims, 0.0) ** power
     w = sparse.csr_matrix((weights.ravel(), (np.repeat(np.arange(n), k), neighbours.ravel())), shape=(n, n))
     w = w.maximum(w.T)
     degree = np.asarray(w.sum(axis=1)).ravel()

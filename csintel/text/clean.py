@@ -207,10 +207,10 @@ def customer_text(subject: str | None, body: str | None,
     body_clean = _clean_part(_as_text(body))
     if body_clean:
         parts.append(body_clean)
-    seen = {_dedupe_key(p) for p in parts}
+    seen = {dedupe_key(p) for p in parts}
     for comment in _customer_comments(comments):
         cleaned = _clean_part(comment)
-        key = _dedupe_key(cleaned)
+        key = dedupe_key(cleaned)
         if cleaned and key not in seen:
             seen.add(key)
             parts.append(cleaned)
@@ -234,7 +234,8 @@ def _clean_part(text: str) -> str:
     return strip_noise(html_to_text(text) if looks_like_html(text) else text)
 
 
-def _dedupe_key(text: str) -> str:
+def dedupe_key(text: str) -> str:
+    """Two texts with the same key differ only in case and whitespace."""
     return " ".join(text.lower().split())
 
 

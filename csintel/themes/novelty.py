@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from csintel.neighbours import nearest_neighbours
 from csintel.themes.cluster import normalize_rows
 
 # A new ticket placed on a theme but less like it than 90% of the theme's own members (held out)
@@ -65,13 +66,8 @@ def novel_rows(vectors: np.ndarray, is_new: np.ndarray, k: int = NEIGHBOURS,
     k = min(k, len(is_new) - 1)
     if not len(rows) or k < 1:
         return out
-    x = normalize_rows(vectors)
-    for start in range(0, len(rows), 2_048):
-        part = rows[start:start + 2_048]
-        sims = x[part] @ x.T
-        sims[np.arange(len(part)), part] = -np.inf  # not its own neighbour
-        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        out[part] = is_new[nearest].mean(axis=1) >= share
+    nearest, _ = nearest_neighbours(normalize_rows(vectors), k, rows)
+    out[rows] = is_new[nearest].mean(axis=1) >= share
     return out
 
 
