@@ -82,10 +82,7 @@ def few_topic_windows(names: list[str]) -> dict[str, public_data.Split]:
         if name in names:
             test = split()
             for k in ks:
-                pick = set(rng.choice(sorted(set(test.labels)), size=k, replace=False))
-                rows = [i for i, label in enumerate(test.labels) if label in pick]
-                out[f"{name}_test_{k}_intents"] = public_data.Split([test.texts[i] for i in rows],
-                                                                    [test.labels[i] for i in rows])
+                out[f"{name}_test_{k}_intents"] = public_data.some_intents(test, k, rng)
     return out
 
 

@@ -57,6 +57,16 @@ class Split:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def take(self, rows: Sequence[int]) -> Split:
+        """The rows at these positions, in this order."""
+        return Split([self.texts[i] for i in rows], [self.labels[i] for i in rows])
+
+
+def some_intents(split: Split, k: int, rng: np.random.Generator) -> Split:
+    """Every row of `k` labels drawn at random: a window of a few large topics."""
+    pick = set(rng.choice(sorted(set(split.labels)), size=k, replace=False))
+    return split.take([i for i, label in enumerate(split.labels) if label in pick])
+
 
 def _val_slice(split: Split, share: float, seed: int) -> tuple[Split, Split]:
     """(rest of train, validation): a seeded, label-stratified slice of a training split."""

@@ -243,13 +243,6 @@ def sample_study() -> list[dict]:
     return rows
 
 
-def intents(split: public_data.Split, k: int, rng: np.random.Generator) -> public_data.Split:
-    """Every query of `k` intents drawn at random: a window of a few large topics."""
-    pick = set(rng.choice(sorted(set(split.labels)), size=k, replace=False))
-    rows = [i for i, label in enumerate(split.labels) if label in pick]
-    return public_data.Split([split.texts[i] for i in rows], [split.labels[i] for i in rows])
-
-
 def search_sets() -> dict[str, tuple[np.ndarray, list[str]]]:
     import bench_themes
     from bench_theme_quality import vectors_for
@@ -258,9 +251,9 @@ def search_sets() -> dict[str, tuple[np.ndarray, list[str]]]:
     splits = {**tuning_sets(), "it_tickets_val": public_data.it_tickets()["val"]}
     rng = np.random.default_rng(7)
     for k in (3, 5, 10, 20):
-        splits[f"banking77_train_{k}_intents"] = intents(b77["train"], k, rng)
+        splits[f"banking77_train_{k}_intents"] = public_data.some_intents(b77["train"], k, rng)
     for k in (3, 5, 10, 30):
-        splits[f"clinc150_train_{k}_intents"] = intents(clinc["train"], k, rng)
+        splits[f"clinc150_train_{k}_intents"] = public_data.some_intents(clinc["train"], k, rng)
     splits["airline_tuning_airlines"] = public_data.airline_reasons(part="tuning")
     out = {name: (vectors_for(split)[1], split.labels) for name, split in splits.items()}
     vectors, _, themes = bench_themes.sample_set(11, 4_000)
@@ -307,7 +300,7 @@ def new_topic_study() -> list[dict]:
         old, new = set(pick[:5]), pick[5]
         index = [i for i, label in enumerate(train.labels) if label in old]
         index += [i for i, label in enumerate(train.labels) if label == new][:10]
-        split = public_data.Split([train.texts[i] for i in index], [train.labels[i] for i in index])
+        split = train.take(index)
         truth = np.asarray(split.labels)
         vectors = vectors_for(split)[1]
         row: dict = {"draw": draw, "new_intent": new, "tickets": len(index)}
