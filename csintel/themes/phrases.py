@@ -22,9 +22,12 @@ The best candidates are then ordered by maximal marginal relevance on the embedd
 vector is the mean of the vectors of the theme's tickets that say it (the embedder the themes
 were built with, at no extra encoding), its relevance the score weighed by its cosine to the
 theme's centroid, its redundancy the cosine to the phrases already chosen. The first is the
-label, unless it is one word and a longer phrase containing it is said by EXTEND_SHARE of its
-tickets ("PIN" -> "Change my PIN"); the others are the alternatives a theme takes when a larger
-theme already has its label.
+label, unless it is one word: then it takes the commonest longer phrase containing it that
+EXTEND_SHARE of its tickets say, even one below MIN_SHARE of the theme whose other words name the
+theme ("PIN" -> "Change my PIN", "Message" -> "Error message"), failing that one that starts with a
+verb or modifier the stop list holds or ends with an object pronoun ("Next holiday", "Get paid",
+"Call me"); one word stays only where the tickets share nothing longer. The others are the
+alternatives a theme takes when a larger theme already has its label.
 Everything is ordered by score, then by text, so the same tickets always give the same phrases.
 """
 
@@ -96,9 +99,16 @@ LONGER_BONUS = 0.5       # per specific word beyond the first
 SPECIFIC_ZIPF = 5.5
 ABSORB_SHARE = 0.6       # a longer phrase said by this share of the shorter one's tickets absorbs it
 # A one-word phrase gives way to the commonest longer phrase that contains it and is said by
-# this share of its tickets (tried 0.1-0.35 on the development sets: the lowest gave the fewest
-# one-word labels at the same relevance).
-EXTEND_SHARE = 0.1
+# this share of its tickets (at least MIN_TICKETS). Chosen on the development sets of
+# benchmarks/bench_theme_labels.py among 0.05, 0.1, 0.15, 0.2 and 0.3: the lowest gave the fewest
+# one-word labels at no loss of relevance (0.1 was the rule while a longer phrase had to reach
+# MIN_SHARE of the theme itself).
+EXTEND_SHARE = 0.05
+# Stop words a one-word label's longer phrase may start with (a verb or modifier: "get a refund",
+# "next holiday") or end with (an object: "call me", "repeat that", "cancel it"); tried only when no
+# phrase by the usual rules contains the word, so "report a lost card" beats "report it".
+EXTEND_LEAD = frozenset("get next".split())
+EXTEND_TAIL = frozenset("me it that".split())
 CANDIDATES = 12          # best-scoring phrases ordered by MMR
 ALTERNATIVES = 4         # phrases kept per theme: the label and what it falls back to
 MMR_LAMBDA = 0.7
@@ -115,14 +125,15 @@ class Phrase:
     key: str
 
 
-def clauses(text: str) -> list[tuple[list[str], list[int]]]:
+def clauses(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[list[str], list[int]]]:
     """The text's clauses: each clause's lower-case tokens and the positions of those that are not
-    light words (the words phrases are counted by)."""
+    light words (the words phrases are counted by); words in `keep` neither cut a clause nor are
+    light."""
     out = []
     budget = TOKENS_PER_DOC
     for part in CLAUSE.split(text.lower().replace("’", "'")):
-        for piece in _pieces(TOKEN.findall(part)):
-            content = [i for i, t in enumerate(piece) if t not in LIGHT_WORDS][:budget]
+        for piece in _pieces(TOKEN.findall(part), keep):
+            content = [i for i, t in enumerate(piece) if t not in LIGHT_WORDS or t in keep][:budget]
             budget -= len(content)
             if content:
                 out.append((piece, content))
@@ -131,28 +142,33 @@ def clauses(text: str) -> list[tuple[list[str], list[int]]]:
     return out
 
 
-def _pieces(tokens: list[str]) -> list[list[str]]:
+def _pieces(tokens: list[str], keep: frozenset[str] = frozenset()) -> list[list[str]]:
     """A clause cut at its subject pronouns and auxiliaries: "money i sent" and "long do transfers"
     are no phrases, "money" and "sent" are."""
     out: list[list[str]] = [[]]
     for t in tokens:
-        if t in BREAKERS:
+        if t in BREAKERS and t not in keep:
             out.append([])
         else:
             out[-1].append(t)
     return [p for p in out if p]
 
 
-def doc_phrases(text: str, stop: frozenset[str]) -> dict[str, str]:
+def doc_phrases(text: str, stop: frozenset[str], lead: frozenset[str] = frozenset(),
+                tail: frozenset[str] = frozenset()) -> dict[str, str]:
     """Every phrase of 1-5 words a ticket says: its `phrase_key` -> the words as the ticket says
-    them (light words between them included, so a label is said verbatim by a ticket)."""
+    them (light words between them included, so a label is said verbatim by a ticket).
+
+    A phrase of two or more words may also start with a word in `lead` and end with one in `tail`
+    (`EXTEND_LEAD`, `EXTEND_TAIL`: "get a refund", "call me"), stop words or not.
+    """
     found = {}
-    for words, content in clauses(text):
+    for words, content in clauses(text, tail):
         tokens = [words[p] for p in content]
         for i, first in enumerate(tokens):
-            if first in stop or not HAS_LETTER.search(first):
+            if (first in stop and first not in lead) or first in tail or not HAS_LETTER.search(first):
                 continue
-            for n in range(1, min(MAX_WORDS, len(tokens) - i) + 1):
+            for n in range(1 + (first in stop), min(MAX_WORDS, len(tokens) - i) + 1):
                 last = tokens[i + n - 1]
                 span = content[i + n - 1] - content[i] + 1
                 if span > MAX_SPAN:
@@ -161,7 +177,8 @@ def doc_phrases(text: str, stop: frozenset[str]) -> dict[str, str]:
                 # mid-phrase ("charge for exchanging foreign" + "currency"): no candidate.
                 cut = i + n < len(tokens) and tokens[i + n] not in stop \
                     and (n == MAX_WORDS or content[i + n] - content[i] + 1 > MAX_SPAN)
-                if (last not in stop or (n > 1 and _particle(last, tokens[i + n - 2], stop))) and not cut \
+                if (last not in stop or (n > 1 and (_particle(last, tokens[i + n - 2], stop) or last in tail))) \
+                        and not cut and last not in lead \
                         and HAS_LETTER.search(last) and len(set(tokens[i:i + n])) == n:
                     key = " ".join(stem(w) for w in tokens[i:i + n])
                     found[key] = " ".join(words[content[i]:content[i + n - 1] + 1])
@@ -225,40 +242,78 @@ def theme_phrases(texts: Sequence[str], labels: np.ndarray, x: np.ndarray, order
         need = max(min(MIN_TICKETS, len(docs)), MIN_SHARE * len(docs))
         words = (avoid or {}).get(c, frozenset())
         eligible = {key: k for key, k in counts[c].items() if k >= need}
-        absorbed = _absorbed(eligible)
-        forms = Counter((key, form) for d in docs for key, form in d.items() if key in eligible and key not in absorbed)
-        # Each key is written as its tickets write it: the tersest form that more than one ticket
-        # says ("card payment declined" over "card payment has been declined"), ties by count,
-        # then alphabetically.
-        written: dict[str, str] = {}
-        for (key, form), _ in sorted(forms.items(), key=lambda kv: (kv[1] < MIN_TICKETS, len(kv[0][1].split()),
-                                                                     -kv[1], kv[0][1])):
-            written.setdefault(key, form)
-        scored = []
-        for key, text in written.items():
-            said_words = set(text.split())
-            if said_words <= words or said_words <= stop:
-                continue
-            specific = sum(w not in stop and w not in LIGHT_WORDS and _zipf(w) < SPECIFIC_ZIPF for w in text.split())
-            share = eligible[key] / len(docs)
-            score = share * math.log1p(1.0 / total[key]) * (1.0 + LONGER_BONUS * max(0, specific - 1))
-            scored.append(Phrase(text, score, share, key))
+        written = _written(docs, {key for key in eligible if key not in _absorbed(eligible)})
+        scored = [ph for ph in (_phrase(key, text, eligible[key] / len(docs), total[key], stop, words)
+                                for key, text in written.items()) if ph]
         scored.sort(key=lambda ph: (-ph.score, ph.text))
-        out[c] = _extended(_mmr(scored[:CANDIDATES], docs, x[mined[c]], stop), scored)
+        chosen = _mmr(scored[:CANDIDATES], docs, x[mined[c]], stop)
+        out[c] = _extended(chosen, [texts[r] for r in mined[c]], docs, total, stop, words)
     return out
 
 
-def _extended(chosen: list[Phrase], scored: list[Phrase]) -> list[Phrase]:
-    """A one-word label said in a longer phrase by EXTEND_SHARE of its tickets takes the longer
-    phrase ("PIN" -> "Change PIN"): one word names a subject, not what is wrong with it."""
+def _written(docs: list[dict[str, str]], keys: set[str]) -> dict[str, str]:
+    """Each key written as its tickets write it: the tersest form that more than one ticket says
+    ("card payment declined" over "card payment has been declined"), ties by count, then
+    alphabetically."""
+    forms = Counter((key, form) for d in docs for key, form in d.items() if key in keys)
+    written: dict[str, str] = {}
+    for (key, form), _ in sorted(forms.items(), key=lambda kv: (kv[1] < MIN_TICKETS, len(kv[0][1].split()),
+                                                                 -kv[1], kv[0][1])):
+        written.setdefault(key, form)
+    return written
+
+
+def _phrase(key: str, text: str, share: float, total: float, stop: frozenset[str],
+            avoid: frozenset[str]) -> Phrase | None:
+    """The candidate's score: coverage x distinctiveness, more for each specific word beyond the
+    first; None for a phrase of stop words only or of words the name already says."""
+    said_words = set(text.split())
+    if said_words <= avoid or said_words <= stop:
+        return None
+    specific = sum(w not in stop and w not in LIGHT_WORDS and _zipf(w) < SPECIFIC_ZIPF for w in text.split())
+    score = share * math.log1p(1.0 / total) * (1.0 + LONGER_BONUS * max(0, specific - 1))
+    return Phrase(text, score, share, key)
+
+
+def _extended(chosen: list[Phrase], texts: list[str], docs: list[dict[str, str]], total: dict[str, float],
+              stop: frozenset[str], avoid: frozenset[str]) -> list[Phrase]:
+    """A one-word label gives way to a phrase of more words: one word names a subject, not what is
+    wrong with it ("Message" -> "Error message").
+
+    The longer phrase is the commonest that contains the word and that EXTEND_SHARE of the word's
+    tickets (at least MIN_TICKETS) say, even below MIN_SHARE of the theme: the word already names
+    the theme, the phrase says what about it. Phrases by the usual rules come first ("PIN" ->
+    "Change my PIN"); failing those, one that starts with a word of EXTEND_LEAD or ends with one of
+    EXTEND_TAIL ("Next holiday", "Call me").
+    """
     if not chosen or " " in chosen[0].key:
         return chosen
     word = chosen[0]
-    longer = [ph for ph in scored if ph.key != word.key and word.key in ph.key.split() and ph.share >= EXTEND_SHARE * word.share]
+    longer = _containing(word.key, docs, total, stop, avoid) or _containing(
+        word.key, [{**doc_phrases(t, stop, EXTEND_LEAD, EXTEND_TAIL), **d} for t, d in zip(texts, docs)],
+        total, stop, avoid)
     if not longer:
         return chosen
     best = min(longer, key=lambda ph: (-ph.share, -ph.score, ph.text))
-    return [best, *(ph for ph in chosen[1:] if ph.key != best.key)]
+    return [best, *(ph for ph in chosen if ph.key != best.key)]
+
+
+def _containing(word: str, docs: list[dict[str, str]], total: dict[str, float], stop: frozenset[str],
+                avoid: frozenset[str]) -> list[Phrase]:
+    """The phrases of more words that contain `word` and EXTEND_SHARE of its tickets say (see
+    `_extended`), less those a longer one absorbs."""
+    counts = Counter(key for d in docs for key in d)
+    need = max(MIN_TICKETS, EXTEND_SHARE * counts[word])
+    theme = max(MIN_TICKETS, MIN_SHARE * len(docs))
+    light = {stem(w) for w in stop}
+    # Below MIN_SHARE of the theme, the phrase's other words must each name the theme (MIN_SHARE of
+    # its tickets say them): "error message", not one customer's "call mark".
+    pool = {key: k for key, k in counts.items() if k >= need and key != word and word in key.split()
+            and (k >= theme or all(counts[w] >= theme for w in key.split() if w not in light))}
+    pool = {key: k for key, k in pool.items() if key not in _absorbed(pool)}
+    # A phrase no other theme's tickets were counted for is scored as said by this theme alone.
+    return [ph for ph in (_phrase(key, text, pool[key] / len(docs), total.get(key, pool[key] / len(docs)), stop, avoid)
+                          for key, text in _written(docs, set(pool)).items()) if ph]
 
 
 @lru_cache(maxsize=65536)
