@@ -1,7 +1,8 @@
 """The trained competitor-context head: what a mention of a competitor is about.
 
-A logistic regression over features that carry to text it was not trained on: the sentence
-embedding of the mention's sentence and of the few words around the name, with the competitor's
+A logistic regression (optionally class-balanced) over features that carry to text it was not
+trained on: the sentence embedding of the mention's sentence and of the few words around the name
+(a narrow window: "moving to X", "X's sync", "ex-X admin" sit right next to it), with the competitor's
 name replaced by "the other product" (so it learns the context, not the vendor); the cue families
 of competitor_cues (words next to the name, the clause's cues, the name's position, partner or
 not) as flags; and, if cross-validation asks for it, the rules' context one-hot. It replaces the
@@ -112,9 +113,11 @@ def context_features(vectors: np.ndarray, mentions: Sequence[Mention], partners:
 
 def fit_context_head(vectors: np.ndarray, mentions: Sequence[Mention], partners: Sequence[bool],
                      labels: Sequence[str], embedding: str, c: float, window: int, cue_scale: float,
-                     rule_scale: float, card: dict[str, Any] | None = None) -> ContextHead:
+                     rule_scale: float, card: dict[str, Any] | None = None, balanced: bool = False) -> ContextHead:
     """Fit the head (L2 logistic regression) on the mentions' vectors (`encode_mentions` with the
-    same `window`), their rules' contexts and cues, and the true contexts `labels`.
+    same `window`), their rules' contexts and cues, and the true contexts `labels`. `balanced`
+    weighs each context inversely to its count (the neutral `other` is the rarest), so that a
+    frequent context's prior does not decide the mentions the features leave close.
 
     Raises:
         ValueError: a label is not a context.
@@ -125,7 +128,8 @@ def fit_context_head(vectors: np.ndarray, mentions: Sequence[Mention], partners:
     if unknown:
         raise ValueError(f"unknown competitor context(s) {unknown}; expected one of {CONTEXTS}")
     features = context_features(vectors, mentions, partners, cue_scale, rule_scale)
-    model = LogisticRegression(C=c, max_iter=3000).fit(features, list(labels))
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced" if balanced else None).fit(
+        features, list(labels))
     coef, intercept = model.coef_, model.intercept_
     if len(model.classes_) == 2:   # scikit-learn keeps one row for two classes
         coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
