@@ -157,6 +157,9 @@ def test_unclustered_share_stays_low_on_blobs_with_noise():
     members = truth >= 0
     assert result.outlier_share <= 0.2
     assert (result.labels[members] >= 0).mean() >= 0.98  # only the random noise stays out
+    # Random directions share nothing, yet each sits at cosine ~0.45 to the mean of five of them,
+    # itself included (exact neighbour graphs let UMAP gather them): judged against the other
+    # members' mean they stay unclustered.
     assert (result.labels[~members] == -1).all()
     assert adjusted_rand_score(truth[members], result.labels[members]) > 0.95
 
@@ -294,3 +297,27 @@ def test_a_small_new_topic_beside_large_ones_keeps_its_own_theme():
     assert (themes_of_new >= 0).sum() >= 8 and len(set(themes_of_new[themes_of_new >= 0])) == 1
     assert themes_of_new.max() not in result.labels[:len(vectors)]
     assert adjusted_rand_score(truth, result.labels[:len(vectors)]) == 1.0
+
+
+def test_umap_gets_the_exact_neighbour_graph_on_windows_that_fit(monkeypatch):
+    import umap.umap_
+
+    vectors, truth, _ = blobs([60, 50, 40], noise=0, seed=8)
+    indices, dists = cluster._cosine_knn(vectors, 15)
+    full = 1.0 - vectors @ vectors.T
+    np.testing.assert_array_equal(indices[:, 0], np.arange(len(vectors)))    # itself first, at 0
+    np.testing.assert_allclose(dists[:, 0], 0.0)
+    assert (np.diff(dists, axis=1) >= 0).all()
+    np.testing.assert_allclose(dists[:, -1], np.sort(full, axis=1)[:, 14], atol=1e-5)
+
+    # No pynndescent search (compiled afresh in every process) below the bound; above it, UMAP's own.
+    def no_search(*args, **kwargs):
+        raise AssertionError("pynndescent search used")
+
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", no_search)
+    result = cluster_embeddings(vectors)
+    assert adjusted_rand_score(truth, result.labels) == 1.0
+    monkeypatch.setattr(cluster, "EXACT_NEIGHBOURS_MAX_ROWS", len(vectors) - 1)
+    with pytest.raises(AssertionError, match="pynndescent search used"):
+        cluster_embeddings(vectors)
+

@@ -48,7 +48,14 @@ MIN_SAMPLES_RATIO = 1 / 3
 # of 100 gave ARI 0.39-0.74. Each window therefore also tries coarser sizes and keeps one only
 # when its themes are clearly better separated; on windows of many small topics (Banking77,
 # CLINC150 val) the finest stays (benchmarks/tune_theme_granularity.py --study search).
-GRANULARITY_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+GRANULARITY_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+# Up to this many rows UMAP's neighbour graph is computed exactly by matrix products
+# (csintel/neighbours.py), which needs no compiling, instead of by pynndescent, whose search is
+# compiled again in every new process (~22 s of CPU, since its distance function is an argument
+# numba cannot cache). UMAP alone in a fresh process on the 2-core machine: 10k rows 17.5 s of CPU
+# exact against 33.3 s, 20k 32.1 s against 38.9-46.9 s; the exact search grows with the square
+# of the rows.
+EXACT_NEIGHBOURS_MAX_ROWS = 20_000
 # Silhouette gain a coarser size needs over the finest. On the tuning sets Banking77's coarser
 # sizes gained 0.02-0.04 while losing ARI, windows of large topics gained 0.06-0.55.
 GRANULARITY_MARGIN = 0.05
@@ -151,6 +158,10 @@ def cluster_centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
     A label with no members gets a zero row.
     """
+    return normalize_rows(_cluster_sums(vectors, labels))
+
+
+def _cluster_sums(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     labels = np.asarray(labels, dtype=np.int64)
     k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
@@ -158,7 +169,7 @@ def cluster_centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     onehot = sparse.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (labels[rows], rows)), shape=(k, len(labels))
     )
-    return normalize_rows(np.asarray(onehot @ vectors))
+    return np.asarray(onehot @ vectors)
 
 
 def assign_to_centroids(
@@ -382,7 +393,7 @@ def _finish(x: np.ndarray, fit: np.ndarray, found: np.ndarray, strength: np.ndar
     labels, probabilities = np.full(n, -1, dtype=np.int64), np.zeros(n)
     labels[fit], probabilities[fit] = found, strength
     centroids = cluster_centroids(x, labels)
-    labels, probabilities = _eject_strays(x, labels, probabilities, centroids, params.member_floor)
+    labels, probabilities = _eject_strays(x, labels, probabilities, params.member_floor)
     outlier_share_before = float(np.mean(labels[fit] < 0)) if n else 0.0
     labels, probabilities = _reassign_outliers(
         x, labels, probabilities, centroids, params.reassign_threshold
@@ -466,8 +477,12 @@ def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
     from numba.core.errors import NumbaWarning
 
     _cache_numba_compiles()
+    k = min(params.n_neighbors, len(x) - 1)
     reducer = umap.UMAP(
-        n_neighbors=min(params.n_neighbors, len(x) - 1),
+        # Exact neighbours from matrix products need no compiling; pynndescent's search compiles
+        # for ~22 s of CPU in every new process, so it only pays off on large windows.
+        precomputed_knn=_cosine_knn(x, k) if len(x) <= EXACT_NEIGHBOURS_MAX_ROWS else (None, None, None),
+        n_neighbors=k,
         n_components=params.n_components,
         metric="cosine",
         min_dist=0.0,
@@ -484,7 +499,21 @@ def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
     with warnings.catch_warnings():
         # "Cannot cache compiled function": the few that cannot be cached are compiled as before.
         warnings.filterwarnings("ignore", message=".*Cannot cache", category=NumbaWarning)
+        # Exact neighbours come without pynndescent's index, which only `transform` would use.
+        warnings.filterwarnings("ignore", message=".*knn_search_index")
         return np.asarray(reducer.fit_transform(x), dtype=np.float64)
+
+
+def _cosine_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """UMAP's neighbour graph exactly: each row itself first (distance 0), then its k - 1 nearest
+    by cosine distance, nearest first."""
+    from csintel.neighbours import nearest_neighbours
+
+    others, sims = nearest_neighbours(x, k - 1)
+    n = len(x)
+    indices = np.concatenate([np.arange(n)[:, None], others], axis=1).astype(np.int32)
+    dists = np.concatenate([np.zeros((n, 1), np.float32), np.clip(1.0 - sims, 0.0, 2.0)], axis=1)
+    return indices, dists.astype(np.float32)
 
 
 def _hdbscan(space: np.ndarray, min_size: int, min_samples: int,
@@ -511,15 +540,19 @@ def _eject_strays(
     x: np.ndarray,
     labels: np.ndarray,
     probabilities: np.ndarray,
-    centroids: np.ndarray,
     floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     # UMAP with min_dist=0 pulls isolated tickets into the nearest dense region. Measured on
     # MiniLM: true members sit at cosine >= ~0.33 to their theme's centroid (leave-one-out),
     # unrelated tickets at ~0.1-0.2, so a floor of 0.25 only drops tickets unlike their theme.
+    # The cosine is to the centroid of the other members: a ticket counted in its own centroid
+    # looks close to any small group (five random directions sit at ~0.45 to their mean, at ~0 to
+    # the mean of the other four), and exact neighbour graphs let UMAP gather such groups.
     labels, probabilities = labels.copy(), probabilities.astype(np.float64, copy=True)
     members = np.flatnonzero(labels >= 0)
-    own = np.einsum("ij,ij->i", x[members], centroids[labels[members]])
+    others = _cluster_sums(x, labels)[labels[members]] - x[members]
+    norms = np.linalg.norm(others, axis=1)
+    own = np.einsum("ij,ij->i", x[members], others) / np.where(norms > 0, norms, np.inf)
     strays = members[own < floor]
     labels[strays], probabilities[strays] = -1, 0.0
     return labels, probabilities

@@ -17,7 +17,7 @@ import pandas as pd
 from csintel.config import ThemesConfig
 from csintel.themes.cluster import ClusterParams
 
-MODEL_VERSION = "themes-4"  # 3: model text, automatic granularity; 4: granularity search
+MODEL_VERSION = "themes-5"  # 3: model text, automatic granularity; 4: granularity search; 5: exact neighbours
 
 # Why a run refits (the fit's `reason`) or only assigns (the report's `reason`).
 FIRST, FORCED, CONFIG, AGE, CHANGED = "first", "forced", "config", "age", "changed"
