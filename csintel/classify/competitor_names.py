@@ -64,6 +64,7 @@ class NameRules:
     """The word lists and thresholds of models/rules/competitors.yaml."""
 
     ordinary_word_zipf: float
+    sentence_start_name_zipf: float
     typo_min_name_length: int
     typo_min_token_length: int
     typo_max_token_zipf: float
@@ -97,6 +98,7 @@ def load_name_rules(path: Path = RULES_FILE) -> NameRules:
 
     return NameRules(
         ordinary_word_zipf=number(data, "ordinary_word_zipf", float),
+        sentence_start_name_zipf=number(data, "sentence_start_name_zipf", float),
         typo_min_name_length=number(typo, "min_name_length", int),
         typo_min_token_length=number(typo, "min_token_length", int),
         typo_max_token_zipf=number(typo, "max_token_zipf", float),
@@ -303,6 +305,8 @@ class NameMatcher:
             following = doc[hit.end] if hit.end < sent.end else None
             if following is None:
                 return False
+            if word_frequency(token.lower_) < self.rules.sentence_start_name_zipf:
+                return True
             if self.specs[hit.spec].integration_partner and INTEGRATION.search(sent.text):
                 return True
             return following.lower_ in SUBJECT_VERBS and bool(
