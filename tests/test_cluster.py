@@ -228,7 +228,8 @@ def test_a_merge_stops_short_of_an_oversized_theme_unless_the_parts_are_one_topi
     assert merge_similar_clusters(vectors, labels, 0.8, max_rows=20, same_topic=0.8).max() == 0
 
 
-def test_umap_and_pynndescent_compiles_are_cached_on_disk():
+def test_compiles_are_cached_on_disk_except_those_taking_a_distance_function():
+    import pynndescent.pynndescent_
     import umap.layouts
     import umap.umap_
     from numba.core.caching import NullCache
@@ -237,6 +238,10 @@ def test_umap_and_pynndescent_compiles_are_cached_on_disk():
     for function in (umap.umap_.smooth_knn_dist, umap.umap_.compute_membership_strengths,
                      umap.layouts._nb_optimize_layout_euclidean_single_epoch):
         assert not isinstance(function._cache, NullCache)
+    assert not isinstance(pynndescent.pynndescent_.new_build_candidates._cache, NullCache)
+    # A distance-function argument changes type in every process: each would add an entry on disk.
+    for function in (pynndescent.pynndescent_.init_random, pynndescent.pynndescent_.process_candidates):
+        assert isinstance(function._cache, NullCache)
 
 
 def fragmented_topics(topics=3, fragments=3, size=35, seed=4):

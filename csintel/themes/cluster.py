@@ -451,9 +451,12 @@ def _cache_numba_compiles() -> None:
     Neither package marks most of its functions cache=True, so every new process compiled them
     again: ~30 s of a 38 s cold `csintel themes` on 3k tickets (profiled). With the cache on they
     are compiled once per installation (in the package's __pycache__, or numba's user cache
-    directory where that is read-only); results are unchanged. pynndescent's `nn_descent` takes
-    the distance function as an argument and cannot be cached: numba warns and compiles it.
+    directory where that is read-only); results are unchanged. pynndescent's functions that take
+    the distance function (a `dist` argument) are left alone: its type differs in every process,
+    so each process compiled them again and appended another entry on disk (91 MB after 129
+    processes, then numba failed writing its index and clustering stopped with an error).
     """
+    import inspect
     import sys
 
     from numba.core.caching import NullCache
@@ -463,11 +466,14 @@ def _cache_numba_compiles() -> None:
         if module is None or name.split(".")[0] not in ("umap", "pynndescent"):
             continue
         for function in list(vars(module).values()):
-            if isinstance(function, Dispatcher) and isinstance(getattr(function, "_cache", None), NullCache):
-                try:
-                    function.enable_caching()  # numba's own switch behind @njit(cache=True)
-                except RuntimeError:  # no writable cache directory: compile in memory as before
-                    return
+            if not isinstance(function, Dispatcher) or not isinstance(getattr(function, "_cache", None), NullCache):
+                continue
+            if "dist" in inspect.signature(function.py_func).parameters:
+                continue
+            try:
+                function.enable_caching()  # numba's own switch behind @njit(cache=True)
+            except RuntimeError:  # no writable cache directory: compile in memory as before
+                return
 
 
 def _reduce(x: np.ndarray, params: ClusterParams) -> np.ndarray:
