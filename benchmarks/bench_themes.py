@@ -360,6 +360,23 @@ def rerun_scale(sizes: list[int]) -> None:
     print(f"updated {path}")
 
 
+def rerun_quality() -> None:
+    """Replace the quality rows (the generated sample's 4,000-ticket sets, csintel and BERTopic,
+    each twice) in bench_themes.json by a fresh measurement."""
+    from datetime import datetime, timezone
+
+    from csintel.themes.cluster import ClusterParams
+
+    path = RESULTS / "bench_themes.json"
+    result = json.loads(path.read_text())
+    result["quality"] = quality_part(FULL["quality"])
+    result["quality_rerun"] = {"at": datetime.now(timezone.utc).isoformat(timespec="minutes"),
+                               "command": "benchmarks/bench_themes.py --rerun-quality",
+                               "csintel_params": asdict(ClusterParams()), "load_average_after": os.getloadavg()}
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"updated {path}")
+
+
 def search_ab(size: int) -> None:
     """The granularity search's cost: csintel with and without it, one after the other through
     the same worker on the same scaled vectors, into bench_themes.json's `granularity_search_ab`."""
@@ -387,6 +404,7 @@ def main() -> None:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--rerun-scale", help="comma-separated sizes: rerun csintel's scale rows only")
     ap.add_argument("--search-ab", type=int, help="time csintel with and without the granularity search")
+    ap.add_argument("--rerun-quality", action="store_true", help="rerun the 4,000-ticket sample rows only")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
@@ -397,6 +415,9 @@ def main() -> None:
         return
     if args.search_ab:
         search_ab(args.search_ab)
+        return
+    if args.rerun_quality:
+        rerun_quality()
         return
     cfg = QUICK if args.quick else FULL
     started = time.perf_counter()
