@@ -519,7 +519,7 @@ def _cosine_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     n = len(x)
     indices = np.concatenate([np.arange(n)[:, None], others], axis=1).astype(np.int32)
     dists = np.concatenate([np.zeros((n, 1), np.float32), np.clip(1.0 - sims, 0.0, 2.0)], axis=1)
-    return indices, dists.astype(np.float32)
+    return indices, dists
 
 
 def _hdbscan(space: np.ndarray, min_size: int, min_samples: int,
