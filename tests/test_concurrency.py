@@ -22,7 +22,8 @@ CSINTEL = str(Path(sys.executable).with_name("csintel"))
 
 
 def write_config(root: Path, sample: Path, name: str, lock_timeout_s: float) -> Path:
-    # Every ticket is ingested; a two-week window has the run tag and cluster only ~110 of them.
+    # Every ticket is ingested; a four-week window has the run tag and cluster ~220 of them, which
+    # keeps the first run busy while the others start.
     share_onnx_exports(root)
     path = root / f"{name}.toml"
     path.write_text(f"""
@@ -33,7 +34,7 @@ lock_timeout_s = {lock_timeout_s}
 tickets = ["{sample / 'tickets.jsonl'}"]
 accounts = ["{sample / 'accounts.csv'}"]
 [themes]
-window_weeks = 2
+window_weeks = 4
 [slack]
 outbox = "outbox"
 """, encoding="utf-8")
@@ -60,12 +61,13 @@ def test_a_second_run_waits_or_stops_and_the_warehouse_stays_whole(small_sample,
         assert time.monotonic() < deadline, "the first run never took the warehouse"
         time.sleep(0.05)
 
-    # With a one-second wait, a second run stops with a message naming the first.
+    # With the default wait, a second run waits for the first, then runs. It starts at once: the
+    # first run's clustering no longer compiles for ~20 s, so it ends soon.
+    second = start(patient, env, "run", "--week", WEEK)
+    # With a one-second wait, another run stops with a message naming the first.
     out, _ = start(hasty, env, "ingest").communicate(timeout=120)
     assert first.poll() is None, "the first run ended too soon for this test to mean anything"
     assert f"pid {first.pid}" in out and "lock_timeout_s" in out and "weekly flow" in out, out
-    # With the default wait, a second run waits for the first, then runs.
-    second = start(patient, env, "run", "--week", WEEK)
     first_out, _ = first.communicate(timeout=400)
     second_out, _ = second.communicate(timeout=400)
     assert first.returncode == 0, first_out[-3000:]
