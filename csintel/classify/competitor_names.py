@@ -165,6 +165,7 @@ class NameMatcher:
         self.specs = list(specs)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.bare: dict[int, set[str]] = {}          # spec -> its ordinary-word spellings
+        self.rare_bare: set[str] = set()              # those a capital proves even opening a sentence
         self.domains: dict[str, int] = {}             # "pipedrive.com" -> spec
         self.fuzzy: dict[tuple[str, int], list[tuple[str, int]]] = {}  # (first letter, length) -> terms
         for index, spec in enumerate(self.specs):
@@ -181,6 +182,8 @@ class NameMatcher:
                                             else word_frequency(lower) >= self.rules.ordinary_word_zipf)
                 if ordinary:
                     self.bare.setdefault(index, set()).add(lower)
+                    if word_frequency(lower) < self.rules.sentence_start_name_zipf:
+                        self.rare_bare.add(lower)
                 if (single_word and not spec.ambiguous and len(lower) >= self.rules.typo_min_name_length
                         and word_frequency(lower) < self.rules.typo_max_name_zipf):
                     self.fuzzy.setdefault((lower[0], len(lower)), []).append((lower, index))
@@ -305,7 +308,7 @@ class NameMatcher:
             following = doc[hit.end] if hit.end < sent.end else None
             if following is None:
                 return False
-            if word_frequency(token.lower_) < self.rules.sentence_start_name_zipf:
+            if token.lower_ in self.rare_bare:
                 return True
             if self.specs[hit.spec].integration_partner and INTEGRATION.search(sent.text):
                 return True

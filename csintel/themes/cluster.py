@@ -392,8 +392,9 @@ def _finish(x: np.ndarray, fit: np.ndarray, found: np.ndarray, strength: np.ndar
     n = len(x)
     labels, probabilities = np.full(n, -1, dtype=np.int64), np.zeros(n)
     labels[fit], probabilities[fit] = found, strength
-    centroids = cluster_centroids(x, labels)
-    labels, probabilities = _eject_strays(x, labels, probabilities, params.member_floor)
+    sums = _cluster_sums(x, labels)
+    centroids = normalize_rows(sums)
+    labels, probabilities = _eject_strays(x, labels, probabilities, sums, params.member_floor)
     outlier_share_before = float(np.mean(labels[fit] < 0)) if n else 0.0
     labels, probabilities = _reassign_outliers(
         x, labels, probabilities, centroids, params.reassign_threshold
@@ -546,6 +547,7 @@ def _eject_strays(
     x: np.ndarray,
     labels: np.ndarray,
     probabilities: np.ndarray,
+    sums: np.ndarray,
     floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     # UMAP with min_dist=0 pulls isolated tickets into the nearest dense region. Measured on
@@ -556,7 +558,7 @@ def _eject_strays(
     # the mean of the other four), and exact neighbour graphs let UMAP gather such groups.
     labels, probabilities = labels.copy(), probabilities.astype(np.float64, copy=True)
     members = np.flatnonzero(labels >= 0)
-    others = _cluster_sums(x, labels)[labels[members]] - x[members]
+    others = sums[labels[members]] - x[members]  # sums: each cluster's member vectors added up
     norms = np.linalg.norm(others, axis=1)
     own = np.einsum("ij,ij->i", x[members], others) / np.where(norms > 0, norms, np.inf)
     strays = members[own < floor]
