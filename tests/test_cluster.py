@@ -270,13 +270,15 @@ def test_large_topics_are_not_cut_into_paraphrase_fragments():
     assert cluster_embeddings(vectors, ClusterParams(min_cluster_size=5)).labels.max() + 1 > 3
 
 
-@pytest.mark.parametrize("coarse_score, expect_coarse", [
-    (0.33, False),   # within the margin of the finest: the finer themes stay
-    (0.50, False),   # clearly better, but one theme of 75% on a weakly separated window
-    (0.80, True),    # strongly separated: a theme that large is one topic
+@pytest.mark.parametrize("coarse_score, coarse_cosine, expect_coarse", [
+    (0.33, 0.20, False),   # within the margin of the finest: the finer themes stay
+    (0.50, 0.20, False),   # clearly better, but one theme of 75% on a weakly separated window
+    (0.80, 0.20, True),    # strongly separated: a theme that large is one topic
+    (0.80, 0.19, True),    # a little worse in the original space: still the layout's call
+    (0.80, 0.17, False),   # the layout flatters it, the original space says topics fused
 ])
 def test_a_coarser_size_must_separate_clearly_and_may_lump_only_strong_structure(
-        monkeypatch, coarse_score, expect_coarse):
+        monkeypatch, coarse_score, coarse_cosine, expect_coarse):
     vectors, truth, _ = blobs([25, 25, 25, 25], noise=0, seed=6)
 
     def fake_hdbscan(space, min_size, min_samples, memory=None):
@@ -285,8 +287,13 @@ def test_a_coarser_size_must_separate_clearly_and_may_lump_only_strong_structure
 
     monkeypatch.setattr(cluster, "_reduce", lambda x, params: x[:, :5].astype(np.float64))
     monkeypatch.setattr(cluster, "_hdbscan", fake_hdbscan)
-    monkeypatch.setattr(cluster, "_separation",
-                        lambda space, labels, seed: 0.3 if labels.max() == 3 else coarse_score)
+    def fake_separation(space, labels, seed, metric="euclidean"):
+        fine = labels.max() == 3
+        if metric == "cosine":  # the original space, where the finest scores 0.2
+            return 0.2 if fine else coarse_cosine
+        return 0.3 if fine else coarse_score
+
+    monkeypatch.setattr(cluster, "_separation", fake_separation)
     result = cluster_embeddings(vectors)
     assert result.labels.max() + 1 == (2 if expect_coarse else 4)
 

@@ -59,6 +59,16 @@ EXACT_NEIGHBOURS_MAX_ROWS = 20_000
 # Silhouette gain a coarser size needs over the finest. On the tuning sets Banking77's coarser
 # sizes gained 0.02-0.04 while losing ARI, windows of large topics gained 0.06-0.55.
 GRANULARITY_MARGIN = 0.05
+# The reduced space is one seeded UMAP layout, and a layout that leaves the finest themes ragged
+# flatters every coarser size: on a 3,080-query Banking77 train sample one seed in four gained
+# 0.08 at 3x the size and fused intents (ARI 0.47 -> 0.45; on Banking77 test 0.505 -> 0.413). The
+# themes' cosine silhouette in the original space does not depend on the layout, and there fused
+# fine intents lose (0.214 -> 0.193) while fragments of one large topic rejoined hold level or gain
+# (-0.009 to +0.13). A coarser size may lose at most this much of it. Over 14 tuning sets x UMAP
+# seeds 42-45 (benchmarks/tune_theme_granularity.py --study layout) drops of 0.01-0.02 score alike
+# (mean ARI 0.7055 against 0.7049 without the guard, the Banking77 train sample's worst seed 0.472
+# against 0.448); 0 or 0.005 refuse rejoined fragments (Banking77 10-intent window 0.95 -> 0.68).
+GRANULARITY_COSINE_DROP = 0.015
 # Silhouette is quadratic in rows: a seeded sample of this many clustered rows estimates it.
 SILHOUETTE_SAMPLE = 4000
 # A coarser size may leave a theme over `max_merged_share` of the window only when its themes are
@@ -350,12 +360,16 @@ def choose_granularity(
     x: np.ndarray, candidates: list[Candidate], params: ClusterParams, margin: float = GRANULARITY_MARGIN
 ) -> Candidate:
     """The finest candidate, unless a coarser one separates its themes `margin` better (the best
-    such, ties to the finer); a coarser one leaving a theme over `max_merged_share` of the window
-    only counts when its structure is strong. A finest theme that the coarser size left
+    such, ties to the finer) without losing more than GRANULARITY_COSINE_DROP of the finest's
+    silhouette in the original space; a coarser one leaving a theme over `max_merged_share` of the
+    window only counts when its structure is strong. A finest theme that the coarser size left
     unclustered, or put in a theme about something else, stays a theme of its own."""
     finest = candidates[0]
     better = [c for c in candidates[1:] if c.separation >= finest.separation + margin and (
         c.separation >= STRONG_STRUCTURE or _largest_share(c.result.labels) <= params.max_merged_share)]
+    if better:
+        floor = _separation(x, finest.result.labels, params.seed, metric="cosine") - GRANULARITY_COSINE_DROP
+        better = [c for c in better if _separation(x, c.result.labels, params.seed, metric="cosine") >= floor]
     chosen = max(better, key=lambda c: c.separation, default=finest)
     if chosen is finest:
         return finest
@@ -426,9 +440,9 @@ def _largest_share(labels: np.ndarray) -> float:
     return float(np.bincount(members).max() / len(labels)) if len(members) else 0.0
 
 
-def _separation(space: np.ndarray, labels: np.ndarray, seed: int) -> float:
-    """Mean silhouette of the clustered rows in the reduced space (a seeded sample of them on big
-    windows); -1 for fewer than two themes."""
+def _separation(space: np.ndarray, labels: np.ndarray, seed: int, metric: str = "euclidean") -> float:
+    """Mean silhouette of the clustered rows in `space` (a seeded sample of them on big windows);
+    -1 for fewer than two themes."""
     from sklearn.metrics import silhouette_score
 
     members = np.flatnonzero(labels >= 0)
@@ -436,7 +450,7 @@ def _separation(space: np.ndarray, labels: np.ndarray, seed: int) -> float:
         members = np.sort(np.random.default_rng(seed).choice(members, SILHOUETTE_SAMPLE, replace=False))
     if len(np.unique(labels[members])) < 2:
         return -1.0
-    return float(silhouette_score(space[members], labels[members]))
+    return float(silhouette_score(space[members], labels[members], metric=metric))
 
 
 def _fit_rows(n: int, params: ClusterParams) -> np.ndarray:
