@@ -216,6 +216,17 @@ def test_the_end_of_a_multi_line_field_is_not_taken_for_a_row_when_the_id_comes_
     assert list(quarantined(con)) == [2]
 
 
+def test_a_line_of_bare_delimiters_inside_a_quoted_field_is_text_not_a_row(con, tmp_path):
+    # A pasted build log in a GitHub issue, as Python's csv module writes it: ",,," inside the
+    # quoted body once read as a row missing its id, cut the ticket in two and quarantined every
+    # following line of the body as a row of its own.
+    body = "cmake failed:\n\n,,,\n100%] Linking CXX executable minimal\n\n,,,"
+    load(con, tmp_path / "t.csv",
+         f'id,subject,body,created_at\nQ-1,Build,"{body}",{TS}\nQ-2,next,fine,{TS}\n')
+    assert stored(con) == {"Q-1": body, "Q-2": "fine"}
+    assert not quarantined(con)
+
+
 def test_jsonl_rows_keyed_otherwise_get_one_note(con, tmp_path):
     lines = [json.dumps({"ticket_id": f"T-{i}", "body": "x", "created_at": TS}) for i in range(3)]
     report = load(con, tmp_path / "t.jsonl", "\n".join(lines) + "\n")

@@ -80,8 +80,13 @@ class RowStart:
             return False
         if (len(fields) > self.columns) if still_open else (len(fields) != self.columns):
             return False
-        # An empty id on a complete row of the right width is a row too (one missing its id).
-        return self.is_id(fields[self.key_index]) or (not still_open and not fields[self.key_index].strip())
+        # An empty id on a complete row of the right width is a row too (one missing its id), if it
+        # holds anything: a line of bare delimiters (",,,") is what pasted logs and tables look
+        # like inside a quoted field, and read as a row start it cut a valid ticket in two (seen
+        # on real GitHub issues written by Python's csv module).
+        if self.is_id(fields[self.key_index]):
+            return True
+        return not still_open and not fields[self.key_index].strip() and any(f.strip() for f in fields)
 
     def is_id(self, value: str) -> bool:
         key = value.strip()
