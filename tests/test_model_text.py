@@ -1,6 +1,6 @@
 import pytest
 
-from csintel.model_text import ModelTextOptions, model_text
+from csintel.model_text import ModelTextOptions, model_text, model_texts
 from csintel.text import customer_text
 
 
@@ -43,3 +43,28 @@ def test_greeting_only_ticket_keeps_its_words():
     assert customer_text("hello there", None) == "hello there"
     assert customer_text(None, "Hi team,") == "Hi team,"
     assert customer_text("Hi,", "my export fails\nThanks,\nBob") == "my export fails"
+
+
+def template_window() -> list[str]:
+    # An issue template's fixed answers under every ticket, with each ticket's own subject; a
+    # one-line ticket that happens to say "No response"; a ticket of nothing but the template.
+    words = ["invoice", "login", "export", "calendar", "webhook", "billing", "search", "upload", "sync", "alerts"]
+    subjects = [f"{w} broken on {where}" for w in words for where in ("mobile", "desktop")]
+    template = "No response\nOS version: Windows_NT x64 10.0.{n}\nEvery time"
+    return ([f"{s}\n{template.format(n=22000 + i)}" for i, s in enumerate(subjects)]
+            + ["No response", template.format(n=1)])
+
+
+def test_lines_many_tickets_of_a_window_share_are_not_what_they_are_about():
+    seen = model_texts(template_window())
+    assert seen[0] == "invoice broken on mobile"
+    assert seen[3] == "login broken on desktop"
+    assert seen[20] == "No response"                      # one line: nothing to tell it from
+    assert seen[21] == template_window()[21]               # only shared lines: kept whole
+
+
+def test_shared_lines_need_enough_tickets_and_can_be_kept():
+    few = template_window()[:4]                              # 4 tickets share them: chance, not a template
+    assert model_texts(few) == [model_text(t) for t in few]
+    keep = ModelTextOptions(repeated_lines=False)
+    assert model_texts(template_window(), keep) == [model_text(t, keep) for t in template_window()]

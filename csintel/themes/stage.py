@@ -209,10 +209,11 @@ def _refit(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: ThemesConfig
 
 def _vectors(con: duckdb.DuckDBPyConnection, embedder: Embedder, tickets: pd.DataFrame,
              rows: np.ndarray) -> np.ndarray:
-    part = tickets.iloc[rows]
-    # Themes see the text without handles, URLs, templates and greetings (csintel.model_text);
+    # Themes see the text without handles, URLs, templates, greetings and the lines many tickets
+    # of the window share (csintel.model_text), so the whole window is read even for a few rows;
     # a ticket with nothing to strip keeps its content hash, so its cached vector is reused.
-    raw = part["customer_text"].tolist()
-    texts = model_texts(raw)
-    hashes = [h if t == r else content_hash(t) for h, t, r in zip(part["content_hash"], texts, raw)]
+    raw = tickets["customer_text"].tolist()
+    seen = model_texts(raw)
+    texts = [seen[i] for i in rows]
+    hashes = [h if seen[i] == raw[i] else content_hash(seen[i]) for i, h in zip(rows, tickets["content_hash"].iloc[rows])]
     return embed_cached(con, embedder, hashes, texts)
