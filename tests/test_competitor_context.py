@@ -1,11 +1,13 @@
 """The trained competitor-context head as the Enricher and `csintel eval` use it (issue 14)."""
 
+import json
+
 import numpy as np
 import pytest
 
 from csintel.classify.competitor_context import (
     ContextHead, around_name, classify_contexts, context_features, fit_context_head, load_context_head,
-    save_context_head, shipped_context_head,
+    denied_move, save_context_head, shipped_context_head, word_flags,
 )
 from csintel.classify.competitor_cues import CUE_FEATURES
 from csintel.classify.competitors import CONTEXTS, MASK, CompetitorMatcher, CompetitorSpec, Mention
@@ -134,3 +136,79 @@ def test_save_and_load_round_trip(tmp_path):
 def test_without_a_head_the_rules_decide(embedder):
     found = [CompetitorMatcher(SPECS).find("We're moving to Pipedrive next quarter.")]
     assert classify_contexts(found, None, embedder, PARTNERS) == found
+
+
+def test_word_flags_mark_the_side_of_the_name_and_are_stable():
+    went = word_flags("We went with", " last week.", 4, 4096)
+    after = word_flags("Last week", " went with us.", 4, 4096)
+    assert went.shape == (4096,) and set(np.unique(went)) == {0.0, 1.0}
+    # The same words on the other side of the name are other flags ("b:with" is not "a:with").
+    assert not np.array_equal(went, after)
+    assert np.array_equal(went, word_flags("We went with", " last week.", 4, 4096))   # CRC-32, not hash()
+    # Only the window's words are side-marked; a far word is a sentence flag only.
+    far = word_flags("Honestly, after all this time we went with", ".", 2, 4096)
+    near = word_flags("we went with", ".", 2, 4096)
+    assert far.sum() > near.sum()
+
+
+def test_a_head_with_word_flags_round_trips_and_an_older_head_still_loads(tmp_path):
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(12, 6))
+    gold = ["pricing", "comparison", "switching"] * 4
+    ms = [_mention(f"{w} {MASK}") for w in ("cheaper than", "works like", "moved to") * 4]
+    features = context_features(vectors, ms, [False] * 12, 0.5, 0.0, 64, 4, 0.6)
+    assert features.shape == (12, 6 + CUE_FEATURES + len(CONTEXTS) + 64)
+    assert set(np.unique(features[:, -64:])) == {0.0, 0.6}
+    fitted = fit_context_head(vectors, ms, [False] * 12, gold, "toy", 1.0, 0, 0.5, 0.0, lex_dim=64, lex_window=4,
+                              lex_scale=0.6)
+    assert fitted.predict(vectors, ms, [False] * 12) == gold   # the words alone separate these
+    save_context_head(fitted, tmp_path / "lex.json")
+    loaded = load_context_head(tmp_path / "lex.json")
+    assert (loaded.lex_dim, loaded.lex_window, loaded.lex_scale) == (64, 4, 0.6)
+    assert loaded.version == fitted.version and loaded.predict(vectors, ms, [False] * 12) == gold
+    plain = fit_context_head(vectors, ms, [False] * 12, gold, "toy", 1.0, 0, 0.5, 0.0)
+    assert plain.version != fitted.version
+    save_context_head(plain, tmp_path / "old.json")
+    meta = json.loads((tmp_path / "old.json").read_text())
+    for key in ("lex_dim", "lex_window", "lex_scale"):   # a head written before word flags existed
+        del meta[key]
+    meta["format"] = 2
+    (tmp_path / "old.json").write_text(json.dumps(meta))
+    assert load_context_head(tmp_path / "old.json").predict(vectors, ms, [False] * 12) == \
+        plain.predict(vectors, ms, [False] * 12)
+
+
+@pytest.mark.parametrize("text, name, context", [
+    # Round 7's kinds of writer (terse, lower case, non-native, negated), in words of no data file.
+    ("Finance signed off on Zoho yesterday, so this is our last month here.", "Zoho CRM", "switching"),
+    ("No plans to leave, but the team has a Pipedrive trial open this week.", "Pipedrive", "evaluating"),
+    ("we used to be on attio, import of old notes broken", "Attio", "past_user"),
+    ("Attio is 12 dollars a seat, you're 40.", "Attio", "pricing"),
+    ("To be clear we are not replacing you with HubSpot; the HubSpot forms just stopped syncing.", "HubSpot",
+     "integration"),
+])
+def test_writers_of_every_kind(head, embedder, text, name, context):
+    assert contexts(head, embedder, text)[0][name] == context
+
+
+@pytest.mark.parametrize("masked, denied", [
+    (f"We are NOT moving to {MASK}.", True),
+    (f"We're not switching to {MASK} yet, but the board wants a look.", True),
+    (f"No plans to go with {MASK}, relax.", True),
+    (f"We won't be replacing you with {MASK}.", True),
+    (f"We're not staying; we're moving to {MASK}.", False),   # the denial is of staying
+    (f"We are moving to {MASK} in May.", False),
+    (f"Nothing is decided. {MASK} is cheaper.", False),
+])
+def test_a_denied_move_is_read_up_to_the_name(masked, denied):
+    assert denied_move(_mention(masked)) is denied
+
+
+def test_a_denied_move_is_never_switching():
+    # A head that says "switching" to everything falls back to its next best where the move is denied.
+    labels = ("switching", "evaluating")
+    coef = np.zeros((2, 4 + CUE_FEATURES + len(CONTEXTS)), dtype=np.float32)
+    coef[0, 0], coef[1, 0] = 2.0, 1.0
+    toy = ContextHead(labels, coef, np.zeros(2, dtype=np.float32), "toy", 4, 0, 0.0, 0.0)
+    ms = [_mention(f"We are moving to {MASK}."), _mention(f"We are not moving to {MASK}.")]
+    assert toy.predict(np.ones((2, 4)), ms, [False, False]) == ["switching", "evaluating"]

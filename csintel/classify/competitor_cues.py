@@ -25,6 +25,14 @@ SWITCHING_BEFORE = re.compile(
     r"|\b(?:will|'ll|going\s+to)\s+be\s+(?:on|using))\s*$",
     re.IGNORECASE,
 )
+# A move to the name that is denied ("we are NOT moving to X", "not switching to X yet", "no plans to
+# go with X"): whatever the mention is about, it is not switching. The clause runs up to the name.
+NEGATED_MOVE = re.compile(
+    r"\b(?:not|never|no\s+(?:plans?|intention|way)\s+(?:to|of)|\w+n't)\s+(?:\w+\s+){0,2}?"
+    r"(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|leav\w+|go(?:ing)?|replac\w+|jump\w*|chang\w*|sign\w*)\b"
+    r"[^.;!?]{0,40}$",
+    re.IGNORECASE,
+)
 SWITCHING_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?instead\b", re.IGNORECASE)
 PAST_BEFORE = re.compile(
     r"(?:\bused\s+to\s+(?:use|be\s+on|have)|\b(?:we|i)\s+(?:used|had|were\s+using|were\s+on|were|was)"
