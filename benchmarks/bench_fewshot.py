@@ -39,7 +39,7 @@ from eval_categories import CachedEmbedder, head_figures, per_label  # noqa: E40
 
 from csintel.classify.evaluation import score, tfidf_baseline  # noqa: E402
 from csintel.classify.heads import train_head  # noqa: E402
-from csintel.classify.tuned_encoder import MAX_PAIRS, fine_tune  # noqa: E402
+from csintel.classify.tuned_encoder import MAX_PASSES, fine_tune  # noqa: E402
 from csintel.embed import DEFAULT_MODEL_NAME, packaged_model_path  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "bench_fewshot.json"
@@ -58,7 +58,7 @@ def timed_figures(head: Any, test: public_data.Split, encode: Callable[[list[str
     return {"encode_test_s": round(encode_s, 1), **head_figures(head, test, vectors)}
 
 
-def run(variant: str, d: dict[str, public_data.Split], cached: CachedEmbedder, max_pairs: int) -> dict[str, Any]:
+def run(variant: str, d: dict[str, public_data.Split], cached: CachedEmbedder, max_passes: int) -> dict[str, Any]:
     train, val, test = d["train"], d["val"], d["test"]
     out: dict[str, Any] = {"machine_before": machine()}
     started = time.perf_counter()
@@ -74,7 +74,7 @@ def run(variant: str, d: dict[str, public_data.Split], cached: CachedEmbedder, m
                 **timed_figures(head, test, cached.encode)}
     elif variant == "given_val":
         encoder, cost = fine_tune(train.texts, train.labels, packaged_model_path(), DEFAULT_MODEL_NAME,
-                                  max_pairs=max_pairs, progress=lambda m: print(m, flush=True))
+                                  max_passes=max_passes, progress=lambda m: print(m, flush=True))
         t = time.perf_counter()
         vectors = {"train": encoder.encode(train.texts), "val": encoder.encode(val.texts)}
         encode_s = time.perf_counter() - t
@@ -88,7 +88,7 @@ def run(variant: str, d: dict[str, public_data.Split], cached: CachedEmbedder, m
         from csintel.classify.fewshot import train_few_shot
 
         head = train_few_shot("category", train.texts, train.labels, cached, trained_on="banking77_8",
-                              max_pairs=max_pairs, progress=lambda m: print(m, flush=True))
+                              max_passes=max_passes, progress=lambda m: print(m, flush=True))
         out |= {"fit_s": round(time.perf_counter() - started, 1), "few_shot": head.card.get("few_shot"),
                 **timed_figures(head, test, (head.encoder or cached).encode)}
     out["machine_after"] = machine()
@@ -98,7 +98,7 @@ def run(variant: str, d: dict[str, public_data.Split], cached: CachedEmbedder, m
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--max-pairs", type=int, default=MAX_PAIRS)
+    ap.add_argument("--max-passes", type=int, default=MAX_PASSES)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--output", type=Path, default=RESULTS)
     ap.add_argument("--smoke", action="store_true", help="a tiny subset, to check the code")
@@ -114,7 +114,7 @@ def main() -> None:
         keep = sorted(set(d["train"].labels))[:5]
         d = {k: public_data.Split(*map(list, zip(*[(t, lab) for t, lab in zip(v.texts, v.labels) if lab in keep][
             :20 if k == "train" else 40]))) for k, v in {**d, "train": per_label(d["train"], 4, seed=0)}.items()}
-        args.max_pairs, args.output = 32, args.output.with_name("bench_fewshot_smoke.json")
+        args.max_passes, args.output = 32, args.output.with_name("bench_fewshot_smoke.json")
     out: dict[str, Any] = json.loads(args.output.read_text()) if args.output.exists() else {}
     out["note"] = ("Banking77, 8 per label (seed 0), test 3,080 scored once; accuracy and macro F1 top-label; "
                    "times are wall seconds on this machine under the recorded load")
@@ -127,7 +127,7 @@ def main() -> None:
     for variant in args.variants.split(","):
         if variant not in VARIANTS:
             raise SystemExit(f"unknown variant {variant}: one of {', '.join(VARIANTS)}")
-        out.setdefault("variants", {})[variant] = result = run(variant, d, CachedEmbedder(), args.max_pairs)
+        out.setdefault("variants", {})[variant] = result = run(variant, d, CachedEmbedder(), args.max_passes)
         print(variant, json.dumps(result), flush=True)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(out, indent=2) + "\n")

@@ -12,7 +12,7 @@ from csintel.classify.fewshot import (
     FEW_SHOT_MAX, MAX_P_VALUE, carve_validation, is_few_shot, paired_p_value, train_few_shot,
 )
 from csintel.classify.heads import compatible, load_head, save_head, train_head
-from csintel.classify.tuned_encoder import contrastive_pairs, fine_tune
+from csintel.classify.tuned_encoder import fine_tune, training_order
 from csintel.embed import packaged_model_path
 
 # Four labels, four examples each: the smallest file the few-shot path handles.
@@ -30,14 +30,14 @@ TEXTS = [t for ts in TRAIN.values() for t in ts]
 LABELS = [lab for lab, ts in TRAIN.items() for _ in ts]
 
 
-def test_pairs_are_setfits_one_positive_and_one_negative_per_example():
-    pairs = contrastive_pairs(LABELS, iterations=2, max_pairs=1000)
-    assert len(pairs) == 2 * 2 * len(LABELS)
-    for a, b, target in pairs:
-        assert a != b and target == (1.0 if LABELS[a] == LABELS[b] else 0.0)
-    assert Counter(t for _, _, t in pairs) == {1.0: 2 * len(LABELS), 0.0: 2 * len(LABELS)}
-    assert contrastive_pairs(LABELS, iterations=2, max_pairs=1000) == pairs        # seeded
-    assert len(contrastive_pairs(LABELS, iterations=20, max_pairs=40)) == 32       # the budget cuts iterations
+def test_training_order_is_whole_shuffled_epochs_under_a_budget():
+    batches = training_order(10, epochs=3, max_passes=1000, batch_size=4)
+    rows = np.concatenate(batches)
+    assert len(rows) == 30 and all(sorted(rows[i:i + 10].tolist()) == list(range(10)) for i in (0, 10, 20))
+    assert [len(b) for b in batches] == [4] * 7 + [2]
+    assert all((a == b).all() for a, b in zip(training_order(10, 3, 1000, 4), batches))      # seeded
+    assert len(np.concatenate(training_order(10, epochs=3, max_passes=25))) == 20    # the budget cuts epochs
+    assert len(np.concatenate(training_order(10, epochs=3, max_passes=5))) == 10     # but never below one
 
 
 def test_validation_is_carved_per_label_and_keeps_two_to_fit():
@@ -61,8 +61,8 @@ def test_few_shot_rule_is_the_median_label():
 
 @pytest.fixture(scope="module")
 def tuned():
-    encoder, cost = fine_tune(TEXTS, LABELS, packaged_model_path(), "all-MiniLM-L6-v2", max_pairs=32)
-    assert cost["pairs"] == 32 and cost["steps"] == 2
+    encoder, cost = fine_tune(TEXTS, LABELS, packaged_model_path(), "all-MiniLM-L6-v2", max_passes=64)
+    assert cost["epochs"] == 4 and cost["steps"] == 2 and cost["labels"] == 4
     return encoder
 
 
@@ -92,14 +92,31 @@ def test_a_head_with_its_own_encoder_round_trips_and_reads_its_own_vectors(tuned
 
 
 def test_train_few_shot_records_its_choice(embedder):
-    head = train_few_shot("category", TEXTS, LABELS, embedder, trained_on="tiny", max_pairs=32, min_validation=4)
+    head = train_few_shot("category", TEXTS, LABELS, embedder, trained_on="tiny", max_passes=32, min_validation=4)
     record = head.card["few_shot"]
-    assert set(record["validation_accuracy"]) == {"plain", "fine_tuned"} and record["fine_tune"]["pairs"] <= 32
-    if record["p_value"] < MAX_P_VALUE:
-        assert record["chosen"] == "fine_tuned" and head.encoder is not None and head.card["examples"] == 12
+    # fine-tuned on the 12 fitted rows and the 4 label names
+    assert set(record["validation_accuracy"]) == {"plain", "fine_tuned"} and record["fine_tune"]["examples"] == 16
+    if record["p_value"] < MAX_P_VALUE:   # then fine-tuned again on every row
+        assert record["chosen"] == "fine_tuned" and head.encoder is not None and head.card["examples"] == 16
+        assert record["fine_tune_all_rows"]["examples"] == 20
     else:   # the plain path, on every row
         assert record["chosen"] == "plain" and head.encoder is None and head.card["examples"] == 16
     assert record["decision"].startswith("fine-tuned encoder chosen" if head.encoder else "frozen embedding kept")
+
+
+def test_a_given_validation_split_compares_on_it(embedder, monkeypatch):
+    import csintel.classify.fewshot as fewshot
+
+    monkeypatch.setattr(fewshot, "carve_validation", lambda *a: pytest.fail("a given split is not carved"))
+    val_texts = ["I was billed for a plan we cancelled", "My login code never comes", "The app freezes on my phone",
+                 "The export file is empty", "Where is my invoice"]
+    val_labels = ["billing", "account_access", "mobile", "export", "billing"]
+    head = train_few_shot("category", TEXTS, LABELS, embedder, max_passes=32, validation=(val_texts, val_labels, None))
+    record = head.card["few_shot"]
+    assert record["validation"] == "the given validation split (5 rows in scope)"
+    assert record["fine_tune"]["examples"] == 20 and head.card["examples"] == 16      # every row, both candidates
+    assert (head.encoder is not None) == (record["chosen"] == "fine_tuned") == (record["p_value"] < MAX_P_VALUE)
+    assert record["rows_fine_tuning_won"] + record["rows_it_lost"] <= 5
 
 
 def test_too_few_validation_rows_keep_the_plain_path(embedder):

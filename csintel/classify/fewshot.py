@@ -1,5 +1,5 @@
-"""Few-shot training: with few labelled examples a label, fine-tune the encoder on them (SetFit-style,
-csintel.classify.tuned_encoder) and keep that head only where it beats the plain one on validation.
+"""Few-shot training: with few labelled examples a label, fine-tune the encoder on them
+(csintel.classify.tuned_encoder) and keep that head only where it beats the plain one on validation.
 
 The rule: a category or root-cause file is few-shot when its median label has at most
 FEW_SHOT_MAX (16) examples. Above that the frozen embedding plus TF-IDF has enough examples
@@ -9,12 +9,15 @@ A few-shot file is split once, seeded: VALIDATION_SHARE of each label's examples
 for labels with three or more) are held out. Both candidates are fitted on the rest, each with
 its recipe, temperature and abstention threshold chosen on the held-out rows:
 - plain: the hybrid head on the configured embedder's frozen vectors;
-- fine-tuned: the encoder fine-tuned contrastively on the same rows, then the hybrid head on its
-  vectors (the held-out rows are never seen by the fine-tuning, so its score is fair).
+- fine-tuned: the encoder fine-tuned on the same rows (and each label's name as one more example),
+  then the hybrid head on its vectors (the held-out rows are never seen by the fine-tuning, so its
+  score is fair).
 The fine-tuned head is kept when it is right on significantly more held-out rows than the plain one
-(McNemar's exact test, p < MAX_P_VALUE); it is saved with its encoder.
-Otherwise the plain path runs exactly as for any file (all rows, cross-validated), and the card
-says what the fine-tuned candidate scored.
+(McNemar's exact test, p < MAX_P_VALUE); the encoder is then fine-tuned again on every row and the
+head fitted on them, with the temperature and abstention of the held-out comparison, and saved
+with its encoder. Otherwise the plain path runs exactly as for any file (all rows,
+cross-validated), and the card says what the fine-tuned candidate scored. With a given validation
+split (benchmarks) nothing is carved: both candidates are fitted on every row and compared on it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 
 from csintel.classify.heads import SELECTED_TASKS, Head, base_model, train_head
 from csintel.classify.taxonomy import Taxonomy
-from csintel.classify.tuned_encoder import MAX_PAIRS, fine_tune
+from csintel.classify.tuned_encoder import MAX_PASSES, TunedEncoder, fine_tune
 from csintel.embed import Embedder, packaged_model_path
 
 FEW_SHOT_MAX = 16
@@ -99,22 +102,31 @@ def _unlabelled(task: str, labelled: Sequence[str], texts: Sequence[str], embedd
 
 def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, *,
                    taxonomy: Taxonomy | None = None, trained_on: str = "", base_model_path: str = "",
-                   max_pairs: int = MAX_PAIRS, min_validation: int = MIN_VALIDATION,
+                   max_passes: int = MAX_PASSES, min_validation: int = MIN_VALIDATION,
                    progress: Callable[[str], None] | None = None,
-                   unlabelled: tuple[Sequence[str], np.ndarray | None] | None = None) -> Head:
+                   unlabelled: tuple[Sequence[str], np.ndarray | None] | None = None,
+                   validation: tuple[Sequence[str], Sequence[str], np.ndarray | None] | None = None,
+                   vectors: np.ndarray | None = None) -> Head:
     """Fit the plain and the fine-tuned candidate on a carved split and keep the better (module doc).
 
     Args:
         base_model_path: the sentence-transformers model to fine-tune ("" = the packaged MiniLM);
             it should be the model `embedder` runs.
-        max_pairs: the fine-tuning's pair budget (csintel.classify.tuned_encoder.MAX_PAIRS).
+        max_passes: the fine-tuning's budget of text passes (csintel.classify.tuned_encoder.MAX_PASSES).
         min_validation: the fewest carved validation rows worth comparing on (else the plain path).
         progress: called with a line now and then (fine-tuning takes minutes on a CPU).
         unlabelled: (texts, vectors or None) nobody labelled, offered to the frozen-embedding head
             (the fine-tuned candidate does not use them: it would re-encode them with its encoder).
+        validation: (texts, labels, frozen vectors or None) of a given validation split: nothing is
+            carved, both candidates are fitted on every row and compared on these (benchmarks).
+        vectors: the texts' frozen embeddings when the caller has them.
     """
     texts, labels = list(texts), list(labels)
     say = progress or (lambda _: None)
+    if validation is not None:
+        return _given_validation(task, texts, labels, embedder, validation, taxonomy=taxonomy, trained_on=trained_on,
+                                 base_model_path=base_model_path, max_passes=max_passes, say=say,
+                                 unlabelled=unlabelled, vectors=vectors)
     fit, val = carve_validation(labels)
     if len(val) < max(1, min_validation):
         head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on,
@@ -126,47 +138,107 @@ def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embed
         return head
     pick = lambda rows: ([texts[i] for i in rows], [labels[i] for i in rows])  # noqa: E731
     (fit_texts, fit_labels), (val_texts, val_labels) = pick(fit), pick(val)
-    vectors = embedder.encode(texts)
+    vectors = embedder.encode(texts) if vectors is None else vectors
     started = time.perf_counter()
     plain = train_head(task, fit_texts, fit_labels, embedder, taxonomy=taxonomy, vectors=vectors[fit],
                        validation=(val_texts, val_labels, vectors[val]), unlabelled=unlabelled)
     plain_s = time.perf_counter() - started
     say(f"few-shot file ({len(texts)} examples, {len(set(labels))} labels): fine-tuning the encoder on "
         f"{len(fit)} of them, {len(val)} held out to compare (minutes on a CPU)")
-    encoder, cost = fine_tune(fit_texts, fit_labels, base_model_path or packaged_model_path(),
-                              base_model(embedder.name), max_pairs=max_pairs, progress=say)
+    encoder, cost = _fine_tune(fit_texts, fit_labels, base_model_path, embedder, max_passes, say)
     started = time.perf_counter()
     tuned_val = encoder.encode(val_texts)
     tuned = train_head(task, fit_texts, fit_labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
                        vectors=encoder.encode(fit_texts), validation=(val_texts, val_labels, tuned_val))
     tuned_s = time.perf_counter() - started
-    right = {name: np.array([head.labels[k] for k in head.probabilities(x, val_texts).argmax(axis=1)]) ==
-             np.array(val_labels) for name, head, x in (("plain", plain, vectors[val]), ("fine_tuned", tuned, tuned_val))}
-    gained, lost = int((right["fine_tuned"] & ~right["plain"]).sum()), int((right["plain"] & ~right["fine_tuned"]).sum())
-    p_value = paired_p_value(gained, lost)
-    scores = {name: head.card["cross_validation"] for name, head in (("plain", plain), ("fine_tuned", tuned))}
-    accuracy = {name: float(s["accuracy"]) for name, s in scores.items()}
-    record: dict[str, Any] = {
-        "rule": f"median examples a label <= {FEW_SHOT_MAX}",
-        "validation": f"{len(val)} rows carved from the file ({VALIDATION_SHARE:.0%} of each label's, seed {SEED})",
-        "validation_accuracy": accuracy, "validation_macro_f1": {n: s["macro_f1"] for n, s in scores.items()},
-        "rows_fine_tuning_won": gained, "rows_it_lost": lost, "p_value": round(p_value, 4),
-        "fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1), "fine_tuned": round(tuned_s, 1)},
-    }
-    versus = (f"validation accuracy {accuracy['fine_tuned']} fine-tuned against {accuracy['plain']} frozen "
-              f"({record['validation']}; fine-tuning right on {gained} rows the frozen head got wrong, wrong on "
-              f"{lost} it got right, one-sided p {p_value:.3f})")
-    if p_value < MAX_P_VALUE:
-        head = dataclasses.replace(tuned, encoder=encoder)
+    record, versus = _compare(plain, tuned, val_texts, val_labels, vectors[val], tuned_val,
+                              f"{len(val)} rows carved from the file ({VALIDATION_SHARE:.0%} of each label's, seed {SEED})")
+    record |= {"fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1), "fine_tuned": round(tuned_s, 1)}}
+    if record["p_value"] < MAX_P_VALUE:
+        # The carved rows were only for the choice: fine-tune again on every row and fit the head on
+        # them (its settings by cross-validation); its temperature and abstention come from the carved
+        # comparison, the only rows the encoder had not seen.
+        say(f"fine-tuning won on the held-out rows: fine-tuning again on all {len(texts)} rows")
+        encoder, record["fine_tune_all_rows"] = _fine_tune(texts, labels, base_model_path, embedder, max_passes, say)
+        final = train_head(task, texts, labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
+                           vectors=encoder.encode(texts))
+        head = dataclasses.replace(final, encoder=encoder, temperature=tuned.temperature,
+                                   min_confidence=tuned.min_confidence, min_energy=tuned.min_energy,
+                                   card={**final.card, "abstention": tuned.card.get("abstention"),
+                                         "calibration": "temperature and abstention from the carved validation rows"})
         record["chosen"] = "fine_tuned"
-        record["decision"] = (f"fine-tuned encoder chosen: {versus}; the head is fitted on the other {len(fit)} "
-                              f"rows, the encoder fine-tuned on them in {cost['seconds']} s")
+        record["decision"] = (f"fine-tuned encoder chosen: {versus}; then fine-tuned again on all {len(texts)} rows "
+                              f"(in {record['fine_tune_all_rows']['seconds']} s, {cost['seconds']} s for the first)")
     else:
         head = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors,
                           unlabelled=unlabelled)
         record["chosen"] = "plain"
         record["decision"] = (f"frozen embedding kept, fine-tuning did not win clearly (p >= {MAX_P_VALUE}): "
                               f"{versus}; the head is fitted on all {len(texts)} rows")
+    head.card["few_shot"] = record
+    say(record["decision"])
+    return head
+
+
+def _fine_tune(texts: Sequence[str], labels: Sequence[str], base_model_path: str, embedder: Embedder,
+               max_passes: int, say: Callable[[str], None]) -> tuple[TunedEncoder, dict[str, Any]]:
+    """The encoder fine-tuned on the labelled texts plus each label's name as one more example of it
+    (as the plain head may use them; on Banking77's val split names helped the frozen head)."""
+    names = sorted(set(labels))
+    return fine_tune(list(texts) + [n.replace("_", " ") for n in names], list(labels) + names,
+                     base_model_path or packaged_model_path(), base_model(embedder.name), max_passes=max_passes,
+                     progress=say)
+
+
+def _compare(plain: Head, tuned: Head, val_texts: Sequence[str], val_labels: Sequence[str], plain_x: np.ndarray,
+             tuned_x: np.ndarray, where: str) -> tuple[dict[str, Any], str]:
+    """The two candidates on the same validation rows: the card record, and a sentence saying it."""
+    right = {name: np.array([head.labels[k] for k in head.probabilities(x, val_texts).argmax(axis=1)]) ==
+             np.array(val_labels) for name, head, x in (("plain", plain, plain_x), ("fine_tuned", tuned, tuned_x))}
+    gained, lost = int((right["fine_tuned"] & ~right["plain"]).sum()), int((right["plain"] & ~right["fine_tuned"]).sum())
+    p_value = paired_p_value(gained, lost)
+    scores = {name: head.card["cross_validation"] for name, head in (("plain", plain), ("fine_tuned", tuned))}
+    accuracy = {name: float(s["accuracy"]) for name, s in scores.items()}
+    record: dict[str, Any] = {
+        "rule": f"median examples a label <= {FEW_SHOT_MAX}", "validation": where,
+        "validation_accuracy": accuracy, "validation_macro_f1": {n: s["macro_f1"] for n, s in scores.items()},
+        "rows_fine_tuning_won": gained, "rows_it_lost": lost, "p_value": round(p_value, 4),
+    }
+    versus = (f"validation accuracy {accuracy['fine_tuned']} fine-tuned against {accuracy['plain']} frozen "
+              f"({where}; fine-tuning right on {gained} rows the frozen head got wrong, wrong on "
+              f"{lost} it got right, one-sided p {p_value:.3f})")
+    return record, versus
+
+
+def _given_validation(task: str, texts: list[str], labels: list[str], embedder: Embedder,
+                      validation: tuple[Sequence[str], Sequence[str], np.ndarray | None], *,
+                      taxonomy: Taxonomy | None, trained_on: str, base_model_path: str, max_passes: int,
+                      say: Callable[[str], None], unlabelled: tuple[Sequence[str], np.ndarray | None] | None,
+                      vectors: np.ndarray | None) -> Head:
+    """train_few_shot with a given validation split: both candidates fitted on every row, the
+    fine-tuned one kept when it wins on the split beyond chance (the same rule as on a carved split)."""
+    val_texts, val_labels = list(validation[0]), list(validation[1])
+    val_x = embedder.encode(val_texts) if validation[2] is None else validation[2]
+    started = time.perf_counter()
+    plain = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors,
+                       validation=(val_texts, val_labels, val_x), unlabelled=unlabelled)
+    plain_s = time.perf_counter() - started
+    encoder, cost = _fine_tune(texts, labels, base_model_path, embedder, max_passes, say)
+    started = time.perf_counter()
+    tuned_val = encoder.encode(val_texts)
+    tuned = train_head(task, texts, labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
+                       vectors=encoder.encode(texts), validation=(val_texts, val_labels, tuned_val))
+    tuned_s = time.perf_counter() - started
+    in_scope = [i for i, lab in enumerate(val_labels) if lab in set(labels)]
+    record, versus = _compare(plain, tuned, [val_texts[i] for i in in_scope], [val_labels[i] for i in in_scope],
+                              np.asarray(val_x)[in_scope], tuned_val[in_scope],
+                              f"the given validation split ({len(in_scope)} rows in scope)")
+    record |= {"fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1), "fine_tuned": round(tuned_s, 1)}}
+    chosen = record["p_value"] < MAX_P_VALUE
+    head = dataclasses.replace(tuned, encoder=encoder) if chosen else plain
+    record["chosen"] = "fine_tuned" if chosen else "plain"
+    record["decision"] = (f"fine-tuned encoder chosen: {versus}" if chosen else
+                          f"frozen embedding kept, fine-tuning did not win clearly (p >= {MAX_P_VALUE}): {versus}")
     head.card["few_shot"] = record
     say(record["decision"])
     return head
