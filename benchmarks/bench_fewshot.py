@@ -1,6 +1,6 @@
 """Few-shot categories: the hybrid head on the packaged MiniLM's frozen embeddings against the same head
-on a MiniLM fine-tuned contrastively on the few labelled examples (SetFit-style,
-csintel.classify.tuned_encoder), with TF-IDF + logistic regression in the same run.
+on a MiniLM fine-tuned on the few labelled examples (today a cosine-classifier loss; the committed JSON is
+the run of the earlier SetFit pair recipe; csintel.classify.tuned_encoder), with TF-IDF + logistic regression in the same run.
 
 Run: nice -n 10 .venv/bin/python benchmarks/bench_fewshot.py [--variants given_val,csintel_train]
 Writes benchmarks/results/bench_fewshot.json. Data: Banking77, 8 examples per label drawn from its

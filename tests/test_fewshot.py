@@ -104,6 +104,18 @@ def test_train_few_shot_records_its_choice(embedder):
     assert record["decision"].startswith("fine-tuned encoder chosen" if head.encoder else "frozen embedding kept")
 
 
+def test_a_winning_fine_tune_is_redone_on_every_row(embedder, monkeypatch):
+    import csintel.classify.fewshot as fewshot
+
+    monkeypatch.setattr(fewshot, "paired_p_value", lambda gained, lost: 0.0)    # as if it won clearly
+    head = train_few_shot("category", TEXTS, LABELS, embedder, max_passes=16, min_validation=4)
+    record = head.card["few_shot"]
+    assert record["chosen"] == "fine_tuned" and head.encoder is not None
+    assert record["fine_tune"]["examples"] == 16 and record["fine_tune_all_rows"]["examples"] == 20
+    assert head.card["examples"] == 16 and head.card["calibration"].startswith("temperature and abstention from")
+    assert head.predict(embedder.encode(TEXTS[:2]), TEXTS[:2])[0].label in TRAIN
+
+
 def test_a_given_validation_split_compares_on_it(embedder, monkeypatch):
     import csintel.classify.fewshot as fewshot
 
