@@ -140,21 +140,15 @@ def train_few_shot(task: str, texts: Sequence[str], labels: Sequence[str], embed
     pick = lambda rows: ([texts[i] for i in rows], [labels[i] for i in rows])  # noqa: E731
     (fit_texts, fit_labels), (val_texts, val_labels) = pick(fit), pick(val)
     vectors = embedder.encode(texts) if vectors is None else vectors
-    started = time.perf_counter()
-    plain = train_head(task, fit_texts, fit_labels, embedder, taxonomy=taxonomy, vectors=vectors[fit],
-                       validation=(val_texts, val_labels, vectors[val]), unlabelled=unlabelled)
-    plain_s = time.perf_counter() - started
     say(f"few-shot file ({len(texts)} examples, {len(set(labels))} labels): fine-tuning the encoder on "
         f"{len(fit)} of them, {len(val)} held out to compare (minutes on a CPU)")
-    encoder, cost = _fine_tune(fit_texts, fit_labels, base_model_path, embedder, max_passes, say)
-    started = time.perf_counter()
-    tuned_val = encoder.encode(val_texts)
-    tuned = train_head(task, fit_texts, fit_labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
-                       vectors=encoder.encode(fit_texts), validation=(val_texts, val_labels, tuned_val))
-    tuned_s = time.perf_counter() - started
+    plain, tuned, _, tuned_val, fitting = _candidates(
+        task, fit_texts, fit_labels, embedder, vectors[fit], (val_texts, val_labels, vectors[val]), taxonomy=taxonomy,
+        trained_on=trained_on, base_model_path=base_model_path, max_passes=max_passes, say=say, unlabelled=unlabelled)
     record, versus = _compare(plain, tuned, val_texts, val_labels, vectors[val], tuned_val,
                               f"{len(val)} rows carved from the file ({VALIDATION_SHARE:.0%} of each label's, seed {SEED})")
-    record |= {"fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1), "fine_tuned": round(tuned_s, 1)}}
+    record |= fitting
+    cost = fitting["fine_tune"]
     if record["p_value"] < MAX_P_VALUE:
         # The carved rows were only for the choice: fine-tune again on every row and fit the head on
         # them (its settings by cross-validation); its temperature and abstention come from the carved
@@ -191,6 +185,28 @@ def _fine_tune(texts: Sequence[str], labels: Sequence[str], base_model_path: str
                      progress=say)
 
 
+def _candidates(task: str, texts: list[str], labels: list[str], embedder: Embedder, vectors: np.ndarray | None,
+                validation: tuple[list[str], list[str], np.ndarray], *, taxonomy: Taxonomy | None, trained_on: str,
+                base_model_path: str, max_passes: int, say: Callable[[str], None],
+                unlabelled: tuple[Sequence[str], np.ndarray | None] | None
+                ) -> tuple[Head, Head, TunedEncoder, np.ndarray, dict[str, Any]]:
+    """The plain head and the fine-tuned one, both fitted on `texts` and calibrated on `validation`:
+    (plain, tuned, the tuned encoder, its vectors of the validation texts, the fitting's record)."""
+    val_texts, val_labels, _ = validation
+    started = time.perf_counter()
+    plain = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors,
+                       validation=validation, unlabelled=unlabelled)
+    plain_s = time.perf_counter() - started
+    encoder, cost = _fine_tune(texts, labels, base_model_path, embedder, max_passes, say)
+    started = time.perf_counter()
+    tuned_val = encoder.encode(val_texts)
+    tuned = train_head(task, texts, labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
+                       vectors=encoder.encode(texts), validation=(val_texts, val_labels, tuned_val))
+    tuned_s = time.perf_counter() - started
+    return plain, tuned, encoder, tuned_val, {"fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1),
+                                                                                 "fine_tuned": round(tuned_s, 1)}}
+
+
 def _compare(plain: Head, tuned: Head, val_texts: Sequence[str], val_labels: Sequence[str], plain_x: np.ndarray,
              tuned_x: np.ndarray, where: str) -> tuple[dict[str, Any], str]:
     """The two candidates on the same validation rows: the card record, and a sentence saying it."""
@@ -220,21 +236,14 @@ def _given_validation(task: str, texts: list[str], labels: list[str], embedder: 
     fine-tuned one kept when it wins on the split beyond chance (the same rule as on a carved split)."""
     val_texts, val_labels = list(validation[0]), list(validation[1])
     val_x = embedder.encode(val_texts) if validation[2] is None else validation[2]
-    started = time.perf_counter()
-    plain = train_head(task, texts, labels, embedder, taxonomy=taxonomy, trained_on=trained_on, vectors=vectors,
-                       validation=(val_texts, val_labels, val_x), unlabelled=unlabelled)
-    plain_s = time.perf_counter() - started
-    encoder, cost = _fine_tune(texts, labels, base_model_path, embedder, max_passes, say)
-    started = time.perf_counter()
-    tuned_val = encoder.encode(val_texts)
-    tuned = train_head(task, texts, labels, encoder, taxonomy=taxonomy, trained_on=trained_on,
-                       vectors=encoder.encode(texts), validation=(val_texts, val_labels, tuned_val))
-    tuned_s = time.perf_counter() - started
+    plain, tuned, encoder, tuned_val, fitting = _candidates(
+        task, texts, labels, embedder, vectors, (val_texts, val_labels, val_x), taxonomy=taxonomy,
+        trained_on=trained_on, base_model_path=base_model_path, max_passes=max_passes, say=say, unlabelled=unlabelled)
     in_scope = [i for i, lab in enumerate(val_labels) if lab in set(labels)]
     record, versus = _compare(plain, tuned, [val_texts[i] for i in in_scope], [val_labels[i] for i in in_scope],
                               np.asarray(val_x)[in_scope], tuned_val[in_scope],
                               f"the given validation split ({len(in_scope)} rows in scope)")
-    record |= {"fine_tune": cost, "head_fit_s": {"plain": round(plain_s, 1), "fine_tuned": round(tuned_s, 1)}}
+    record |= fitting
     chosen = record["p_value"] < MAX_P_VALUE
     head = dataclasses.replace(tuned, encoder=encoder) if chosen else plain
     record["chosen"] = "fine_tuned" if chosen else "plain"
