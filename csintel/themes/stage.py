@@ -109,6 +109,9 @@ def update_themes(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: Theme
     tickets = storage.window_tickets(con, window_start, week, tags_version)
     if tickets.empty:
         return ThemeReport()
+    # Themes see the text without handles, URLs, templates, greetings and the lines many tickets of
+    # the window share (csintel.model_text): read once, for the whole window.
+    tickets["model_text"] = model_texts(tickets["customer_text"].tolist())
     key = fit_config_key(cfg, embedder.name)
     fit = storage.latest_fit(con)
     current = current_rows(tickets, fit)
@@ -209,11 +212,8 @@ def _refit(con: duckdb.DuckDBPyConnection, embedder: Embedder, cfg: ThemesConfig
 
 def _vectors(con: duckdb.DuckDBPyConnection, embedder: Embedder, tickets: pd.DataFrame,
              rows: np.ndarray) -> np.ndarray:
-    # Themes see the text without handles, URLs, templates, greetings and the lines many tickets
-    # of the window share (csintel.model_text), so the whole window is read even for a few rows;
-    # a ticket with nothing to strip keeps its content hash, so its cached vector is reused.
-    raw = tickets["customer_text"].tolist()
-    seen = model_texts(raw)
-    texts = [seen[i] for i in rows]
-    hashes = [h if seen[i] == raw[i] else content_hash(seen[i]) for i, h in zip(rows, tickets["content_hash"].iloc[rows])]
+    # A ticket with nothing to strip keeps its content hash, so its cached vector is reused.
+    part = tickets.iloc[rows]
+    texts = part["model_text"].tolist()
+    hashes = [h if t == r else content_hash(t) for h, t, r in zip(part["content_hash"], texts, part["customer_text"])]
     return embed_cached(con, embedder, hashes, texts)
