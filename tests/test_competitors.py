@@ -298,3 +298,10 @@ def test_several_competitors_in_one_sentence(matcher, text, expected):
 ])
 def test_partner_mentions(matcher, text, name, context, competitive):
     assert names(matcher, text) == [(name, context, competitive)]
+
+
+@pytest.mark.parametrize("text", ["We are NOT moving to Pipedrive.", "We're not switching to Attio yet."])
+def test_the_rules_never_call_a_denied_move_switching(matcher, text):
+    # The context head has the same guard (competitor_context.denied_move): one test, both paths.
+    found = matcher.find(text)
+    assert len(found) == 1 and found[0].context != "switching", found

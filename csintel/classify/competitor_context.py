@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from csintel.classify.competitor_cues import CUE_FEATURES, NEGATED_MOVE, cue_flags
+from csintel.classify.competitor_cues import CUE_FEATURES, cue_flags, move_denied
 from csintel.classify.competitors import CONTEXTS, MASK, Mention, is_competitive
 from csintel.config import SHIPPED_MODELS
 from csintel.embed import Embedder
@@ -84,7 +84,7 @@ class ContextHead:
 
     def predict(self, vectors: np.ndarray, mentions: Sequence[Mention], partners: Sequence[bool]) -> list[str]:
         """The most probable context per mention; "integration" only where `partners` says so, and
-        never "switching" where the move to the name is denied (competitor_cues.NEGATED_MOVE)."""
+        never "switching" where the move to the name is denied (competitor_cues.move_denied, as in the rules)."""
         probs = self.probabilities(vectors, mentions, partners)
         if "integration" in self.labels:
             probs[[not p for p in partners], self.labels.index("integration")] = -1.0
@@ -97,7 +97,7 @@ def denied_move(mention: Mention) -> bool:
     """The words before the name deny a move to it: "we are NOT moving to X", "not switching to X yet"."""
     masked = mention.masked or mention.sentence
     at = masked.find(MASK)
-    return at >= 0 and bool(NEGATED_MOVE.search(masked[:at]))
+    return at >= 0 and move_denied(masked[:at])
 
 
 def around_name(masked: str, window: int) -> str:

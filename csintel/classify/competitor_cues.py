@@ -33,6 +33,13 @@ NEGATED_MOVE = re.compile(
     r"[^.;!?]{0,40}$",
     re.IGNORECASE,
 )
+
+
+def move_denied(before: str) -> bool:
+    """The words before a name, up to it, deny a move to it (NEGATED_MOVE): never "switching"."""
+    return bool(NEGATED_MOVE.search(before))
+
+
 SWITCHING_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?instead\b", re.IGNORECASE)
 PAST_BEFORE = re.compile(
     r"(?:\bused\s+to\s+(?:use|be\s+on|have)|\b(?:we|i)\s+(?:used|had|were\s+using|were\s+on|were|was)"
@@ -176,10 +183,11 @@ def mention_context(doc: Doc, name: Span, start: int, end: int, clause: Span, pa
     after = (" " + after) if doc[end - 1].whitespace_ else after
     text = clause.text
     hedged = HEDGE.search(doc[clause.start:start].text)
+    denied = move_denied(doc[clause.start:start].text)
     # 1. What the words right next to the name do with it.
     if PAST_BEFORE.search(before) or MOVED_FROM_BEFORE.search(before) and PERSON.search(before):
         return "past_user", True
-    if SWITCHING_BEFORE.search(before) or SWITCHING_AFTER.match(after):
+    if not denied and (SWITCHING_BEFORE.search(before) or SWITCHING_AFTER.match(after)):
         return ("evaluating" if hedged else "switching"), True
     if PRICING_HIT.search(name.text):
         return "pricing", True
@@ -193,7 +201,7 @@ def mention_context(doc: Doc, name: Span, start: int, end: int, clause: Span, pa
     if IN_PRODUCT_BEFORE.match(doc[clause.start:start].text) and (not partner or HOW_IT_IS_THERE.match(after)):
         return "comparison", True   # "In Copper, threads show up"; a partner's "In Salesforce this is one checkbox"
     # 2. The clause's cues, strongest first.
-    if SWITCHING.search(text):
+    if not denied and SWITCHING.search(text):
         return ("evaluating" if hedged else "switching"), False
     if EVALUATING.search(text):
         return "evaluating", False
